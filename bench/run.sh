@@ -1,0 +1,513 @@
+#!/usr/bin/env bash
+# Load benchmark of the Customer Event API on SQLite and PostgreSQL. See bench/README.md.
+#
+# Usage: bench/run.sh            (from anywhere; writes bench/results/latest.md)
+#
+# Knobs (environment):
+#   CARGO_TARGET_DIR   release build directory      (default /tmp/bankapi-bench-target)
+#   BENCH_DURATION     wrk duration per endpoint     (default 10s)
+#   BENCH_THREADS      wrk threads                   (default 2)
+#   BENCH_CONNECTIONS  wrk connections               (default 32)
+#   BENCH_BIG_EVENTS   events of the large customer  (default 1000000)
+#   BENCH_BIG_DURATION wrk duration per large-customer page (default 5s)
+#   BENCH_BACKENDS     "sqlite postgres" or a subset (default both)
+#   BENCH_PG_URL       PostgreSQL server URL         (default postgres://postgres@127.0.0.1:5432)
+#   BENCH_PG_DB        scratch database, dropped at the end (default bankapi_bench)
+#   BENCH_SKIP_BUILD=1 use the existing binary in $CARGO_TARGET_DIR/release
+set -Eeuo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/tmp/bankapi-bench-target}"
+DURATION="${BENCH_DURATION:-10s}"
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+BIG_EVENTS="${BENCH_BIG_EVENTS:-1000000}"
+BIG_DURATION="${BENCH_BIG_DURATION:-5s}"
+BIG_CONNECTIONS=4
+DEEP_PAGE_REQUESTS=10
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+PG_DB="${BENCH_PG_DB:-bankapi_bench}"
+BIG_CUSTOMER=BIG0000001
+GUIDE_CUSTOMER=1400269
+GUIDE_EVENT=258242
+SECRET="bench-only-hs256-secret-0123456789abcdef0123456789"
+TARGET_GET_BY_ID=40
+TARGET_POST=25
+
+RESULTS_DIR="$BENCH_DIR/results"
+RESULT_MD="$RESULTS_DIR/latest.md"
+RAW_LOG="$RESULTS_DIR/latest-raw.txt"
+TMP="$(mktemp -d -t bankapi-bench.XXXXXX)"
+SERVER_PID=""
+PG_CREATED=0
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+pg_admin() { psql "$PG_URL/postgres" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_server
+    if [[ "$PG_CREATED" == 1 ]]; then
+        pg_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+            || log "could not drop database $PG_DB"
+    fi
+    rm -rf "$TMP"
+    if [[ $rc -ne 0 ]]; then
+        log "failed (exit $rc); raw output so far in $RAW_LOG"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "command failed (line $LINENO): $BASH_COMMAND"' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- prerequisites
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        die "need root to run: $*"
+    fi
+}
+
+if ! command -v wrk >/dev/null; then
+    log "installing wrk from Debian packages"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y wrk >/dev/null 2>&1 \
+        || { as_root apt-get update >/dev/null && as_root apt-get install -y wrk >/dev/null; } \
+        || die "could not install wrk"
+fi
+command -v curl >/dev/null || die "curl is needed"
+
+mkdir -p "$RESULTS_DIR"
+: >"$RAW_LOG"
+
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    log "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+    (cd "$ROOT" && cargo build --release --quiet --bin bankapi)
+fi
+BIN="$CARGO_TARGET_DIR/release/bankapi"
+[[ -x "$BIN" ]] || die "no binary at $BIN"
+
+# ---------------------------------------------------------------- helpers
+free_port() {
+    if command -v python3 >/dev/null; then
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+        return
+    fi
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# Environment of both the server and `bankapi token`: set_env URL PORT [extra VAR=value ...].
+DB_URL=""
+PORT=""
+BASE=""
+BANKAPI_ENV=()
+set_env() {
+    DB_URL=$1
+    PORT=$2
+    BASE="http://127.0.0.1:$PORT"
+    shift 2
+    BANKAPI_ENV=(
+        BANKAPI_DATABASE_URL="$DB_URL"
+        BANKAPI_LISTEN="127.0.0.1:$PORT"
+        BANKAPI_PUBLIC_URL="$BASE"
+        BANKAPI_AUTH_HS256_SECRET="$SECRET"
+        BANKAPI_DEMO_SECRET_FILE="$TMP/demo.secret"
+        RUST_LOG=warn
+        "$@"
+    )
+}
+bankapi() { env "${BANKAPI_ENV[@]}" "$BIN" "$@"; }
+
+# Starts `bankapi serve ARGS` in the background (a simple command, so $! is the server
+# itself) and waits for /health/live. Returns 1 if the server exits during startup.
+start_server() { # $1 log file, rest: serve arguments
+    local logfile=$1
+    shift
+    if curl -fsS -o /dev/null --max-time 1 "$BASE/health/live" 2>/dev/null; then
+        die "something already answers on $BASE"
+    fi
+    env "${BANKAPI_ENV[@]}" "$BIN" serve "$@" >"$logfile" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 600); do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            wait "$SERVER_PID" 2>/dev/null || true
+            SERVER_PID=""
+            return 1
+        fi
+        if curl -fsS -o /dev/null --max-time 1 "$BASE/health/live" 2>/dev/null; then
+            sleep 0.2
+            kill -0 "$SERVER_PID" 2>/dev/null || { SERVER_PID=""; return 1; }
+            return 0
+        fi
+        sleep 0.1
+    done
+    cat "$logfile" >&2
+    die "server did not answer /health/live within 60 s"
+}
+
+start_server_or_die() { # as start_server
+    start_server "$@" || { tail -n 40 "$1" >&2; die "server exited during startup (log above)"; }
+}
+
+server_mem_kib() { # $1: VmHWM or VmRSS
+    awk -v k="$1:" '$1 == k { print $2 }' "/proc/$SERVER_PID/status"
+}
+
+# Asserts that one request answers with the expected status; prints the body to $TMP/check.
+check() { # $1 expected status, rest: curl arguments
+    local want=$1 got
+    shift
+    got=$(curl -sS -o "$TMP/check" -w '%{http_code}' --max-time 30 "$@")
+    if [[ "$got" != "$want" ]]; then
+        log "expected $want, got $got from: curl $*"
+        head -c 1000 "$TMP/check" >&2 || true
+        echo >&2
+        die "sanity check failed"
+    fi
+}
+
+# Runs wrk; leaves the parsed figures in the W_* variables.
+run_wrk() { # $1 label, $2 threads, $3 connections, $4 duration, $5 script, rest: wrk args
+    local label=$1 threads=$2 conns=$3 dur=$4 script=$5 out line
+    shift 5
+    log "wrk $label (-t$threads -c$conns -d$dur)"
+    out=$(BENCH_TOKEN="$TOKEN_FOR_WRK" wrk -t"$threads" -c"$conns" -d"$dur" --latency --timeout 10s \
+        -s "$script" "$@")
+    printf '===== %s\n%s\n\n' "$label" "$out" >>"$RAW_LOG"
+    line=$(grep '^@@BENCH ' <<<"$out") || die "no @@BENCH line from wrk for $label"
+    W_RPS=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$line")
+    W_P50=$(sed -E 's/.* p50_us=([0-9]+).*/\1/' <<<"$line")
+    W_P99=$(sed -E 's/.* p99_us=([0-9]+).*/\1/' <<<"$line")
+    W_REQ=$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$line")
+    W_NON2XX=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$line")
+    W_SOCKERR=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /_err=/) { split($i, a, "="); s += a[2] } } END { print s + 0 }' <<<"$line")
+}
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "n/a" }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# Rows of the result tables, appended per backend.
+LOAD_ROWS=""
+BIG_ROWS=""
+MEM_ROWS=""
+NOTES=""
+
+add_load_row() { # backend endpoint target_pct health_rps
+    local backend=$1 endpoint=$2 target=$3 health=$4 share verdict="-"
+    share=$(pct "$W_RPS" "$health")
+    if [[ -n "$target" ]]; then
+        if awk -v s="$W_RPS" -v h="$health" -v t="$target" 'BEGIN { exit !(100 * s / h >= t) }'; then
+            verdict="ok (>= $target%)"
+        else
+            verdict="MISSED (< $target%)"
+        fi
+    fi
+    [[ "$endpoint" == "GET /health/live" ]] && share="100"
+    LOAD_ROWS+="| $backend | \`$endpoint\` | $(printf '%.0f' "$W_RPS") | $(ms "$W_P50") | $(ms "$W_P99") | $share% | $verdict | $W_REQ | $W_NON2XX / $W_SOCKERR |"$'\n'
+}
+
+# Median and p99 of the timings (seconds, one per line) in $1, in ms.
+median_p99() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        i = int(0.99 * NR + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR
+        printf "%.2f %.2f\n", m * 1000, v[i] * 1000 }'
+}
+
+# ---------------------------------------------------------------- bulk insert
+bulk_insert_sqlite() { # $1 database file
+    local sql="
+PRAGMA busy_timeout = 30000;
+BEGIN IMMEDIATE;
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $BIG_EVENTS)
+INSERT INTO events (customer_number, event_kind, created_at, description, event_data_xml)
+SELECT '$BIG_CUSTOMER', 'SecurityEvent',
+       1577836800000000 + i * 1000000,            -- 2020-01-01T00:00:00Z + i seconds, in microseconds
+       'bench login ' || i,
+       '<customer-login><user-id>' || i || '</user-id><login-type>password</login-type><channel>web</channel></customer-login>'
+FROM s;
+INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
+SELECT customer_number, event_kind, COUNT(*) FROM events WHERE customer_number = '$BIG_CUSTOMER'
+GROUP BY customer_number, event_kind
+ON CONFLICT (customer_number, event_kind) DO UPDATE SET event_count = excluded.event_count;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);"
+    if command -v sqlite3 >/dev/null; then
+        sqlite3 "$1" <<<"$sql" >/dev/null
+    else
+        python3 - "$1" "$sql" <<'PY'
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.executescript(sys.argv[2])
+conn.close()
+PY
+    fi
+}
+
+bulk_insert_pg() { # $1 database URL
+    psql "$1" -v ON_ERROR_STOP=1 -qAt >/dev/null <<SQL
+BEGIN;
+INSERT INTO events (customer_number, event_kind, created_at, description, event_data_xml)
+SELECT '$BIG_CUSTOMER', 'SecurityEvent',
+       timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second',
+       'bench login ' || i,
+       '<customer-login><user-id>' || i || '</user-id><login-type>password</login-type><channel>web</channel></customer-login>'
+FROM generate_series(1, $BIG_EVENTS) AS i;
+INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
+SELECT customer_number, event_kind, COUNT(*) FROM events WHERE customer_number = '$BIG_CUSTOMER'
+GROUP BY customer_number, event_kind
+ON CONFLICT (customer_number, event_kind) DO UPDATE SET event_count = EXCLUDED.event_count;
+COMMIT;
+ANALYZE events;
+ANALYZE customer_event_counts;
+SQL
+}
+
+# Fallback for builds whose `serve --demo` cannot run on PostgreSQL: loads the demo's
+# events into the (empty) PostgreSQL database $1 from a throwaway SQLite demo, then leaves
+# the environment pointing at $1 with the order executor off.
+seed_pg_from_sqlite_demo() { # $1 PostgreSQL URL
+    local pg=$1 port=$PORT
+    mkdir -p "$TMP/seed"
+    set_env "sqlite://$TMP/seed/demo.db" "$(free_port)"
+    start_server_or_die "$TMP/server-seed.log" --demo
+    stop_server
+    if command -v python3 >/dev/null; then
+        python3 - "$TMP/seed/demo.db" >"$TMP/seed/events.sql" <<'PY'
+import sqlite3, sys
+def literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+conn = sqlite3.connect(sys.argv[1])
+for row in conn.execute("SELECT event_id, customer_number, event_kind, created_at, description, "
+                        "event_data_xml FROM events ORDER BY event_id"):
+    print("INSERT INTO demo_events VALUES (" + ", ".join(literal(v) for v in row) + ");")
+PY
+    else
+        sqlite3 "$TMP/seed/demo.db" ".mode insert demo_events" \
+            "SELECT event_id, customer_number, event_kind, created_at, description, event_data_xml FROM events ORDER BY event_id" \
+            >"$TMP/seed/events.sql"
+    fi
+    set_env "$pg" "$port" BANKAPI_EXECUTOR_ENABLED=false
+    bankapi migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; die "bankapi migrate failed"; }
+    psql "$pg" -v ON_ERROR_STOP=1 -qAt >/dev/null <<SQL
+BEGIN;
+CREATE TEMP TABLE demo_events (event_id BIGINT, customer_number TEXT, event_kind TEXT,
+    created_at BIGINT, description TEXT, event_data_xml TEXT) ON COMMIT DROP;
+\\i $TMP/seed/events.sql
+INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml)
+SELECT event_id, customer_number, event_kind,
+       timestamptz 'epoch' + created_at * interval '1 microsecond', description, event_data_xml
+FROM demo_events;
+INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
+SELECT customer_number, event_kind, COUNT(*) FROM events GROUP BY customer_number, event_kind;
+SELECT setval(pg_get_serial_sequence('events', 'event_id'), (SELECT MAX(event_id) FROM events));
+COMMIT;
+ANALYZE;
+SQL
+}
+
+# ---------------------------------------------------------------- one backend
+bench_backend() { # $1 backend name
+    local backend=$1 health_rps token staff db_file="" t0 t1 deep_page page med p99
+    local serve_args=(--demo) logfile="$TMP/server-$backend.log"
+    rm -f "$TMP/demo.secret"
+    case "$backend" in
+        sqlite)
+            db_file="$TMP/sqlite/bench.db"
+            mkdir -p "$TMP/sqlite"
+            set_env "sqlite://$db_file" "$(free_port)"
+            log "$backend: starting bankapi serve --demo on $BASE"
+            start_server_or_die "$logfile" --demo
+            ;;
+        postgres)
+            set_env "$PG_URL/$PG_DB" "$(free_port)"
+            log "$backend: starting bankapi serve --demo on $BASE"
+            if ! start_server "$logfile" --demo; then
+                grep -Eq 'not (yet )?implemented' "$logfile" \
+                    || { tail -n 40 "$logfile" >&2; die "server exited during startup (log above)"; }
+                log "$backend: serve --demo is not available on PostgreSQL in this build" \
+                    "($(grep -Eo 'not (yet )?implemented.*' "$logfile" | head -n 1));" \
+                    "copying the demo events from a SQLite demo instead"
+                NOTES+="- postgres: \`serve --demo\` stopped at startup ($(grep -Eo 'not (yet )?implemented.*' "$logfile" | head -n 1)), so the demo events were copied from a throwaway SQLite demo database and the server ran as \`serve\` with BANKAPI_EXECUTOR_ENABLED=false (the Event API code path is the same)"$'\n'
+                pg_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
+                pg_admin -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+                seed_pg_from_sqlite_demo "$PG_URL/$PG_DB"
+                serve_args=()
+                start_server_or_die "$logfile"
+            fi
+            ;;
+    esac
+
+    token=$(bankapi token --customer-number "$GUIDE_CUSTOMER")
+    staff=$(bankapi token --staff)
+    TOKEN_FOR_WRK=$token
+
+    # Sanity: every benchmarked call answers as the guide says before it is timed.
+    local auth=(-H "Authorization: Bearer $token")
+    check 200 "$BASE/health/live"
+    check 200 "${auth[@]}" "$BASE/customer-event/events/$GUIDE_EVENT"
+    check 200 "${auth[@]}" "$BASE/customer-event/events?customer-number=$GUIDE_CUSTOMER"
+    grep -q '"total-count":2298' "$TMP/check" || die "$backend: the demo customer does not have 2298 events"
+    check 200 "${auth[@]}" -H 'Content-Type: application/json' -X POST \
+        --data '{"customer-number":"1400269","workitem-id":"WI0000492929","description":"some description","from":"Joe","to":"Tom","title":"SomeTitle","medium":"Mail","purpose":"TestPorpose","return-address":"SomeAddress"}' \
+        "$BASE/customer-event/communication-events"
+
+    # Load: the same wrk settings for every endpoint, /health/live as the baseline.
+    local report="$BENCH_DIR/report.lua"
+    run_wrk "$backend /health/live" "$THREADS" "$CONNECTIONS" "$DURATION" "$report" "$BASE/health/live"
+    health_rps=$W_RPS
+    add_load_row "$backend" "GET /health/live" "" "$health_rps"
+    run_wrk "$backend GET event by id" "$THREADS" "$CONNECTIONS" "$DURATION" "$report" \
+        -H "Authorization: Bearer $token" "$BASE/customer-event/events/$GUIDE_EVENT"
+    add_load_row "$backend" "GET /customer-event/events/$GUIDE_EVENT" "$TARGET_GET_BY_ID" "$health_rps"
+    run_wrk "$backend GET list page 1" "$THREADS" "$CONNECTIONS" "$DURATION" "$report" \
+        -H "Authorization: Bearer $token" "$BASE/customer-event/events?customer-number=$GUIDE_CUSTOMER"
+    add_load_row "$backend" "GET /customer-event/events?customer-number=$GUIDE_CUSTOMER" "" "$health_rps"
+    run_wrk "$backend POST communication event" "$THREADS" "$CONNECTIONS" "$DURATION" \
+        "$BENCH_DIR/post_communication_event.lua" "$BASE/customer-event/communication-events"
+    add_load_row "$backend" "POST /customer-event/communication-events" "$TARGET_POST" "$health_rps"
+
+    MEM_ROWS+="| $backend | after the load runs (demo data, 4 × $DURATION of wrk -c$CONNECTIONS) | $(mib "$(server_mem_kib VmHWM)") | $(mib "$(server_mem_kib VmRSS)") |"$'\n'
+
+    # Large customer: the server is stopped while a million rows go in, then restarted
+    # (SQLite allows one writer; a restart also starts from cold caches on both backends).
+    stop_server
+    log "$backend: inserting $BIG_EVENTS events for $BIG_CUSTOMER"
+    t0=$(date +%s.%N)
+    case "$backend" in
+        sqlite) bulk_insert_sqlite "$db_file" ;;
+        postgres) bulk_insert_pg "$DB_URL" ;;
+    esac
+    t1=$(date +%s.%N)
+    NOTES+="- $backend: inserting $BIG_EVENTS events took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+    if [[ -n "$db_file" ]]; then
+        NOTES+=" (database file now $(du -m "$db_file" | cut -f1) MiB)"
+    fi
+    NOTES+=$'\n'
+    start_server_or_die "$TMP/server-$backend-big.log" "${serve_args[@]}"
+    TOKEN_FOR_WRK=$staff
+    local sauth=(-H "Authorization: Bearer $staff")
+    local big="$BASE/customer-event/events?customer-number=$BIG_CUSTOMER&page-size=20"
+    check 200 "${sauth[@]}" "$big&page-number=1"
+    grep -q "\"total-count\":$BIG_EVENTS" "$TMP/check" || die "$backend: total-count of $BIG_CUSTOMER is not $BIG_EVENTS"
+    check 200 "${sauth[@]}" "$big&page-number=100"
+
+    for page in 1 100; do
+        run_wrk "$backend $BIG_CUSTOMER page $page" 1 "$BIG_CONNECTIONS" "$BIG_DURATION" "$report" \
+            -H "Authorization: Bearer $staff" "$big&page-number=$page"
+        BIG_ROWS+="| $backend | page $page | wrk -t1 -c$BIG_CONNECTIONS -d$BIG_DURATION | $(printf '%.0f' "$W_RPS") | $(ms "$W_P50") | $(ms "$W_P99") | $W_REQ | $W_NON2XX / $W_SOCKERR |"$'\n'
+    done
+
+    # The last page, serially: OFFSET paging reads every row before the page.
+    deep_page=$(( (BIG_EVENTS + 19) / 20 ))
+    log "$backend: $DEEP_PAGE_REQUESTS sequential requests for page $deep_page"
+    check 200 "${sauth[@]}" "$big&page-number=$deep_page"
+    : >"$TMP/deep.txt"
+    for _ in $(seq "$DEEP_PAGE_REQUESTS"); do
+        curl -fsS -o /dev/null -w '%{time_total}\n' --max-time 60 "${sauth[@]}" \
+            "$big&page-number=$deep_page" >>"$TMP/deep.txt"
+    done
+    read -r med p99 < <(median_p99 "$TMP/deep.txt")
+    printf '===== %s last page (%s), curl time_total seconds\n%s\n\n' "$backend" "$deep_page" \
+        "$(cat "$TMP/deep.txt")" >>"$RAW_LOG"
+    BIG_ROWS+="| $backend | page $deep_page (last) | $DEEP_PAGE_REQUESTS × curl, sequential | - | $med | $p99 | $DEEP_PAGE_REQUESTS | 0 / 0 |"$'\n'
+
+    MEM_ROWS+="| $backend | after the large-customer runs (fresh process) | $(mib "$(server_mem_kib VmHWM)") | $(mib "$(server_mem_kib VmRSS)") |"$'\n'
+    stop_server
+}
+
+# ---------------------------------------------------------------- run
+START=$(date +%s)
+for backend in $BACKENDS; do
+    case "$backend" in
+        sqlite) bench_backend sqlite ;;
+        postgres)
+            if ! psql -h 127.0.0.1 -U postgres -c 'select 1' >/dev/null 2>&1; then
+                log "PostgreSQL is not reachable at 127.0.0.1:5432 as postgres; skipping the PostgreSQL part"
+                NOTES+="- postgres: skipped (\`psql -h 127.0.0.1 -U postgres -c 'select 1'\` failed)"$'\n'
+                continue
+            fi
+            pg_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
+            pg_admin -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+            PG_CREATED=1
+            bench_backend postgres
+            ;;
+        *) die "unknown backend $backend (sqlite or postgres)" ;;
+    esac
+done
+ELAPSED=$(( $(date +%s) - START ))
+
+# ---------------------------------------------------------------- summary
+GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(cd "$ROOT" && git status --porcelain -- src Cargo.toml Cargo.lock migrations 2>/dev/null)" ]]; then
+    GIT_REV+=" (with uncommitted changes)"
+fi
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+{
+    echo "# bankapi benchmark"
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $GIT_REV"
+    echo "- machine: $(nproc) CPUs ($CPU); wrk and the server share them"
+    echo "- load runs: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\`, customer token of $GUIDE_CUSTOMER, demo data set"
+    echo "- total bench time: ${ELAPSED} s"
+    echo
+    echo "## Throughput and latency under load"
+    echo
+    echo "| backend | endpoint | req/s | p50 ms | p99 ms | % of /health/live | target | requests | non-2xx / socket errors |"
+    echo "|---|---|---:|---:|---:|---:|---|---:|---:|"
+    printf '%s' "$LOAD_ROWS"
+    echo
+    echo "## Large customer ($BIG_EVENTS events of $BIG_CUSTOMER, page-size=20, staff token)"
+    echo
+    echo "| backend | request | method | req/s | median (p50) ms | p99 ms | requests | non-2xx / socket errors |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|"
+    printf '%s' "$BIG_ROWS"
+    echo
+    echo "## Server memory"
+    echo
+    echo "| backend | when | peak RSS (VmHWM) MiB | RSS now MiB |"
+    echo "|---|---|---:|---:|"
+    printf '%s' "$MEM_ROWS"
+    if [[ -n "$NOTES" ]]; then
+        echo
+        echo "## Notes"
+        echo
+        printf '%s' "$NOTES"
+    fi
+} >"$RESULT_MD"
+
+echo
+cat "$RESULT_MD"
+echo
+log "written to $RESULT_MD (raw wrk output in $RAW_LOG)"

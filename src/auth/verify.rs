@@ -1,0 +1,181 @@
+//! Token verification: signature, `exp`, `nbf`, `iss` and `aud`, with keys from a shared
+//! secret (development), a PEM public key, or the bank's JWKS endpoint.
+
+use std::path::Path;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use super::jwks::JwksCache;
+use super::principal::Principal;
+use crate::config::Settings;
+use crate::domain::CustomerNumber;
+
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 30;
+
+enum KeySource {
+    Shared(DecodingKey),
+    PublicKey {
+        key: DecodingKey,
+        algorithms: Vec<Algorithm>,
+    },
+    Jwks(JwksCache),
+}
+
+/// Verifies access tokens; one per application, shared by every request.
+pub struct TokenVerifier {
+    source: KeySource,
+    issuer: String,
+    audience: String,
+}
+
+/// Why a token was refused. Never carries the token itself.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Signature, claims or format.
+    #[error("{0}")]
+    Invalid(String),
+    /// No key to check it with (unknown `kid`, JWKS unreachable).
+    #[error("no key to verify it: {0}")]
+    NoKey(String),
+}
+
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        Self::Invalid(error.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScopeClaim {
+    Spaced(String),
+    List(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: Option<String>,
+    client_id: Option<String>,
+    azp: Option<String>,
+    scope: Option<ScopeClaim>,
+    scp: Option<ScopeClaim>,
+    #[serde(rename = "customer-number", alias = "customer_number")]
+    customer_number: Option<String>,
+}
+
+impl TokenVerifier {
+    /// Builds the verifier the settings ask for: JWKS URL, else public key file, else
+    /// shared secret. `None` when nothing is configured.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<Self>> {
+        let source = if let Some(url) = &settings.auth_jwks_url {
+            KeySource::Jwks(JwksCache::new(url)?)
+        } else if let Some(path) = &settings.auth_public_key_file {
+            let (key, algorithms) = read_public_key(path)?;
+            KeySource::PublicKey { key, algorithms }
+        } else if let Some(secret) = &settings.auth_hs256_secret {
+            anyhow::ensure!(
+                secret.expose().len() >= 32,
+                "BANKAPI_AUTH_HS256_SECRET must be at least 32 characters"
+            );
+            KeySource::Shared(DecodingKey::from_secret(secret.expose().as_bytes()))
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            source,
+            issuer: settings.auth_issuer.clone(),
+            audience: settings.auth_audience.clone(),
+        }))
+    }
+
+    /// What kind of keys this verifier uses, for the start-up log.
+    pub fn describe(&self) -> &'static str {
+        match self.source {
+            KeySource::Shared(_) => "HS256 shared secret (development only)",
+            KeySource::PublicKey { .. } => "public key file",
+            KeySource::Jwks(_) => "JWKS endpoint",
+        }
+    }
+
+    /// Fetches the JWKS ahead of the first request, if that is the key source.
+    pub async fn warm_up(&self) {
+        if let KeySource::Jwks(cache) = &self.source
+            && let Err(error) = cache.warm_up().await
+        {
+            tracing::warn!(%error, "could not fetch the JWKS at start-up; will retry on demand");
+        }
+    }
+
+    /// Checks `token` and returns who it speaks for.
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        let (key, algorithms) = match &self.source {
+            KeySource::Shared(key) => (key.clone(), vec![Algorithm::HS256]),
+            KeySource::PublicKey { key, algorithms } => (key.clone(), algorithms.clone()),
+            KeySource::Jwks(cache) => {
+                let (key, algorithm) = cache.key_for(header.kid.as_deref(), header.alg).await?;
+                (key, vec![algorithm])
+            }
+        };
+        if !algorithms.contains(&header.alg) {
+            return Err(TokenError::Invalid(format!(
+                "algorithm {:?} is not accepted",
+                header.alg
+            )));
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = algorithms;
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)?.claims;
+        principal_from(claims)
+    }
+}
+
+fn principal_from(claims: Claims) -> Result<Principal, TokenError> {
+    let subject = claims
+        .sub
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| TokenError::Invalid("the token has no subject".into()))?;
+    let scopes = match claims.scope.or(claims.scp) {
+        Some(ScopeClaim::Spaced(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        Some(ScopeClaim::List(list)) => list,
+        None => Vec::new(),
+    };
+    let customer_number = claims
+        .customer_number
+        .map(|raw| CustomerNumber::parse("customer-number", &raw))
+        .transpose()
+        .map_err(|e| TokenError::Invalid(format!("customer-number claim: {}", e.message)))?;
+    Ok(Principal {
+        subject,
+        client: claims.client_id.or(claims.azp),
+        customer_number,
+        scopes,
+    })
+}
+
+fn read_public_key(path: &Path) -> anyhow::Result<(DecodingKey, Vec<Algorithm>)> {
+    let pem = std::fs::read(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read BANKAPI_AUTH_PUBLIC_KEY_FILE {}: {e}",
+            path.display()
+        )
+    })?;
+    if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
+        use Algorithm::*;
+        return Ok((key, vec![RS256, RS384, RS512, PS256, PS384, PS512]));
+    }
+    if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
+        return Ok((key, vec![Algorithm::ES256, Algorithm::ES384]));
+    }
+    anyhow::bail!(
+        "{} holds neither an RSA nor an EC public key in PEM form",
+        path.display()
+    )
+}

@@ -1,0 +1,203 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `BANKAPI_*`
+//! environment variables, each overriding the one before.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must never reach a log line: `Debug` prints a placeholder.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it (signing or verifying).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Everything the service can be told from outside. Field names are the environment
+/// variables without the `BANKAPI_` prefix, lower-cased.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// `sqlite://...` (the embedded default) or `postgres://...`.
+    pub database_url: String,
+    /// Base of every link the service generates; never taken from the request's `Host`.
+    pub public_url: String,
+    /// Development-only shared secret for HS256 tokens.
+    pub auth_hs256_secret: Option<Secret>,
+    /// JWKS endpoint of the bank's authorization server.
+    pub auth_jwks_url: Option<String>,
+    /// PEM file holding an RSA or EC public key that signs access tokens.
+    pub auth_public_key_file: Option<PathBuf>,
+    /// Expected `iss` claim.
+    pub auth_issuer: String,
+    /// Expected `aud` claim.
+    pub auth_audience: String,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub body_limit_bytes: usize,
+    /// Largest `event-data-xml` document accepted, in bytes.
+    pub xml_limit_bytes: usize,
+    /// Deepest element nesting accepted in `event-data-xml`.
+    pub xml_max_depth: usize,
+    /// Seconds a request may take before it is answered with 408/503.
+    pub request_timeout_seconds: u64,
+    /// Maximum connections in the database pool.
+    pub database_max_connections: u32,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: LogFormat,
+    /// Where `--demo` keeps a generated signing secret so `bankapi token` can reuse it.
+    pub demo_secret_file: PathBuf,
+    /// Orders not executed this many seconds after acceptance expire.
+    pub order_deadline_seconds: u64,
+    /// Multiplies every default step duration (0 makes orders run at once).
+    pub order_duration_scale: f64,
+    /// Per-step durations in seconds, keyed `kind.step` (`card-activation.activate-card`).
+    pub order_step_seconds: BTreeMap<String, f64>,
+    /// Whether this process runs the order executor.
+    pub executor_enabled: bool,
+    /// Orders one executor transaction advances at most.
+    pub executor_batch: usize,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://bankapi.db".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            auth_hs256_secret: None,
+            auth_jwks_url: None,
+            auth_public_key_file: None,
+            auth_issuer: "bankapi".to_owned(),
+            auth_audience: "bankapi".to_owned(),
+            body_limit_bytes: 64 * 1024,
+            xml_limit_bytes: 32 * 1024,
+            xml_max_depth: 16,
+            request_timeout_seconds: 30,
+            database_max_connections: 10,
+            log_format: LogFormat::Text,
+            demo_secret_file: PathBuf::from("bankapi-demo.secret"),
+            order_deadline_seconds: 86_400,
+            order_duration_scale: 1.0,
+            order_step_seconds: BTreeMap::new(),
+            executor_enabled: true,
+            executor_batch: 64,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults < `file` (if given) < environment.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(
+                path.exists(),
+                "configuration file {} not found",
+                path.display()
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        let env_defaults_public_url = std::env::var_os("BANKAPI_PUBLIC_URL").is_none();
+        let mut settings: Settings = figment.merge(Env::prefixed("BANKAPI_")).extract()?;
+        if env_defaults_public_url && file.is_none() {
+            settings.public_url = format!("http://{}", settings.listen);
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects settings that would make the service misbehave later rather than now.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let url = url::Url::parse(&self.public_url)
+            .map_err(|e| anyhow::anyhow!("BANKAPI_PUBLIC_URL {:?}: {e}", self.public_url))?;
+        anyhow::ensure!(
+            matches!(url.scheme(), "http" | "https"),
+            "BANKAPI_PUBLIC_URL must be http or https"
+        );
+        anyhow::ensure!(
+            self.body_limit_bytes >= 1024,
+            "body_limit_bytes must be at least 1024"
+        );
+        anyhow::ensure!(self.xml_max_depth >= 2, "xml_max_depth must be at least 2");
+        anyhow::ensure!(
+            self.database_max_connections >= 1,
+            "database_max_connections must be at least 1"
+        );
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_base(&self) -> String {
+        self.public_url.trim_end_matches('/').to_owned()
+    }
+
+    /// The step durations these settings ask for.
+    pub fn step_durations(&self) -> crate::domain::order::StepDurations {
+        crate::domain::order::StepDurations {
+            scale: self.order_duration_scale,
+            overrides: self.order_step_seconds.clone(),
+        }
+    }
+
+    /// Whether any way to verify tokens is configured.
+    pub fn has_token_verification(&self) -> bool {
+        self.auth_hs256_secret.is_some()
+            || self.auth_jwks_url.is_some()
+            || self.auth_public_key_file.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_in_debug_output() {
+        let settings = Settings {
+            auth_hs256_secret: Some(Secret::new("hunter2")),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn public_url_must_be_http() {
+        let settings = Settings {
+            public_url: "ftp://x".into(),
+            ..Settings::default()
+        };
+        assert!(settings.validate().is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Classifications: the code lists of API.md section 2, served read-only and used to check
+//! the reasons given in requests.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::{ErrorLiteral, FieldError};
+
+/// One value of a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ClassificationValue {
+    /// Stable id within the list.
+    pub id: u32,
+    /// The bank's code.
+    pub code: String,
+    /// The literal used in requests and responses.
+    pub literal: String,
+    /// What it means.
+    pub description: String,
+    /// The parent value's id, for hierarchical lists.
+    pub parent_id: Option<u32>,
+    /// Position in the list.
+    pub ordinal: u32,
+}
+
+/// A code list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Classification {
+    /// The API the list belongs to.
+    #[serde(rename = "API")]
+    pub api: String,
+    /// The list's id (`card-replacement-reason`...).
+    #[serde(rename = "schema-id")]
+    pub schema_id: String,
+    /// Display name.
+    pub name: String,
+    /// What the list is for.
+    pub description: String,
+    /// The values.
+    pub values: Vec<ClassificationValue>,
+}
+
+/// (code, literal, description) of each list, in order.
+type Entries = &'static [(&'static str, &'static str, &'static str)];
+
+const LISTS: &[(&str, &str, &str, Entries)] = &[
+    (
+        "card-replacement-reason",
+        "Card replacement reason",
+        "Why a card is replaced",
+        &[
+            ("00001", "card-losses", "The card was lost"),
+            ("00002", "stolen-card", "The card was stolen"),
+            ("00003", "damaged-card", "The card is damaged"),
+            ("00004", "expired-card", "The card expired or is about to"),
+            (
+                "00005",
+                "emboss-name-changing",
+                "The name printed on the card changes",
+            ),
+        ],
+    ),
+    (
+        "card-blockade-reason",
+        "Card blockade reason",
+        "Why a card is blocked",
+        &[
+            (
+                "00001",
+                "temporary-blockage",
+                "Blocked for a while at the customer's wish",
+            ),
+            ("00002", "card-losses", "The card was lost"),
+            ("00003", "stolen-card", "The card was stolen"),
+            ("00004", "suspected-fraud", "Fraud is suspected"),
+        ],
+    ),
+    (
+        "card-termination-reason",
+        "Card termination reason",
+        "Why a card is terminated",
+        &[
+            ("00001", "customer-request", "The customer asked for it"),
+            ("00002", "arrangement-closed", "The arrangement is closed"),
+            ("00003", "fraud", "Fraud was confirmed"),
+            ("00004", "deceased-holder", "The holder died"),
+        ],
+    ),
+    (
+        "workitem-processing-status",
+        "Work item processing status",
+        "Where an order stands in its processing",
+        &[
+            ("00003", "proposed", "Accepted, waiting to be checked"),
+            ("00020", "approved", "Checked, queued for execution"),
+            ("00006", "external-processing-in-progress", "Being executed"),
+            ("00007", "external-processing-succeeded", "Executed"),
+            ("00009", "canceled", "Canceled before execution"),
+            ("00010", "rejected", "Refused by a business rule"),
+            ("00011", "expired", "Not executed before its deadline"),
+        ],
+    ),
+    (
+        "customer-friendly-status",
+        "Customer-friendly status",
+        "An order's status as shown to the customer",
+        &[
+            ("00001", "active", "Being worked on"),
+            ("00002", "complete", "Done"),
+            ("00003", "rejected", "Refused"),
+            ("00004", "abandoned", "Canceled"),
+            ("00005", "expired", "Not done in time"),
+            ("00006", "suspended", "Held for a person to decide"),
+        ],
+    ),
+    (
+        "order-type",
+        "Order type",
+        "The kinds of customer order",
+        &[
+            (
+                "00001",
+                "additional-card-issuance",
+                "Issue an additional card on an arrangement",
+            ),
+            ("00002", "card-activation", "Activate a card"),
+            ("00003", "card-blockade", "Block a card"),
+            ("00004", "card-deblockade", "Lift a card's blockade"),
+            ("00005", "card-termination", "Terminate a card"),
+            ("00006", "card-replacement", "Replace a card"),
+        ],
+    ),
+    (
+        "card-status",
+        "Card status",
+        "A card's lifecycle state",
+        &[
+            ("00001", "inactive", "Produced, not yet usable"),
+            ("00002", "active", "Usable"),
+            ("00003", "suspended", "Blocked"),
+            ("00004", "terminated", "Closed for good"),
+        ],
+    ),
+    (
+        "product-code",
+        "Card product",
+        "The card products the bank issues",
+        &[
+            ("00001", "MasterCard", "MasterCard credit card"),
+            ("00002", "Visa", "Visa credit card"),
+            ("00003", "Maestro", "Maestro debit card"),
+        ],
+    ),
+];
+
+/// Every classification.
+pub fn all() -> Vec<Classification> {
+    LISTS.iter().map(build).collect()
+}
+
+/// One classification by its schema id.
+pub fn by_schema_id(schema_id: &str) -> Option<Classification> {
+    LISTS.iter().find(|(id, ..)| *id == schema_id).map(build)
+}
+
+fn build(&(schema_id, name, description, entries): &(&str, &str, &str, Entries)) -> Classification {
+    Classification {
+        api: "customer-order".into(),
+        schema_id: schema_id.into(),
+        name: name.into(),
+        description: description.into(),
+        values: entries
+            .iter()
+            .enumerate()
+            .map(
+                |(index, (code, literal, description))| ClassificationValue {
+                    id: index as u32 + 1,
+                    code: (*code).into(),
+                    literal: (*literal).into(),
+                    description: (*description).into(),
+                    parent_id: None,
+                    ordinal: index as u32 + 1,
+                },
+            )
+            .collect(),
+    }
+}
+
+/// Checks that `raw` is a literal of the list `schema_id` (without regard to case) and
+/// returns the canonical literal.
+pub fn literal_of(schema_id: &str, tag: &str, raw: &str) -> Result<String, FieldError> {
+    let entries = LISTS
+        .iter()
+        .find(|(id, ..)| *id == schema_id)
+        .map(|(.., entries)| *entries)
+        .unwrap_or(&[]);
+    entries
+        .iter()
+        .find(|(_, literal, _)| literal.eq_ignore_ascii_case(raw.trim()))
+        .map(|(_, literal, _)| (*literal).to_owned())
+        .ok_or_else(|| {
+            FieldError::new(
+                tag,
+                ErrorLiteral::NotOnList,
+                format!(
+                    "{tag} must be a literal of the {schema_id} classification ({}), got {raw:?}",
+                    entries
+                        .iter()
+                        .map(|(_, l, _)| *l)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+/// Reasons that mean the plastic is out of the holder's hands: such a card must be
+/// replaced, never unblocked, and its replacement terminates it at once.
+pub fn is_lost_or_stolen(reason: &str) -> bool {
+    matches!(reason, "card-losses" | "stolen-card")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_must_be_on_their_list() {
+        assert_eq!(
+            literal_of("card-blockade-reason", "r", "Stolen-Card").unwrap(),
+            "stolen-card"
+        );
+        assert_eq!(
+            literal_of("card-blockade-reason", "r", "bored")
+                .unwrap_err()
+                .error,
+            ErrorLiteral::NotOnList
+        );
+    }
+
+    #[test]
+    fn the_documented_codes_are_served() {
+        let reasons = by_schema_id("card-replacement-reason").unwrap();
+        let pairs: Vec<_> = reasons
+            .values
+            .iter()
+            .map(|v| (v.literal.as_str(), v.code.as_str()))
+            .collect();
+        assert_eq!(
+            &pairs[..3],
+            [
+                ("card-losses", "00001"),
+                ("stolen-card", "00002"),
+                ("damaged-card", "00003")
+            ]
+        );
+        let status = by_schema_id("workitem-processing-status").unwrap();
+        assert!(
+            status
+                .values
+                .iter()
+                .any(|v| v.literal == "proposed" && v.code == "00003")
+        );
+        assert!(
+            status
+                .values
+                .iter()
+                .any(|v| v.literal == "approved" && v.code == "00020")
+        );
+        assert_eq!(all().len(), 8);
+    }
+}

@@ -1,0 +1,529 @@
+//! State-machine tests: every (card status, order kind) pair, the issuance rules, the
+//! replacement rules, cancelation and expiry.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+use crate::domain::order::OrderNumber;
+
+fn cn(raw: &str) -> CustomerNumber {
+    CustomerNumber::parse("c", raw).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
+}
+
+fn arrangement() -> Arrangement {
+    Arrangement {
+        number: "0064200001930".into(),
+        owner: cn("BRVU00002"),
+        product_code: "MasterCard".into(),
+        active: true,
+        allows_cards: true,
+        card_limit: 3,
+    }
+}
+
+fn card(id: &str, status: CardStatus) -> Card {
+    Card {
+        id: id.into(),
+        serial_number: format!("SN{id}"),
+        masked_number: mask("5356", "0001"),
+        arrangement_number: "0064200001930".into(),
+        holder: cn("BRVU00002"),
+        owner: cn("BRVU00002"),
+        product_code: "MasterCard".into(),
+        status,
+        blockade_reason: (status == CardStatus::Suspended).then(|| "temporary-blockage".to_owned()),
+        expiry_date: NaiveDate::from_ymd_opt(2029, 12, 31).unwrap(),
+        replaces: None,
+        replaced_by: None,
+        status_date: now(),
+    }
+}
+
+fn order(request: OrderRequest) -> Order {
+    let draft = Order {
+        number: OrderNumber(492_475),
+        request,
+        description: None,
+        owner: cn("BRVU00002"),
+        holder: cn("BRVU00002"),
+        arrangement_number: "0064200001930".into(),
+        status: OrderStatus::Proposed,
+        status_date: now(),
+        creation_date: now(),
+        deadline: now() + Duration::hours(24),
+        steps: Vec::new(),
+        current_step: 0,
+        next_run_at: None,
+        rejection_reason: None,
+        result_card_id: None,
+    };
+    start(draft, now(), &StepDurations::zero())
+}
+
+/// Runs an order to its end with zero durations, as the executor would, one pass per claim.
+fn run(mut order: Order, ctx: &Context<'_>) -> (Order, Vec<Card>, Vec<Card>, Vec<EventDraft>) {
+    let (mut changed, mut created, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..10 {
+        if order.next_run_at.is_none() {
+            break;
+        }
+        let t = advance(order, ctx, now(), &StepDurations::zero());
+        changed.extend(t.changed_cards);
+        created.extend(t.new_cards);
+        events.extend(t.events);
+        order = t.order;
+    }
+    assert!(
+        order.status.is_final() && order.next_run_at.is_none(),
+        "order did not finish: {order:?}"
+    );
+    (order, changed, created, events)
+}
+
+fn card_request(kind: OrderKind, card_id: &str) -> OrderRequest {
+    let card_id = card_id.to_owned();
+    match kind {
+        OrderKind::CardActivation => OrderRequest::CardActivation { card_id },
+        OrderKind::CardBlockade => OrderRequest::CardBlockade {
+            card_id,
+            reason: "temporary-blockage".into(),
+        },
+        OrderKind::CardDeblockade => OrderRequest::CardDeblockade { card_id },
+        OrderKind::CardTermination => OrderRequest::CardTermination {
+            card_id,
+            reason: None,
+        },
+        OrderKind::CardReplacement => OrderRequest::CardReplacement {
+            card_id,
+            reason: "damaged-card".into(),
+            embossement_line: None,
+        },
+        OrderKind::AdditionalCardIssuance => unreachable!("not a card order"),
+    }
+}
+
+#[test]
+fn every_card_order_meets_every_card_status_as_the_contract_says() {
+    use CardStatus::*;
+    // (kind, status) -> Some(new status of the card) when allowed, None when refused.
+    let table = [
+        (OrderKind::CardActivation, Inactive, Some(Active)),
+        (OrderKind::CardActivation, Active, None),
+        (OrderKind::CardActivation, Suspended, None),
+        (OrderKind::CardActivation, Terminated, None),
+        (OrderKind::CardBlockade, Inactive, Some(Suspended)),
+        (OrderKind::CardBlockade, Active, Some(Suspended)),
+        (OrderKind::CardBlockade, Suspended, None),
+        (OrderKind::CardBlockade, Terminated, None),
+        (OrderKind::CardDeblockade, Inactive, None),
+        (OrderKind::CardDeblockade, Active, None),
+        (OrderKind::CardDeblockade, Suspended, Some(Active)),
+        (OrderKind::CardDeblockade, Terminated, None),
+        (OrderKind::CardTermination, Inactive, Some(Terminated)),
+        (OrderKind::CardTermination, Active, Some(Terminated)),
+        (OrderKind::CardTermination, Suspended, Some(Terminated)),
+        (OrderKind::CardTermination, Terminated, None),
+        // A damaged card stays as it is until its replacement is activated.
+        (OrderKind::CardReplacement, Inactive, Some(Inactive)),
+        (OrderKind::CardReplacement, Active, Some(Active)),
+        (OrderKind::CardReplacement, Suspended, Some(Suspended)),
+        (OrderKind::CardReplacement, Terminated, None),
+    ];
+    for (kind, status, outcome) in table {
+        let existing = card("C0000000001", status);
+        let cards = [existing.clone()];
+        let arrangement = arrangement();
+        let ctx = Context {
+            card: Some(&existing),
+            arrangement: Some(&arrangement),
+            arrangement_cards: &cards,
+            authorized_customer: None,
+        };
+        let (order, changed, _, events) = run(order(card_request(kind, "C0000000001")), &ctx);
+        match outcome {
+            Some(new_status) => {
+                assert_eq!(
+                    order.status,
+                    OrderStatus::ExternalProcessingSucceeded,
+                    "{kind:?} on {status:?}"
+                );
+                let after = changed.iter().find(|c| c.id == existing.id).unwrap();
+                assert_eq!(after.status, new_status, "{kind:?} on {status:?}");
+            }
+            None => {
+                assert_eq!(
+                    order.status,
+                    OrderStatus::Rejected,
+                    "{kind:?} on {status:?}"
+                );
+                assert!(order.rejection_reason.is_some());
+                assert!(changed.is_empty(), "a rejected order changes nothing");
+                assert!(check(&order.request, &ctx).is_err());
+            }
+        }
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == EventKind::ArrangementActivityEvent),
+            "{kind:?} on {status:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.kind == EventKind::CommunicationEvent
+                    && e.xml.contains("<workitem-id>WI0000492475</workitem-id>"))
+        );
+        assert!(order.next_run_at.is_none());
+    }
+}
+
+#[test]
+fn a_lost_or_stolen_blockade_cannot_be_lifted() {
+    for reason in ["card-losses", "stolen-card"] {
+        let mut blocked = card("C1", CardStatus::Suspended);
+        blocked.blockade_reason = Some(reason.into());
+        let ctx = Context {
+            card: Some(&blocked),
+            ..Context::default()
+        };
+        let refusal = check(
+            &OrderRequest::CardDeblockade {
+                card_id: "C1".into(),
+            },
+            &ctx,
+        )
+        .unwrap_err();
+        assert_eq!(refusal.problem, "policy-violation");
+        assert!(!refusal.conflict);
+    }
+}
+
+#[test]
+fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
+    let old = card("C1", CardStatus::Active);
+    let arrangement = arrangement();
+    let cards = [old.clone()];
+    let ctx = Context {
+        card: Some(&old),
+        arrangement: Some(&arrangement),
+        arrangement_cards: &cards,
+        authorized_customer: None,
+    };
+    let request = OrderRequest::CardReplacement {
+        card_id: "C1".into(),
+        reason: "card-losses".into(),
+        embossement_line: None,
+    };
+    let (order, changed, created, _) = run(order(request), &ctx);
+    let new = &created[0];
+    assert_eq!(new.status, CardStatus::Inactive);
+    assert_eq!(new.replaces.as_deref(), Some("C1"));
+    assert_eq!(new.holder, old.holder);
+    assert_eq!(order.result_card_id.as_deref(), Some(new.id.as_str()));
+    let old_after = changed.iter().find(|c| c.id == "C1").unwrap();
+    assert_eq!(old_after.status, CardStatus::Terminated);
+    assert_eq!(old_after.replaced_by.as_deref(), Some(new.id.as_str()));
+}
+
+#[test]
+fn activating_a_replacement_terminates_the_card_it_replaces() {
+    let mut old = card("C1", CardStatus::Active);
+    old.replaced_by = Some("C2".into());
+    let mut new = card("C2", CardStatus::Inactive);
+    new.replaces = Some("C1".into());
+    let cards = [old.clone(), new.clone()];
+    let ctx = Context {
+        card: Some(&new),
+        arrangement_cards: &cards,
+        ..Context::default()
+    };
+    let (_, changed, _, _) = run(
+        order(OrderRequest::CardActivation {
+            card_id: "C2".into(),
+        }),
+        &ctx,
+    );
+    let statuses: Vec<_> = changed.iter().map(|c| (c.id.as_str(), c.status)).collect();
+    assert_eq!(
+        statuses,
+        [("C2", CardStatus::Active), ("C1", CardStatus::Terminated)]
+    );
+}
+
+#[test]
+fn a_replaced_card_cannot_be_replaced_again() {
+    let mut old = card("C1", CardStatus::Active);
+    old.replaced_by = Some("C2".into());
+    let ctx = Context {
+        card: Some(&old),
+        ..Context::default()
+    };
+    let request = OrderRequest::CardReplacement {
+        card_id: "C1".into(),
+        reason: "damaged-card".into(),
+        embossement_line: None,
+    };
+    assert_eq!(
+        check(&request, &ctx).unwrap_err().problem,
+        "card-status-not-eligible"
+    );
+}
+
+fn issuance(authorized: &str) -> OrderRequest {
+    OrderRequest::AdditionalCardIssuance {
+        authorized_customer: cn(authorized),
+        arrangement_number: "0064200001930".into(),
+    }
+}
+
+#[test]
+fn an_issuance_produces_an_inactive_card_for_the_authorized_customer() {
+    let arrangement = arrangement();
+    let customer = Customer {
+        number: cn("1400054"),
+        name: "Ana".into(),
+    };
+    let ctx = Context {
+        arrangement: Some(&arrangement),
+        authorized_customer: Some(&customer),
+        ..Context::default()
+    };
+    let (order, _, created, events) = run(order(issuance("1400054")), &ctx);
+    assert_eq!(order.status, OrderStatus::ExternalProcessingSucceeded);
+    let card = &created[0];
+    assert_eq!(card.status, CardStatus::Inactive);
+    assert_eq!(card.holder, cn("1400054"));
+    assert_eq!(card.owner, cn("BRVU00002"));
+    assert_eq!(card.id, "C0000492475");
+    assert!(!card.masked_number.contains("0000 0000"));
+    assert_eq!(order.result_card_id.as_deref(), Some("C0000492475"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.xml.contains("<card-id>C0000492475</card-id>"))
+    );
+}
+
+#[test]
+fn issuance_rules_refuse_with_their_literals() {
+    let customer = Customer {
+        number: cn("1400054"),
+        name: "Ana".into(),
+    };
+    let owner = Customer {
+        number: cn("BRVU00002"),
+        name: "Branislav".into(),
+    };
+    let base = arrangement();
+    let mut held = card("C9", CardStatus::Active);
+    held.holder = cn("1400054");
+    let held_cards = [held];
+    let full_cards = [
+        card("C1", CardStatus::Active),
+        card("C2", CardStatus::Active),
+        card("C3", CardStatus::Inactive),
+    ];
+    let closed = Arrangement {
+        active: false,
+        ..base.clone()
+    };
+    let no_cards = Arrangement {
+        allows_cards: false,
+        ..base.clone()
+    };
+    let cases: [(Context<'_>, &str, &str); 6] = [
+        (
+            Context {
+                arrangement: Some(&base),
+                authorized_customer: Some(&owner),
+                ..Context::default()
+            },
+            "BRVU00002",
+            "owner-can-not-have-additional-card",
+        ),
+        (
+            Context {
+                arrangement: Some(&base),
+                authorized_customer: Some(&customer),
+                arrangement_cards: &held_cards,
+                ..Context::default()
+            },
+            "1400054",
+            "active-additional-card-already-exists",
+        ),
+        (
+            Context {
+                arrangement: Some(&base),
+                authorized_customer: Some(&customer),
+                arrangement_cards: &full_cards,
+                ..Context::default()
+            },
+            "1400054",
+            "policy-violation",
+        ),
+        (
+            Context {
+                arrangement: Some(&closed),
+                authorized_customer: Some(&customer),
+                ..Context::default()
+            },
+            "1400054",
+            "policy-violation",
+        ),
+        (
+            Context {
+                arrangement: Some(&no_cards),
+                authorized_customer: Some(&customer),
+                ..Context::default()
+            },
+            "1400054",
+            "policy-violation",
+        ),
+        (
+            Context {
+                arrangement: None,
+                authorized_customer: Some(&customer),
+                ..Context::default()
+            },
+            "1400054",
+            "policy-violation",
+        ),
+    ];
+    for (ctx, who, literal) in cases {
+        assert_eq!(check(&issuance(who), &ctx).unwrap_err().problem, literal);
+    }
+}
+
+#[test]
+fn a_terminated_card_does_not_count_against_the_limit_or_block_a_new_additional_card() {
+    let customer = Customer {
+        number: cn("1400054"),
+        name: "Ana".into(),
+    };
+    let mut old = card("C9", CardStatus::Terminated);
+    old.holder = cn("1400054");
+    let cards = [
+        card("C1", CardStatus::Active),
+        card("C2", CardStatus::Active),
+        old,
+    ];
+    let arrangement = arrangement();
+    let ctx = Context {
+        arrangement: Some(&arrangement),
+        authorized_customer: Some(&customer),
+        arrangement_cards: &cards,
+        ..Context::default()
+    };
+    assert!(check(&issuance("1400054"), &ctx).is_ok());
+}
+
+#[test]
+fn orders_can_be_canceled_only_before_their_irreversible_step() {
+    let existing = card("C1", CardStatus::Inactive);
+    let ctx = Context {
+        card: Some(&existing),
+        ..Context::default()
+    };
+    let durations = StepDurations {
+        scale: 1.0,
+        ..StepDurations::default()
+    };
+    let fresh = start(
+        order(OrderRequest::CardActivation {
+            card_id: "C1".into(),
+        }),
+        now(),
+        &durations,
+    );
+    assert_eq!(fresh.status, OrderStatus::Proposed);
+    let canceled = cancel(fresh.clone(), now()).unwrap();
+    assert_eq!(canceled.status, OrderStatus::Canceled);
+    assert_eq!(canceled.status.friendly(), "abandoned");
+    assert!(
+        canceled
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Skipped)
+    );
+    assert!(canceled.next_run_at.is_none());
+
+    // After the check the order is approved (still cancelable); once the action starts it is not.
+    let later = now() + Duration::seconds(1);
+    let approved = advance(fresh, &ctx, later, &durations).order;
+    assert_eq!(approved.status, OrderStatus::Approved);
+    assert!(cancel(approved.clone(), later).is_ok());
+    let running = advance(approved, &ctx, later, &durations).order;
+    assert_eq!(running.status, OrderStatus::ExternalProcessingInProgress);
+    let refusal = cancel(running, later).unwrap_err();
+    assert_eq!(
+        refusal.problem,
+        "request-status-not-eligible-for-cancelation"
+    );
+    assert!(refusal.conflict);
+}
+
+#[test]
+fn a_step_does_not_finish_before_its_time() {
+    let existing = card("C1", CardStatus::Inactive);
+    let ctx = Context {
+        card: Some(&existing),
+        ..Context::default()
+    };
+    let durations = StepDurations {
+        scale: 1.0,
+        ..StepDurations::default()
+    };
+    let fresh = start(
+        order(OrderRequest::CardActivation {
+            card_id: "C1".into(),
+        }),
+        now(),
+        &durations,
+    );
+    let early = advance(fresh.clone(), &ctx, now(), &durations);
+    assert_eq!(early.order, fresh, "nothing changes before the step is due");
+    assert!(early.events.is_empty());
+}
+
+#[test]
+fn an_order_past_its_deadline_expires_without_changing_the_card() {
+    let existing = card("C1", CardStatus::Inactive);
+    let ctx = Context {
+        card: Some(&existing),
+        ..Context::default()
+    };
+    let mut late = order(OrderRequest::CardActivation {
+        card_id: "C1".into(),
+    });
+    late.deadline = now() - Duration::seconds(1);
+    let t = advance(late, &ctx, now(), &StepDurations::zero());
+    assert_eq!(t.order.status, OrderStatus::Expired);
+    assert_eq!(t.order.status.friendly(), "expired");
+    assert!(t.changed_cards.is_empty());
+    assert!(!t.events.is_empty());
+}
+
+#[test]
+fn an_action_waits_for_its_turn_after_the_check() {
+    let existing = card("C1", CardStatus::Inactive);
+    let ctx = Context {
+        card: Some(&existing),
+        ..Context::default()
+    };
+    let t = advance(
+        order(OrderRequest::CardActivation {
+            card_id: "C1".into(),
+        }),
+        &ctx,
+        now(),
+        &StepDurations::zero(),
+    );
+    assert_eq!(t.order.status, OrderStatus::Approved);
+    assert_eq!(t.order.phase(), Some(Phase::Action));
+    assert!(t.changed_cards.is_empty());
+    assert_eq!(t.order.next_run_at, Some(now()));
+}

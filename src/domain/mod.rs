@@ -1,0 +1,15 @@
+//! Domain types: validated newtypes and rules, with no I/O. Anything past the HTTP edge
+//! holds these, never a raw `String` that might not have been checked.
+
+pub mod card;
+pub mod classification;
+pub mod customer;
+pub mod event_kind;
+pub mod execution;
+pub mod medium;
+pub mod order;
+pub mod typed_fields;
+pub mod xml;
+
+pub use customer::CustomerNumber;
+pub use event_kind::EventKind;

@@ -1,0 +1,531 @@
+//! Customer orders: kinds, statuses, numbers, and the steps each kind goes through.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::CustomerNumber;
+use crate::http::{ErrorLiteral, FieldError};
+
+/// The six kinds of order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderKind {
+    /// A card for an authorized customer on someone else's arrangement.
+    AdditionalCardIssuance,
+    /// `inactive` -> `active`.
+    CardActivation,
+    /// `active`/`inactive` -> `suspended`.
+    CardBlockade,
+    /// `suspended` -> `active`, unless lost or stolen.
+    CardDeblockade,
+    /// Anything -> `terminated`.
+    CardTermination,
+    /// A new card for the same holder.
+    CardReplacement,
+}
+
+impl OrderKind {
+    /// Every kind.
+    pub const ALL: [OrderKind; 6] = [
+        Self::AdditionalCardIssuance,
+        Self::CardActivation,
+        Self::CardBlockade,
+        Self::CardDeblockade,
+        Self::CardTermination,
+        Self::CardReplacement,
+    ];
+
+    /// The `order-type` literal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AdditionalCardIssuance => "additional-card-issuance",
+            Self::CardActivation => "card-activation",
+            Self::CardBlockade => "card-blockade",
+            Self::CardDeblockade => "card-deblockade",
+            Self::CardTermination => "card-termination",
+            Self::CardReplacement => "card-replacement",
+        }
+    }
+
+    /// The collection resource (`/customer-order/{resource}`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Self::AdditionalCardIssuance => "additional-card-issuances",
+            Self::CardActivation => "card-activations",
+            Self::CardBlockade => "card-blockades",
+            Self::CardDeblockade => "card-deblockades",
+            Self::CardTermination => "card-terminations",
+            Self::CardReplacement => "card-replacements",
+        }
+    }
+
+    /// Reads a stored literal.
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// Reads a kind given as a filter: the literal or the resource name.
+    pub fn parse(tag: &str, raw: &str) -> Result<Self, FieldError> {
+        let wanted = raw.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == wanted || k.resource() == wanted)
+            .ok_or_else(|| {
+                FieldError::new(
+                    tag,
+                    ErrorLiteral::UnknownEnum,
+                    format!(
+                        "{tag} must be one of {}, got {raw:?}",
+                        Self::ALL.map(Self::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The kind's steps, in order. Each kind checks, acts, then notifies.
+    pub fn steps(self) -> [StepDef; 3] {
+        let (check, action) = match self {
+            Self::AdditionalCardIssuance => ("review-request", "produce-card"),
+            Self::CardActivation => ("check-card", "activate-card"),
+            Self::CardBlockade => ("check-card", "block-card"),
+            Self::CardDeblockade => ("check-card", "unblock-card"),
+            Self::CardTermination => ("check-card", "terminate-card"),
+            Self::CardReplacement => ("check-card", "issue-replacement-card"),
+        };
+        [
+            StepDef {
+                name: check,
+                phase: Phase::Check,
+            },
+            StepDef {
+                name: action,
+                phase: Phase::Action,
+            },
+            StepDef {
+                name: "notify-customer",
+                phase: Phase::Notify,
+            },
+        ]
+    }
+
+    /// Default step durations: producing a card takes minutes; flipping a card's state
+    /// takes a second or two.
+    fn default_seconds(self, phase: Phase) -> f64 {
+        match (self, phase) {
+            (Self::AdditionalCardIssuance, Phase::Check) => 60.0,
+            (Self::AdditionalCardIssuance, Phase::Action) => 30.0,
+            (Self::CardReplacement, Phase::Action) => 3.0,
+            (_, Phase::Check | Phase::Action) => 1.0,
+            (_, Phase::Notify) => 0.0,
+        }
+    }
+}
+
+/// What a step does, which decides the order's status while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The bank's rules are checked; the order can still be canceled.
+    Check,
+    /// The card is changed: the irreversible step. Runs one order per card at a time.
+    Action,
+    /// The customer is told; events are registered.
+    Notify,
+}
+
+/// One step of a kind's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepDef {
+    /// Name shown in the order's `steps`.
+    pub name: &'static str,
+    /// What it does.
+    pub phase: Phase,
+}
+
+/// How long each step takes, configurable so demos can be slow and tests instant.
+#[derive(Debug, Clone, Default)]
+pub struct StepDurations {
+    /// Multiplies every default (0 makes every step immediate).
+    pub scale: f64,
+    /// Overrides in seconds, keyed `kind.step` (`additional-card-issuance.produce-card`).
+    pub overrides: BTreeMap<String, f64>,
+}
+
+impl StepDurations {
+    /// Every step immediate: for tests and throughput benchmarks.
+    pub fn zero() -> Self {
+        Self {
+            scale: 0.0,
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// The duration of one step.
+    pub fn of(&self, kind: OrderKind, step: StepDef) -> Duration {
+        let key = format!("{}.{}", kind.as_str(), step.name);
+        let seconds = self
+            .overrides
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| kind.default_seconds(step.phase) * self.scale);
+        Duration::from_secs_f64(seconds.max(0.0))
+    }
+}
+
+/// Where an order stands (the `workitem-processing-status` classification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderStatus {
+    /// Accepted, waiting to be checked.
+    Proposed,
+    /// Checked, queued for execution.
+    Approved,
+    /// Being executed.
+    ExternalProcessingInProgress,
+    /// Executed.
+    ExternalProcessingSucceeded,
+    /// Canceled before execution.
+    Canceled,
+    /// Refused by a business rule, changing nothing.
+    Rejected,
+    /// Not executed before its deadline.
+    Expired,
+}
+
+impl OrderStatus {
+    /// Every status.
+    pub const ALL: [OrderStatus; 7] = [
+        Self::Proposed,
+        Self::Approved,
+        Self::ExternalProcessingInProgress,
+        Self::ExternalProcessingSucceeded,
+        Self::Canceled,
+        Self::Rejected,
+        Self::Expired,
+    ];
+
+    /// The literal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Approved => "approved",
+            Self::ExternalProcessingInProgress => "external-processing-in-progress",
+            Self::ExternalProcessingSucceeded => "external-processing-succeeded",
+            Self::Canceled => "canceled",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Reads a stored literal or a filter value.
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The status as the customer sees it.
+    pub fn friendly(self) -> &'static str {
+        match self {
+            Self::Proposed | Self::Approved | Self::ExternalProcessingInProgress => "active",
+            Self::ExternalProcessingSucceeded => "complete",
+            Self::Canceled => "abandoned",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Whether nothing more will happen to the order.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::ExternalProcessingSucceeded | Self::Canceled | Self::Rejected | Self::Expired
+        )
+    }
+
+    /// Whether the order may still be canceled: its irreversible step has not started.
+    pub fn is_cancelable(self) -> bool {
+        matches!(self, Self::Proposed | Self::Approved)
+    }
+}
+
+/// An order's number: `WI` and ten digits, from a database sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderNumber(pub i64);
+
+impl OrderNumber {
+    /// Reads `WI0000492475`.
+    pub fn parse(tag: &str, raw: &str) -> Result<Self, FieldError> {
+        let digits = raw
+            .strip_prefix("WI")
+            .filter(|d| d.len() == 10 && d.bytes().all(|b| b.is_ascii_digit()));
+        digits
+            .and_then(|d| d.parse().ok())
+            .map(Self)
+            .ok_or_else(|| {
+                FieldError::new(
+                    tag,
+                    ErrorLiteral::InvalidFormat,
+                    format!("{tag} must be WI followed by ten digits, got {raw:?}"),
+                )
+            })
+    }
+}
+
+impl fmt::Display for OrderNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WI{:010}", self.0)
+    }
+}
+
+/// What the customer asked for, per kind; reasons are checked literals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum OrderRequest {
+    /// An additional card.
+    AdditionalCardIssuance {
+        /// Who will carry the card.
+        authorized_customer: CustomerNumber,
+        /// The arrangement it draws on.
+        arrangement_number: String,
+    },
+    /// Activate a card.
+    CardActivation {
+        /// The card.
+        card_id: String,
+    },
+    /// Block a card.
+    CardBlockade {
+        /// The card.
+        card_id: String,
+        /// A `card-blockade-reason` literal.
+        reason: String,
+    },
+    /// Unblock a card.
+    CardDeblockade {
+        /// The card.
+        card_id: String,
+    },
+    /// Terminate a card.
+    CardTermination {
+        /// The card.
+        card_id: String,
+        /// A `card-termination-reason` literal.
+        reason: Option<String>,
+    },
+    /// Replace a card.
+    CardReplacement {
+        /// The card.
+        card_id: String,
+        /// A `card-replacement-reason` literal.
+        reason: String,
+        /// The name to print on the new card.
+        embossement_line: Option<String>,
+    },
+}
+
+impl OrderRequest {
+    /// The kind this request is of.
+    pub fn kind(&self) -> OrderKind {
+        match self {
+            Self::AdditionalCardIssuance { .. } => OrderKind::AdditionalCardIssuance,
+            Self::CardActivation { .. } => OrderKind::CardActivation,
+            Self::CardBlockade { .. } => OrderKind::CardBlockade,
+            Self::CardDeblockade { .. } => OrderKind::CardDeblockade,
+            Self::CardTermination { .. } => OrderKind::CardTermination,
+            Self::CardReplacement { .. } => OrderKind::CardReplacement,
+        }
+    }
+
+    /// The card the order is about, if it is about one.
+    pub fn card_id(&self) -> Option<&str> {
+        match self {
+            Self::AdditionalCardIssuance { .. } => None,
+            Self::CardActivation { card_id }
+            | Self::CardBlockade { card_id, .. }
+            | Self::CardDeblockade { card_id }
+            | Self::CardTermination { card_id, .. }
+            | Self::CardReplacement { card_id, .. } => Some(card_id),
+        }
+    }
+
+    /// The reason given, if any.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::CardBlockade { reason, .. } | Self::CardReplacement { reason, .. } => {
+                Some(reason)
+            }
+            Self::CardTermination { reason, .. } => reason.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A step's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Not started.
+    Pending,
+    /// Started; finishes at the order's next run.
+    Running,
+    /// Finished.
+    Done,
+    /// Never run (the order ended before).
+    Skipped,
+    /// Ended the order (its check refused it).
+    Failed,
+}
+
+/// One step of one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The step's name.
+    pub name: String,
+    /// Its progress.
+    pub status: StepStatus,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// An order and everything known about its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// `WI...`.
+    pub number: OrderNumber,
+    /// What was asked.
+    pub request: OrderRequest,
+    /// Free text from the customer.
+    pub description: Option<String>,
+    /// Who owns the card or arrangement.
+    pub owner: CustomerNumber,
+    /// Who holds the card (for an issuance: the authorized customer).
+    pub holder: CustomerNumber,
+    /// The arrangement concerned.
+    pub arrangement_number: String,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// When the status last changed.
+    pub status_date: DateTime<Utc>,
+    /// When it was accepted.
+    pub creation_date: DateTime<Utc>,
+    /// Not executed by then: expired.
+    pub deadline: DateTime<Utc>,
+    /// The kind's steps with their progress.
+    pub steps: Vec<Step>,
+    /// Index of the step under way (== steps.len() once final).
+    pub current_step: usize,
+    /// When the executor should look at it next; `None` once final.
+    pub next_run_at: Option<DateTime<Utc>>,
+    /// Why it was rejected or expired.
+    pub rejection_reason: Option<String>,
+    /// The card the order produced.
+    pub result_card_id: Option<String>,
+}
+
+impl Order {
+    /// The kind.
+    pub fn kind(&self) -> OrderKind {
+        self.request.kind()
+    }
+
+    /// The card the order concerns, if any.
+    pub fn card_id(&self) -> Option<&str> {
+        self.request.card_id()
+    }
+
+    /// The phase of the step under way, if any.
+    pub fn phase(&self) -> Option<Phase> {
+        self.kind().steps().get(self.current_step).map(|s| s.phase)
+    }
+
+    /// The key under which orders run one at a time: the card, or for an issuance the
+    /// arrangement (its card limit is shared).
+    pub fn serial_key(&self) -> String {
+        match self.card_id() {
+            Some(card) => format!("card:{card}"),
+            None => format!("arrangement:{}", self.arrangement_number),
+        }
+    }
+
+    /// The key under which at most one active order of a kind may exist: the same order
+    /// twice for the same card (or holder and arrangement) is `request-already-exists`.
+    pub fn duplicate_key(&self) -> String {
+        match &self.request {
+            OrderRequest::AdditionalCardIssuance {
+                authorized_customer,
+                arrangement_number,
+            } => {
+                format!(
+                    "{}:{arrangement_number}:{authorized_customer}",
+                    self.kind().as_str()
+                )
+            }
+            other => format!(
+                "{}:{}",
+                self.kind().as_str(),
+                other.card_id().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_numbers_round_trip() {
+        let number = OrderNumber::parse("id", "WI0000492475").unwrap();
+        assert_eq!(number.0, 492_475);
+        assert_eq!(number.to_string(), "WI0000492475");
+        for bad in [
+            "WI123",
+            "XX0000492475",
+            "WI00004924a5",
+            "wi0000492475",
+            "WI00004924750",
+        ] {
+            assert!(OrderNumber::parse("id", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn friendly_statuses_follow_the_contract() {
+        use OrderStatus::*;
+        let pairs = [
+            (Proposed, "active"),
+            (Approved, "active"),
+            (ExternalProcessingInProgress, "active"),
+            (ExternalProcessingSucceeded, "complete"),
+            (Canceled, "abandoned"),
+            (Rejected, "rejected"),
+            (Expired, "expired"),
+        ];
+        for (status, friendly) in pairs {
+            assert_eq!(status.friendly(), friendly);
+        }
+    }
+
+    #[test]
+    fn durations_scale_and_override() {
+        let kind = OrderKind::AdditionalCardIssuance;
+        let [check, action, notify] = kind.steps();
+        let normal = StepDurations {
+            scale: 1.0,
+            overrides: BTreeMap::new(),
+        };
+        assert_eq!(normal.of(kind, check), Duration::from_secs(60));
+        assert_eq!(normal.of(kind, notify), Duration::ZERO);
+        let mut fast = StepDurations::zero();
+        fast.overrides
+            .insert("additional-card-issuance.produce-card".into(), 2.0);
+        assert_eq!(fast.of(kind, check), Duration::ZERO);
+        assert_eq!(fast.of(kind, action), Duration::from_secs(2));
+    }
+}

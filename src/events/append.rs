@@ -1,0 +1,361 @@
+//! `POST /communication-events` (the guide's step 12) and `POST /events` (the bank's own
+//! systems registering any kind).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::LINK_ROOT;
+use super::model::CreatedEvent;
+use crate::auth::{Principal, Scope};
+use crate::domain::medium::{parse_communication_type, parse_medium};
+use crate::domain::xml::{element, key_values};
+use crate::domain::{CustomerNumber, EventKind};
+use crate::http::extract::ApiJson;
+use crate::http::validation::{required_text, text};
+use crate::http::{ApiError, ErrorLiteral, Errors, FieldError, idempotency};
+use crate::state::AppState;
+use crate::store::{NewEvent, Recorded};
+
+/// Longest `description`.
+const DESCRIPTION_MAX: usize = 500;
+/// Longest short text field (names, titles, addresses).
+const FIELD_MAX: usize = 200;
+
+/// A communication between bank and customer, as the guide posts it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCommunicationEvent {
+    /// Required: whose history it joins.
+    #[schema(example = "1400269")]
+    customer_number: Option<String>,
+    /// The work item it belongs to (`WI` and ten digits); `related-workitem-number` is an alias.
+    #[serde(alias = "related-workitem-number")]
+    #[schema(example = "WI0000492929")]
+    workitem_id: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+    /// Sender.
+    from: Option<String>,
+    /// Recipient.
+    to: Option<String>,
+    /// Subject.
+    title: Option<String>,
+    /// Required: `phone`, `mail`, `email`, `fax`, `face-to-face-meeting`, `sms`, `web`, `wap`,
+    /// `instant-message` or `other-communication-technology`, in any case.
+    #[schema(example = "Mail")]
+    medium: Option<String>,
+    /// Why it was sent.
+    purpose: Option<String>,
+    /// Where replies go.
+    return_address: Option<String>,
+    /// `general-communication`, `complaint` or `feedback`.
+    communication_type: Option<String>,
+    /// The communication that referred to this one.
+    referral_communication_id: Option<String>,
+    /// The communication this one answers.
+    responds_to_id: Option<String>,
+    /// Where a complaint stands.
+    resolution_status: Option<String>,
+}
+
+/// An event of any kind from the bank's own systems.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewEventBody {
+    /// Required: whose history it joins.
+    customer_number: Option<String>,
+    /// Required: the kind, with any accepted alias.
+    event_kind: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+    /// Required: the event's data; typed fields are read from it.
+    event_data_xml: Option<String>,
+}
+
+fn work_item_id(raw: &str) -> Result<String, FieldError> {
+    let valid =
+        raw.len() == 12 && raw.starts_with("WI") && raw[2..].bytes().all(|b| b.is_ascii_digit());
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldError::new(
+            "workitem-id",
+            ErrorLiteral::InvalidFormat,
+            format!("workitem-id must be WI followed by ten digits, got {raw:?}"),
+        ))
+    }
+}
+
+/// Registers a communication event.
+#[utoipa::path(
+    post,
+    path = "/communication-events",
+    tag = "events",
+    request_body = NewCommunicationEvent,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    responses(
+        (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
+            headers(("Location" = String, description = "The new event"))),
+        (status = 400, description = "The body is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-event:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_communication_event(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: ApiJson<NewCommunicationEvent>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::EventWrite)?;
+    let input = &body.value;
+    let mut errors = Errors::new();
+    let customer = errors.require(
+        "customer-number",
+        input
+            .customer_number
+            .as_deref()
+            .map(|raw| CustomerNumber::parse("customer-number", raw)),
+    );
+    let medium = errors.require(
+        "medium",
+        input
+            .medium
+            .as_deref()
+            .map(|raw| parse_medium("medium", raw)),
+    );
+    let workitem = input
+        .workitem_id
+        .as_deref()
+        .and_then(|raw| errors.check(work_item_id(raw)));
+    let communication_type = input
+        .communication_type
+        .as_deref()
+        .and_then(|raw| errors.check(parse_communication_type("communication-type", raw)));
+    let description = input
+        .description
+        .as_deref()
+        .and_then(|raw| errors.check(text("description", raw, DESCRIPTION_MAX)));
+    let mut texts = Vec::new();
+    for (tag, value) in [
+        ("from", &input.from),
+        ("to", &input.to),
+        ("title", &input.title),
+        ("purpose", &input.purpose),
+        ("return-address", &input.return_address),
+        (
+            "referral-communication-id",
+            &input.referral_communication_id,
+        ),
+        ("responds-to-id", &input.responds_to_id),
+        ("resolution-status", &input.resolution_status),
+    ] {
+        let checked = value
+            .as_deref()
+            .and_then(|raw| errors.check(text(tag, raw, FIELD_MAX)));
+        texts.push((tag, checked));
+    }
+    errors.finish()?;
+    let (Some(customer), Some(medium)) = (customer, medium) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "required fields missing after validation"
+        )));
+    };
+    let field = |tag: &str| {
+        texts
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .and_then(|(_, v)| v.as_deref())
+    };
+    let xml = element(
+        "communication-event",
+        &[
+            ("customer-number", Some(customer.as_str())),
+            ("workitem-id", workitem.as_deref()),
+            ("from", field("from")),
+            ("to", field("to")),
+            ("title", field("title")),
+            ("medium", Some(medium)),
+            ("purpose", field("purpose")),
+            ("return-address", field("return-address")),
+            ("communication-type", communication_type),
+            (
+                "referral-communication-id",
+                field("referral-communication-id"),
+            ),
+            ("responds-to-id", field("responds-to-id")),
+            ("resolution-status", field("resolution-status")),
+        ],
+    );
+    let event = NewEvent {
+        customer_number: customer,
+        kind: EventKind::CommunicationEvent,
+        created_at: chrono::Utc::now(),
+        description,
+        xml,
+    };
+    register(
+        &state,
+        &principal,
+        &headers,
+        "POST communication-events",
+        &body.raw,
+        event,
+        "communication-events",
+    )
+    .await
+}
+
+/// Registers an event of any kind (staff only).
+#[utoipa::path(
+    post,
+    path = "/events",
+    tag = "events",
+    request_body = NewEventBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    responses(
+        (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
+            headers(("Location" = String, description = "The new event"))),
+        (status = 400, description = "The body or its XML is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-event:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_event(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: ApiJson<NewEventBody>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::EventWrite)?;
+    principal.require(Scope::Staff)?;
+    let input = &body.value;
+    let mut errors = Errors::new();
+    let customer = errors.require(
+        "customer-number",
+        input
+            .customer_number
+            .as_deref()
+            .map(|raw| CustomerNumber::parse("customer-number", raw)),
+    );
+    let kind = errors.require(
+        "event-kind",
+        input
+            .event_kind
+            .as_deref()
+            .map(|raw| EventKind::parse("event-kind", raw)),
+    );
+    let description = input
+        .description
+        .as_deref()
+        .and_then(|raw| errors.check(text("description", raw, DESCRIPTION_MAX)));
+    let xml = errors.require(
+        "event-data-xml",
+        input.event_data_xml.as_deref().map(|raw| {
+            let raw = required_text("event-data-xml", raw, state.xml_limits.max_bytes)?;
+            key_values(&raw, &state.xml_limits)
+                .map(|_| raw)
+                .map_err(|e| {
+                    FieldError::new("event-data-xml", xml_error_literal(&e), e.to_string())
+                })
+        }),
+    );
+    errors.finish()?;
+    let (Some(customer), Some(kind), Some(xml)) = (customer, kind, xml) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "required fields missing after validation"
+        )));
+    };
+    let event = NewEvent {
+        customer_number: customer,
+        kind,
+        created_at: chrono::Utc::now(),
+        description,
+        xml,
+    };
+    let typed_path = format!("{}-events", kind.slug());
+    register(
+        &state,
+        &principal,
+        &headers,
+        "POST events",
+        &body.raw,
+        event,
+        &typed_path,
+    )
+    .await
+}
+
+fn xml_error_literal(error: &crate::domain::xml::XmlError) -> ErrorLiteral {
+    use crate::domain::xml::XmlError;
+    match error {
+        XmlError::TooLarge(_) => ErrorLiteral::MaxLength,
+        XmlError::TooDeep(_) => ErrorLiteral::OutOfRange,
+        XmlError::Dtd | XmlError::Entity(_) | XmlError::Malformed(_) => ErrorLiteral::InvalidFormat,
+    }
+}
+
+/// Stores the event (or finds the first one of a retry) and answers as the guide shows.
+async fn register(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    operation: &str,
+    raw_body: &[u8],
+    event: NewEvent,
+    typed_path: &str,
+) -> Result<Response, ApiError> {
+    if !principal.may_act_for(&event.customer_number) {
+        return Err(ApiError::NotFound(format!(
+            "no customer {}",
+            event.customer_number
+        )));
+    }
+    let key = idempotency::from_request(headers, principal, operation, raw_body)?;
+    let id = match state
+        .stores
+        .events
+        .append_event(event, key.as_ref())
+        .await?
+    {
+        Recorded::Created(id) => {
+            tracing::info!(event_id = id, "event registered");
+            metrics::counter!("bankapi_events_registered_total").increment(1);
+            id
+        }
+        Recorded::Replayed(resource) => resource.parse().map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored resource id {resource:?} is not an event id"
+            ))
+        })?,
+        Recorded::KeyReused => return Err(idempotency::key_reused()),
+    };
+    let location = state
+        .links
+        .absolute(&format!("{LINK_ROOT}/{typed_path}/{id}"));
+    let mut response = (
+        StatusCode::OK,
+        Json(CreatedEvent {
+            id,
+            created_record_status: "Created".into(),
+        }),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}

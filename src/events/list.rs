@@ -1,0 +1,158 @@
+//! `GET /events`: a page of one customer's events, newest first.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::LINK_ROOT;
+use super::model::EventItem;
+use crate::auth::{Principal, Scope};
+use crate::domain::{CustomerNumber, EventKind};
+use crate::http::extract::ApiQuery;
+use crate::http::paging::{Page, PageRequest, SortOrder};
+use crate::http::time::parse_bound;
+use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
+use crate::state::AppState;
+use crate::store::EventFilter;
+
+/// Query parameters of the event list. All are text so that validation, not the
+/// framework, names a bad value.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
+pub struct ListEventsQuery {
+    /// Whose events. Required for staff; a customer token defaults to its own customer.
+    #[param(example = "1400269")]
+    customer_number: Option<String>,
+    /// Only this kind: a canonical name (`SecurityEvent`), `SecurtyEvent`, or a kebab-case
+    /// form (`security`, `communication`...).
+    event_kind: Option<String>,
+    /// Created at or after: RFC 3339, or a date for the start of that day (UTC).
+    date_from: Option<String>,
+    /// Created at or before: RFC 3339, or a date for the end of that day (UTC).
+    date_to: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    page_size: Option<String>,
+    /// Page number from 1 (default 1).
+    page_number: Option<String>,
+    /// Alias of `page-number`.
+    page: Option<String>,
+    /// Only `creation-datetime`.
+    sort_by: Option<String>,
+    /// `desc` (default, newest first) or `asc`.
+    sort_order: Option<String>,
+}
+
+/// Lists a customer's events.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    params(ListEventsQuery),
+    responses(
+        (status = 200, description = "A page of events, newest first", body = Page<EventItem>),
+        (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-event:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn list_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ListEventsQuery>,
+) -> Result<Json<Page<EventItem>>, ApiError> {
+    principal.require(Scope::EventRead)?;
+    let mut errors = Errors::new();
+    let customer = match (&query.customer_number, &principal.customer_number) {
+        (Some(raw), _) => errors.check(CustomerNumber::parse("customer-number", raw)),
+        (None, Some(own)) if !principal.is_staff() => Some(own.clone()),
+        (None, _) => {
+            errors.required("customer-number");
+            None
+        }
+    };
+    let kind = query
+        .event_kind
+        .as_deref()
+        .and_then(|raw| errors.check(EventKind::parse("event-kind", raw)));
+    let from = query
+        .date_from
+        .as_deref()
+        .and_then(|raw| errors.check(parse_bound("date-from", raw, false)));
+    let to = query
+        .date_to
+        .as_deref()
+        .and_then(|raw| errors.check(parse_bound("date-to", raw, true)));
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        errors.push(FieldError::new(
+            "date-to",
+            ErrorLiteral::OutOfRange,
+            "date-to must not be before date-from",
+        ));
+    }
+    if let Some(sort_by) = query.sort_by.as_deref()
+        && sort_by != "creation-datetime"
+    {
+        errors.push(FieldError::new(
+            "sort-by",
+            ErrorLiteral::NotOnList,
+            format!("events can be sorted by creation-datetime only, got {sort_by:?}"),
+        ));
+    }
+    let order = SortOrder::parse(query.sort_order.as_deref(), &mut errors);
+    let page = PageRequest::parse(
+        query.page_size.as_deref(),
+        query.page_number.as_deref(),
+        query.page.as_deref(),
+        &mut errors,
+    );
+    errors.finish()?;
+    let Some(customer) = customer else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "customer missing after validation"
+        )));
+    };
+    if !principal.may_act_for(&customer) {
+        return Err(ApiError::NotFound(format!("no customer {customer}")));
+    }
+
+    let filter = EventFilter {
+        customer_number: customer,
+        kind,
+        from,
+        to,
+        order,
+        page,
+    };
+    let (records, total) = state.stores.events.list_events(&filter).await?;
+    let items = records
+        .iter()
+        .map(|r| EventItem::from_record(r, &state.links))
+        .collect();
+    let size = page.size.to_string();
+    let date_from = from.map(|at| crate::http::time::format(&at));
+    let date_to = to.map(|at| crate::http::time::format(&at));
+    let link = |number: u64| {
+        state.links.with_query(
+            &format!("{LINK_ROOT}/events"),
+            &[
+                ("page-size", Some(size.as_str())),
+                ("page-number", Some(number.to_string().as_str())),
+                ("customer-number", Some(filter.customer_number.as_str())),
+                ("event-kind", kind.map(EventKind::as_str)),
+                ("date-from", date_from.as_deref()),
+                ("date-to", date_to.as_deref()),
+                (
+                    "sort-order",
+                    query.sort_order.as_ref().map(|_| order.as_str()),
+                ),
+            ],
+        )
+    };
+    Ok(Json(Page::new(page, total, items, link)))
+}

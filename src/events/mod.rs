@@ -1,0 +1,51 @@
+//! The Customer Event API v2 (`/customer-event`): the history of everything that happened
+//! to a customer.
+
+mod append;
+mod get;
+mod list;
+pub mod model;
+mod typed;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::openapi::{ProblemSchemas, SecurityAddon};
+use crate::state::AppState;
+
+/// Where the API lives; links use the `v2.0` form as the guide's examples do.
+pub const ROOT: &str = "/customer-event";
+/// The versioned root, used in every generated link.
+pub const LINK_ROOT: &str = "/customer-event/v2.0";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Customer Event API",
+        version = "2.0",
+        description = "The history of everything that happened to a customer: communications, logins, \
+transactions, cases, arrangement activity, profile changes and fees. Every path also answers under `/customer-event/v2.0`."
+    ),
+    servers((url = "/customer-event")),
+    modifiers(&SecurityAddon, &ProblemSchemas),
+    security(("bearer" = [])),
+    tags((name = "events", description = "Customer events"))
+)]
+struct EventApi;
+
+/// The API's routes, relative to [`ROOT`], with their OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(EventApi::openapi())
+        .routes(routes!(list::list_events, append::create_event))
+        .routes(routes!(get::get_event))
+        .routes(routes!(append::create_communication_event))
+        .routes(routes!(typed::get_communication_event))
+        .routes(routes!(typed::get_social_event))
+        .routes(routes!(typed::get_accounting_transaction_event))
+        .routes(routes!(typed::get_customer_case_event))
+        .routes(routes!(typed::get_arrangement_activity_event))
+        .routes(routes!(typed::get_profile_maintenance_event))
+        .routes(routes!(typed::get_chargable_activity_event))
+        .routes(routes!(typed::get_security_event))
+}

@@ -1,0 +1,59 @@
+//! Absolute links, always built from the configured public base URL (never from the
+//! request's `Host` header, which a client controls).
+
+use std::fmt::Write as _;
+
+/// Builds the URLs the service hands out.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    /// `base` is the public URL without a trailing slash.
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `{base}{path}`, where `path` starts with `/`.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `{base}{path}?k=v&...`, percent-encoding the values, skipping absent ones and
+    /// keeping the given order (paging first, as the guide's example link does).
+    pub fn with_query(&self, path: &str, params: &[(&str, Option<&str>)]) -> String {
+        let mut url = self.absolute(path);
+        let mut first = true;
+        for (key, value) in params {
+            let Some(value) = value else { continue };
+            let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            let _ = write!(url, "{}{key}={encoded}", if first { '?' } else { '&' });
+            first = false;
+        }
+        url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded_and_absent_ones_skipped() {
+        let links = Links::new("http://h:1/");
+        assert_eq!(
+            links.with_query(
+                "/x",
+                &[
+                    ("a", Some("1")),
+                    ("b", None),
+                    ("c", Some("2014-10-10T00:00:00+02:00"))
+                ]
+            ),
+            "http://h:1/x?a=1&c=2014-10-10T00%3A00%3A00%2B02%3A00"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! What both APIs share at the HTTP edge: problem responses, extractors that turn every
+//! rejection into a problem, paging and links.
+
+pub mod extract;
+pub mod idempotency;
+pub mod links;
+pub mod openapi;
+pub mod paging;
+pub mod problem;
+pub mod time;
+pub mod validation;
+
+pub use problem::ApiError;
+pub use validation::{ErrorLiteral, Errors, FieldError};

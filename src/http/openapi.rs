@@ -1,0 +1,54 @@
+//! Pieces shared by both OpenAPI documents: the bearer scheme and the problem schemas.
+
+use utoipa::Modify;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// Declares the `bearer` JWT security scheme every operation refers to.
+pub struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An OAuth 2.0 access token (JWT). Scopes: customer-event:read, customer-event:write, \
+customer-order:read, customer-order:write, bank:staff. A token without bank:staff acts only for the customer \
+in its customer-number claim.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Adds the problem schemas, which handlers name only through response bodies.
+pub struct ProblemSchemas;
+
+impl Modify for ProblemSchemas {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::{PartialSchema, ToSchema};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in [
+            (
+                super::problem::Problem::name(),
+                super::problem::Problem::schema(),
+            ),
+            (
+                super::validation::FieldError::name(),
+                super::validation::FieldError::schema(),
+            ),
+            (
+                super::validation::ErrorLiteral::name(),
+                super::validation::ErrorLiteral::schema(),
+            ),
+        ] {
+            components.schemas.insert(name.into_owned(), schema);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Paging as API.md section 1 defines it: `page-size` 1..=100 (default 20), `page-number`
+//! from 1 (alias `page`), and a body with counts and `first`/`prev`/`next`/`last` links.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::validation::{ErrorLiteral, Errors, FieldError};
+
+/// Default and largest page sizes.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Items per page, 1..=100.
+    pub size: u32,
+    /// 1-based page number.
+    pub number: u32,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            size: DEFAULT_PAGE_SIZE,
+            number: 1,
+        }
+    }
+}
+
+impl PageRequest {
+    /// Reads `page-size`, `page-number` and its alias `page`, recording what is wrong.
+    pub fn parse(
+        size: Option<&str>,
+        number: Option<&str>,
+        page_alias: Option<&str>,
+        errors: &mut Errors,
+    ) -> Self {
+        let mut request = Self::default();
+        if let Some(raw) = size
+            && let Some(value) = errors.check(parse_bounded("page-size", raw, 1, MAX_PAGE_SIZE))
+        {
+            request.size = value;
+        }
+        let (tag, raw) = match (number, page_alias) {
+            (Some(raw), _) => ("page-number", Some(raw)),
+            (None, Some(raw)) => ("page", Some(raw)),
+            (None, None) => ("page-number", None),
+        };
+        if let Some(raw) = raw
+            && let Some(value) = errors.check(parse_bounded(tag, raw, 1, u32::MAX / MAX_PAGE_SIZE))
+        {
+            request.number = value;
+        }
+        request
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.number - 1) * u64::from(self.size)
+    }
+}
+
+fn parse_bounded(tag: &str, raw: &str, min: u32, max: u32) -> Result<u32, FieldError> {
+    let value: i64 = raw.trim().parse().map_err(|_| {
+        FieldError::new(
+            tag,
+            ErrorLiteral::InvalidFormat,
+            format!("{tag} must be a whole number, got {raw:?}"),
+        )
+    })?;
+    if value < i64::from(min) || value > i64::from(max) {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::OutOfRange,
+            format!("{tag} must be between {min} and {max}, got {value}"),
+        ));
+    }
+    Ok(value as u32)
+}
+
+/// Direction of a sorted list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Oldest or smallest first.
+    Asc,
+    /// Newest or largest first: the default everywhere.
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    /// Reads `sort-order`.
+    pub fn parse(raw: Option<&str>, errors: &mut Errors) -> Self {
+        match raw.map(|r| r.trim().to_ascii_lowercase()) {
+            None => Self::Desc,
+            Some(r) if r == "asc" => Self::Asc,
+            Some(r) if r == "desc" => Self::Desc,
+            Some(r) => {
+                errors.push(FieldError::new(
+                    "sort-order",
+                    ErrorLiteral::UnknownEnum,
+                    format!("sort-order must be asc or desc, got {r:?}"),
+                ));
+                Self::Desc
+            }
+        }
+    }
+
+    /// The literal used in links.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+}
+
+/// One link of a page's `navigations`.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Navigation {
+    /// Absolute URL of the other page.
+    pub href: String,
+    /// `first`, `prev`, `next` or `last`.
+    pub rel: String,
+}
+
+/// A page of a collection.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Page<T> {
+    /// Items matching the filters, over all pages.
+    pub total_count: u64,
+    /// Items per page as requested.
+    pub page_size: u32,
+    /// This page's number, from 1.
+    pub page_number: u32,
+    /// Number of pages; 0 when nothing matches.
+    pub total_pages: u64,
+    /// This page's items.
+    pub items: Vec<T>,
+    /// Links to the neighbouring and outer pages.
+    pub navigations: Vec<Navigation>,
+}
+
+impl<T> Page<T> {
+    /// Builds the page body; `link(n)` gives the absolute URL of page `n`.
+    pub fn new(
+        request: PageRequest,
+        total_count: u64,
+        items: Vec<T>,
+        link: impl Fn(u64) -> String,
+    ) -> Self {
+        let size = u64::from(request.size);
+        let total_pages = total_count.div_ceil(size);
+        let number = u64::from(request.number);
+        let mut navigations = Vec::new();
+        if total_pages > 0 {
+            navigations.push(Navigation {
+                href: link(1),
+                rel: "first".into(),
+            });
+            if number > 1 {
+                navigations.push(Navigation {
+                    href: link((number - 1).min(total_pages)),
+                    rel: "prev".into(),
+                });
+            }
+            if number < total_pages {
+                navigations.push(Navigation {
+                    href: link(number + 1),
+                    rel: "next".into(),
+                });
+            }
+            navigations.push(Navigation {
+                href: link(total_pages),
+                rel: "last".into(),
+            });
+        }
+        Self {
+            total_count,
+            page_size: request.size,
+            page_number: request.number,
+            total_pages,
+            items,
+            navigations,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(size: Option<&str>, number: Option<&str>) -> Result<PageRequest, Vec<FieldError>> {
+        let mut errors = Errors::new();
+        let request = PageRequest::parse(size, number, None, &mut errors);
+        match errors.finish() {
+            Ok(()) => Ok(request),
+            Err(super::super::ApiError::Validation(e)) => Err(e),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_twenty_items_on_page_one() {
+        assert_eq!(
+            parse(None, None).unwrap(),
+            PageRequest {
+                size: 20,
+                number: 1
+            }
+        );
+    }
+
+    #[test]
+    fn sizes_outside_one_to_a_hundred_are_out_of_range() {
+        for bad in ["0", "101", "-1"] {
+            let errors = parse(Some(bad), None).unwrap_err();
+            assert_eq!(errors[0].error, ErrorLiteral::OutOfRange, "{bad}");
+        }
+        assert_eq!(
+            parse(Some("x"), None).unwrap_err()[0].error,
+            ErrorLiteral::InvalidFormat
+        );
+        assert_eq!(parse(None, Some("0")).unwrap_err()[0].tag, "page-number");
+    }
+
+    #[test]
+    fn page_alias_is_accepted() {
+        let mut errors = Errors::new();
+        let request = PageRequest::parse(None, None, Some("3"), &mut errors);
+        assert_eq!(request.number, 3);
+    }
+
+    #[test]
+    fn navigation_names_the_outer_and_neighbouring_pages() {
+        let page = Page::new(
+            PageRequest {
+                size: 20,
+                number: 2,
+            },
+            45,
+            vec![(); 20],
+            |n| n.to_string(),
+        );
+        let rels: Vec<_> = page
+            .navigations
+            .iter()
+            .map(|n| (n.rel.as_str(), n.href.as_str()))
+            .collect();
+        assert_eq!(
+            rels,
+            [("first", "1"), ("prev", "1"), ("next", "3"), ("last", "3")]
+        );
+        assert_eq!(page.total_pages, 3);
+    }
+
+    #[test]
+    fn an_empty_collection_has_no_pages_and_no_links() {
+        let page = Page::<()>::new(PageRequest::default(), 0, vec![], |n| n.to_string());
+        assert_eq!(page.total_pages, 0);
+        assert!(page.navigations.is_empty());
+    }
+}

@@ -1,0 +1,150 @@
+//! `PUT /{resource}/{order-number}/cancel` (the guide's step 5), also answered to `POST`
+//! for clients that cannot send `PUT`: cancels an order whose irreversible step has not
+//! started.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+
+use super::get::load_visible;
+use crate::auth::{Principal, Scope};
+use crate::domain::order::OrderKind;
+use crate::http::ApiError;
+use crate::state::AppState;
+use crate::store::CancelOutcome;
+
+/// Cancels an order of `kind` the caller may see. Kind and visibility are checked first,
+/// so that another kind's or another customer's order is a 404 and is left alone.
+async fn cancel(
+    state: &AppState,
+    principal: &Principal,
+    kind: OrderKind,
+    raw_number: &str,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::OrderWrite)?;
+    let order = load_visible(state, principal, kind, raw_number).await?;
+    match state
+        .stores
+        .orders
+        .cancel_order(order.number, Utc::now())
+        .await?
+    {
+        CancelOutcome::Canceled(order) => {
+            tracing::info!(order = %order.number, kind = kind.as_str(), "order canceled");
+            metrics::counter!("bankapi_orders_canceled_total", "kind" => kind.as_str())
+                .increment(1);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        CancelOutcome::Refused(refusal) => Err(ApiError::Conflict {
+            problem: refusal.problem,
+            detail: refusal.reason,
+        }),
+        CancelOutcome::NotFound => Err(ApiError::NotFound(format!(
+            "no {} {}",
+            kind.as_str(),
+            order.number
+        ))),
+    }
+}
+
+/// A `PUT` and a `POST` handler per kind.
+macro_rules! cancel_handlers {
+    ($put:ident, $post:ident, $path:literal, $tag:literal, $kind:expr, $what:literal) => {
+        #[doc = concat!("Cancels ", $what, " that has not reached its irreversible step.")]
+        #[utoipa::path(
+            put,
+            path = $path,
+            tag = $tag,
+            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            responses(
+                (status = 204, description = "Canceled; nothing will be changed"),
+                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all, fields(order = %number))]
+        pub async fn $put(
+            State(state): State<AppState>,
+            principal: Principal,
+            Path(number): Path<String>,
+        ) -> Result<StatusCode, ApiError> {
+            cancel(&state, &principal, $kind, &number).await
+        }
+
+        #[doc = concat!("Cancels ", $what, ", as `PUT` does, for clients that cannot send `PUT`.")]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = $tag,
+            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            responses(
+                (status = 204, description = "Canceled; nothing will be changed"),
+                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all, fields(order = %number))]
+        pub async fn $post(
+            State(state): State<AppState>,
+            principal: Principal,
+            Path(number): Path<String>,
+        ) -> Result<StatusCode, ApiError> {
+            cancel(&state, &principal, $kind, &number).await
+        }
+    };
+}
+
+cancel_handlers!(
+    cancel_additional_card_issuance,
+    cancel_additional_card_issuance_post,
+    "/additional-card-issuances/{order-number}/cancel",
+    "additional-card-issuances",
+    OrderKind::AdditionalCardIssuance,
+    "a request for an additional card"
+);
+cancel_handlers!(
+    cancel_card_activation,
+    cancel_card_activation_post,
+    "/card-activations/{order-number}/cancel",
+    "card-activations",
+    OrderKind::CardActivation,
+    "a card activation"
+);
+cancel_handlers!(
+    cancel_card_blockade,
+    cancel_card_blockade_post,
+    "/card-blockades/{order-number}/cancel",
+    "card-blockades",
+    OrderKind::CardBlockade,
+    "a card blockade"
+);
+cancel_handlers!(
+    cancel_card_deblockade,
+    cancel_card_deblockade_post,
+    "/card-deblockades/{order-number}/cancel",
+    "card-deblockades",
+    OrderKind::CardDeblockade,
+    "a card deblockade"
+);
+cancel_handlers!(
+    cancel_card_termination,
+    cancel_card_termination_post,
+    "/card-terminations/{order-number}/cancel",
+    "card-terminations",
+    OrderKind::CardTermination,
+    "a card termination"
+);
+cancel_handlers!(
+    cancel_card_replacement,
+    cancel_card_replacement_post,
+    "/card-replacements/{order-number}/cancel",
+    "card-replacements",
+    OrderKind::CardReplacement,
+    "a card replacement"
+);

@@ -1,0 +1,63 @@
+//! `GET /classifications` and `GET /classifications/{schema-id}`: the code lists a
+//! client needs to fill in reasons and to read statuses.
+
+use axum::Json;
+use axum::extract::Path;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Principal, Scope};
+use crate::domain::classification::{self, Classification};
+use crate::http::ApiError;
+
+/// Every classification.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClassificationList {
+    /// The lists, in a stable order.
+    pub items: Vec<Classification>,
+}
+
+/// Lists every classification with its values.
+#[utoipa::path(
+    get,
+    path = "/classifications",
+    tag = "classifications",
+    responses(
+        (status = 200, description = "Every classification", body = ClassificationList),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn list_classifications(
+    principal: Principal,
+) -> Result<Json<ClassificationList>, ApiError> {
+    principal.require(Scope::OrderRead)?;
+    Ok(Json(ClassificationList {
+        items: classification::all(),
+    }))
+}
+
+/// Returns one classification with its values.
+#[utoipa::path(
+    get,
+    path = "/classifications/{schema-id}",
+    tag = "classifications",
+    params(("schema-id" = String, Path, description = "The list's id", example = "card-replacement-reason")),
+    responses(
+        (status = 200, description = "The classification", body = Classification),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such classification", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(schema_id = %schema_id))]
+pub async fn get_classification(
+    principal: Principal,
+    Path(schema_id): Path<String>,
+) -> Result<Json<Classification>, ApiError> {
+    principal.require(Scope::OrderRead)?;
+    classification::by_schema_id(&schema_id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no classification {schema_id:?}")))
+}

@@ -1,0 +1,308 @@
+//! `POST /{resource}`: accepts an order as a work item (`202 Accepted`) after checking
+//! its input, that the caller may act on the card or arrangement, and the bank's rules as
+//! they stand now; the executor checks the rules again when it runs the order.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::LINK_ROOT;
+use super::access::may_see_card;
+use super::input::{
+    NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
+    NewCardReplacement, NewCardTermination, OrderBody, Validated,
+};
+use super::model::CreatedOrder;
+use crate::auth::{Principal, Scope};
+use crate::domain::CustomerNumber;
+use crate::domain::card::{Arrangement, Card, Customer};
+use crate::domain::execution::{self, Context, Refusal};
+use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
+use crate::http::extract::ApiJson;
+use crate::http::{ApiError, idempotency};
+use crate::state::AppState;
+use crate::store::Recorded;
+
+/// What the rules judge an order against, loaded for a caller allowed to see it.
+struct Subject {
+    card: Option<Card>,
+    arrangement: Option<Arrangement>,
+    arrangement_cards: Vec<Card>,
+    authorized_customer: Option<Customer>,
+    owner: CustomerNumber,
+    holder: CustomerNumber,
+    arrangement_number: String,
+}
+
+impl Subject {
+    fn context(&self) -> Context<'_> {
+        Context {
+            card: self.card.as_ref(),
+            arrangement: self.arrangement.as_ref(),
+            arrangement_cards: &self.arrangement_cards,
+            authorized_customer: self.authorized_customer.as_ref(),
+        }
+    }
+}
+
+/// Loads the card (or the arrangement and authorized customer of an issuance). Whatever
+/// does not exist, or is not the caller's, is the same 404.
+async fn load_subject(
+    state: &AppState,
+    principal: &Principal,
+    request: &OrderRequest,
+) -> Result<Subject, ApiError> {
+    let store = &state.stores.orders;
+    if let OrderRequest::AdditionalCardIssuance {
+        authorized_customer,
+        arrangement_number,
+    } = request
+    {
+        let arrangement = store
+            .arrangement(arrangement_number)
+            .await?
+            .filter(|a| principal.may_act_for(&a.owner))
+            .ok_or_else(|| ApiError::NotFound(format!("no arrangement {arrangement_number}")))?;
+        let customer = store
+            .customer(authorized_customer)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no customer {authorized_customer}")))?;
+        let arrangement_cards = store.arrangement_cards(arrangement_number).await?;
+        return Ok(Subject {
+            card: None,
+            owner: arrangement.owner.clone(),
+            holder: customer.number.clone(),
+            arrangement_number: arrangement.number.clone(),
+            arrangement: Some(arrangement),
+            arrangement_cards,
+            authorized_customer: Some(customer),
+        });
+    }
+    let card_id = request.card_id().unwrap_or_default();
+    let card = store
+        .card(card_id)
+        .await?
+        .filter(|c| may_see_card(principal, c))
+        .ok_or_else(|| ApiError::NotFound(format!("no card {card_id}")))?;
+    let arrangement = store.arrangement(&card.arrangement_number).await?;
+    let arrangement_cards = store.arrangement_cards(&card.arrangement_number).await?;
+    Ok(Subject {
+        owner: card.owner.clone(),
+        holder: card.holder.clone(),
+        arrangement_number: card.arrangement_number.clone(),
+        card: Some(card),
+        arrangement,
+        arrangement_cards,
+        authorized_customer: None,
+    })
+}
+
+/// The answer to a business rule's refusal: 409 for a state conflict, 422 for a policy.
+fn refused(refusal: Refusal) -> ApiError {
+    if refusal.conflict {
+        ApiError::Conflict {
+            problem: refusal.problem,
+            detail: refusal.reason,
+        }
+    } else {
+        ApiError::Unprocessable {
+            problem: refusal.problem,
+            detail: refusal.reason,
+        }
+    }
+}
+
+/// Checks, stores and answers an order whose body is valid.
+async fn accept(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    raw_body: &[u8],
+    validated: Validated,
+) -> Result<Response, ApiError> {
+    let Validated {
+        request,
+        description,
+    } = validated;
+    let kind = request.kind();
+    let key = idempotency::from_request(
+        headers,
+        principal,
+        &format!("POST {}", kind.resource()),
+        raw_body,
+    )?;
+    // A retry must find its first answer even though the order it created now makes the
+    // same request a duplicate (or has already changed the card).
+    if let Some(key) = key.as_ref()
+        && let Some(seen) = state.stores.orders.recorded_order(key).await?
+    {
+        return answer(state, kind, seen);
+    }
+    let subject = load_subject(state, principal, &request).await?;
+    execution::check(&request, &subject.context()).map_err(refused)?;
+
+    let now = Utc::now();
+    let order = Order {
+        number: OrderNumber(0),
+        request,
+        description,
+        owner: subject.owner,
+        holder: subject.holder,
+        arrangement_number: subject.arrangement_number,
+        status: OrderStatus::Proposed,
+        status_date: now,
+        creation_date: now,
+        deadline: now
+            .checked_add_signed(state.orders.deadline)
+            .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
+        steps: Vec::new(),
+        current_step: 0,
+        next_run_at: None,
+        rejection_reason: None,
+        result_card_id: None,
+    };
+    let order = execution::start(order, now, &state.orders.durations);
+    let recorded = state
+        .stores
+        .orders
+        .create_order(&order, key.as_ref())
+        .await?;
+    if let Recorded::Created(number) = &recorded {
+        tracing::info!(order = %number, kind = kind.as_str(), "order accepted");
+        metrics::counter!("bankapi_orders_accepted_total", "kind" => kind.as_str()).increment(1);
+    }
+    answer(state, kind, recorded)
+}
+
+/// The `202` for an order just created or replayed for a retry (the same body for the
+/// same order either way), or the `422` for a key used with another request.
+fn answer(
+    state: &AppState,
+    kind: OrderKind,
+    recorded: Recorded<OrderNumber>,
+) -> Result<Response, ApiError> {
+    let number = match recorded {
+        Recorded::Created(number) => number,
+        Recorded::Replayed(resource) => OrderNumber::parse("id", &resource).map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored resource id {resource:?} is not an order number"
+            ))
+        })?,
+        Recorded::KeyReused => return Err(idempotency::key_reused()),
+    };
+    let location = state
+        .links
+        .absolute(&format!("{LINK_ROOT}/{}/{number}", kind.resource()));
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(CreatedOrder::active(number.to_string())),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// One create handler per kind, so that each resource documents its own body.
+macro_rules! create_handler {
+    (
+        $handler:ident, $path:literal, $tag:literal, $body:ty, $what:literal,
+        $not_found:literal, $conflicts:literal, $policies:literal
+    ) => {
+        #[doc = concat!("Accepts ", $what, " as a work item.")]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = $tag,
+            request_body = $body,
+            params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+            responses(
+                (status = 202, description = "Accepted; `id` is the work item's number", body = CreatedOrder,
+                    headers(("Location" = String, description = "The new order"))),
+                (status = 400, description = "The body is not valid; every bad field is named", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = $not_found, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 409, description = $conflicts, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 422, description = $policies, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all)]
+        pub async fn $handler(
+            State(state): State<AppState>,
+            principal: Principal,
+            headers: HeaderMap,
+            body: ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            principal.require(Scope::OrderWrite)?;
+            let validated = body.value.validate()?;
+            accept(&state, &principal, &headers, &body.raw, validated).await
+        }
+    };
+}
+
+create_handler!(
+    create_additional_card_issuance,
+    "/additional-card-issuances",
+    "additional-card-issuances",
+    NewAdditionalCardIssuance,
+    "a request for an additional card",
+    "No such arrangement or customer, or the arrangement is not the caller's",
+    "Refused by the current state: `active-additional-card-already-exists`, `request-already-exists` (the same request is still active)",
+    "Refused by a policy: `owner-can-not-have-additional-card`, `policy-violation` (the arrangement is closed, allows no cards or is at its card limit); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_card_activation,
+    "/card-activations",
+    "card-activations",
+    NewCardActivation,
+    "a card activation",
+    "No such card, or not the caller's",
+    "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
+    "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);
+create_handler!(
+    create_card_blockade,
+    "/card-blockades",
+    "card-blockades",
+    NewCardBlockade,
+    "a card blockade",
+    "No such card, or not the caller's",
+    "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
+    "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);
+create_handler!(
+    create_card_deblockade,
+    "/card-deblockades",
+    "card-deblockades",
+    NewCardDeblockade,
+    "a card deblockade",
+    "No such card, or not the caller's",
+    "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
+    "`policy-violation`: the card was blocked as lost or stolen and must be replaced; or `idempotency-key-reused`"
+);
+create_handler!(
+    create_card_termination,
+    "/card-terminations",
+    "card-terminations",
+    NewCardTermination,
+    "a card termination",
+    "No such card, or not the caller's",
+    "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
+    "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);
+create_handler!(
+    create_card_replacement,
+    "/card-replacements",
+    "card-replacements",
+    NewCardReplacement,
+    "a card replacement",
+    "No such card, or not the caller's",
+    "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
+    "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);

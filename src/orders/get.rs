@@ -1,0 +1,112 @@
+//! `GET /{resource}/{order-number}`: one order with its steps, as the guide's step 4
+//! shows it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::access::may_see_order;
+use super::lookup::Lookup;
+use super::model::{
+    BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
+};
+use crate::auth::{Principal, Scope};
+use crate::domain::order::{Order, OrderKind, OrderNumber};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// Loads an order of `kind` the caller may see. A malformed number is a 400; an order of
+/// another kind, someone else's, or none at all are the same 404.
+pub(super) async fn load_visible(
+    state: &AppState,
+    principal: &Principal,
+    kind: OrderKind,
+    raw_number: &str,
+) -> Result<Order, ApiError> {
+    let number = OrderNumber::parse("order-number", raw_number).map_err(ApiError::field)?;
+    match state.stores.orders.get_order(number).await? {
+        Some(order) if order.kind() == kind && may_see_order(principal, &order) => Ok(order),
+        _ => Err(ApiError::NotFound(format!("no {} {number}", kind.as_str()))),
+    }
+}
+
+/// One get handler per kind, each answering with its kind's shape.
+macro_rules! get_handler {
+    ($handler:ident, $path:literal, $tag:literal, $kind:expr, $fields:ty, $what:literal) => {
+        #[doc = concat!("Returns ", $what, " with its progress.")]
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            responses(
+                (status = 200, description = $what, body = OrderView<$fields>),
+                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all, fields(order = %number))]
+        pub async fn $handler(
+            State(state): State<AppState>,
+            principal: Principal,
+            Path(number): Path<String>,
+        ) -> Result<Json<OrderView<$fields>>, ApiError> {
+            principal.require(Scope::OrderRead)?;
+            let order = load_visible(&state, &principal, $kind, &number).await?;
+            let view = Lookup::new(state.stores.orders.as_ref())
+                .view(&order)
+                .await?;
+            Ok(Json(view))
+        }
+    };
+}
+
+get_handler!(
+    get_additional_card_issuance,
+    "/additional-card-issuances/{order-number}",
+    "additional-card-issuances",
+    OrderKind::AdditionalCardIssuance,
+    IssuanceFields,
+    "a request for an additional card"
+);
+get_handler!(
+    get_card_activation,
+    "/card-activations/{order-number}",
+    "card-activations",
+    OrderKind::CardActivation,
+    CardFields,
+    "a card activation"
+);
+get_handler!(
+    get_card_blockade,
+    "/card-blockades/{order-number}",
+    "card-blockades",
+    OrderKind::CardBlockade,
+    BlockadeFields,
+    "a card blockade"
+);
+get_handler!(
+    get_card_deblockade,
+    "/card-deblockades/{order-number}",
+    "card-deblockades",
+    OrderKind::CardDeblockade,
+    CardFields,
+    "a card deblockade"
+);
+get_handler!(
+    get_card_termination,
+    "/card-terminations/{order-number}",
+    "card-terminations",
+    OrderKind::CardTermination,
+    TerminationFields,
+    "a card termination"
+);
+get_handler!(
+    get_card_replacement,
+    "/card-replacements/{order-number}",
+    "card-replacements",
+    OrderKind::CardReplacement,
+    ReplacementFields,
+    "a card replacement"
+);

@@ -1,0 +1,368 @@
+//! The POST bodies of the six order resources and their validation into an
+//! [`OrderRequest`]. Every field is text so that validation, not serde, names a bad value,
+//! and every fault of a body is reported in one 400.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::CustomerNumber;
+use crate::domain::classification::literal_of;
+use crate::domain::order::OrderRequest;
+use crate::http::validation::text;
+use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
+
+/// Longest `description`.
+const DESCRIPTION_MAX: usize = 500;
+/// Longest name printed on a card: the embossing line of the plastic.
+const EMBOSSEMENT_MAX: usize = 26;
+/// Longest card id or arrangement number accepted (IBANs are at most 34 characters).
+const IDENTIFIER_MAX: usize = 34;
+
+/// A checked request and its free-text description, ready to become an order.
+pub(super) struct Validated {
+    /// What is asked.
+    pub request: OrderRequest,
+    /// The customer's own words.
+    pub description: Option<String>,
+}
+
+/// A body that can be checked into an order request.
+pub(super) trait OrderBody {
+    /// Checks every field, reporting all faults at once.
+    fn validate(&self) -> Result<Validated, ApiError>;
+}
+
+/// `POST /additional-card-issuances`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewAdditionalCardIssuance {
+    /// Required: who will carry the card; not the arrangement's owner.
+    #[schema(example = "1400054")]
+    authorized_customer_number: Option<String>,
+    /// Required: the arrangement the card draws on; the caller must own it.
+    #[schema(example = "0064200001930")]
+    arrangement_number: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// `POST /card-activations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCardActivation {
+    /// Required: an `inactive` card of the caller's.
+    #[schema(example = "C0000000202")]
+    card_id: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// `POST /card-blockades`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCardBlockade {
+    /// Required: an `active` or `inactive` card of the caller's.
+    #[schema(example = "C0000000201")]
+    card_id: Option<String>,
+    /// Required: a literal of the `card-blockade-reason` classification.
+    #[schema(example = "temporary-blockage")]
+    blockade_reason: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// `POST /card-deblockades`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCardDeblockade {
+    /// Required: a `suspended` card of the caller's, not blocked as lost or stolen.
+    #[schema(example = "C0000000203")]
+    card_id: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// `POST /card-terminations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCardTermination {
+    /// Required: a card of the caller's that is not yet `terminated`.
+    #[schema(example = "C0000000206")]
+    card_id: Option<String>,
+    /// A literal of the `card-termination-reason` classification.
+    #[schema(example = "customer-request")]
+    termination_reason: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// `POST /card-replacements`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewCardReplacement {
+    /// Required: a card of the caller's that is neither `terminated` nor already replaced.
+    #[schema(example = "C0000000201")]
+    card_id: Option<String>,
+    /// Required: a literal of the `card-replacement-reason` classification. For
+    /// `card-losses` and `stolen-card` the old card is terminated at once.
+    #[schema(example = "damaged-card")]
+    replacement_reason: Option<String>,
+    /// The name to print on the new card, up to 26 characters (the guide's spelling).
+    #[serde(rename = "embossement-line-1")]
+    #[schema(example = "MARKO JOVANOVIC")]
+    embossement_line_1: Option<String>,
+    /// Free text, up to 500 characters.
+    description: Option<String>,
+}
+
+/// An id-like value (card id, arrangement number): letters, digits and dashes.
+fn identifier(tag: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::Required,
+            format!("{tag} must not be empty"),
+        ));
+    }
+    if value.chars().count() > IDENTIFIER_MAX {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::MaxLength,
+            format!("{tag} must be at most {IDENTIFIER_MAX} characters"),
+        ));
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::InvalidFormat,
+            format!("{tag} must consist of letters, digits and dashes only, got {raw:?}"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A required id-like field.
+fn required_identifier(errors: &mut Errors, tag: &str, raw: Option<&str>) -> Option<String> {
+    errors.require(tag, raw.map(|raw| identifier(tag, raw)))
+}
+
+/// The optional `description`, kept exactly as sent.
+fn description(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|raw| errors.check(text("description", raw, DESCRIPTION_MAX)))
+}
+
+/// A reason that must be a literal of `schema_id`.
+fn reason(errors: &mut Errors, schema_id: &str, tag: &str, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|raw| errors.check(literal_of(schema_id, tag, raw)))
+}
+
+/// Turns the collected faults into the 400, or hands out the request.
+fn finish(
+    errors: Errors,
+    request: Option<OrderRequest>,
+    description: Option<String>,
+) -> Result<Validated, ApiError> {
+    errors.finish()?;
+    let request = request.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("required fields missing after validation"))
+    })?;
+    Ok(Validated {
+        request,
+        description,
+    })
+}
+
+impl OrderBody for NewAdditionalCardIssuance {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let tag = "authorized-customer-number";
+        let authorized = errors.require(
+            tag,
+            self.authorized_customer_number
+                .as_deref()
+                .map(|raw| CustomerNumber::parse(tag, raw)),
+        );
+        let arrangement = required_identifier(
+            &mut errors,
+            "arrangement-number",
+            self.arrangement_number.as_deref(),
+        );
+        let description = description(&mut errors, self.description.as_deref());
+        let request =
+            authorized
+                .zip(arrangement)
+                .map(|(authorized_customer, arrangement_number)| {
+                    OrderRequest::AdditionalCardIssuance {
+                        authorized_customer,
+                        arrangement_number,
+                    }
+                });
+        finish(errors, request, description)
+    }
+}
+
+impl OrderBody for NewCardActivation {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let description = description(&mut errors, self.description.as_deref());
+        let request = card.map(|card_id| OrderRequest::CardActivation { card_id });
+        finish(errors, request, description)
+    }
+}
+
+impl OrderBody for NewCardBlockade {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let tag = "blockade-reason";
+        if self.blockade_reason.is_none() {
+            errors.required(tag);
+        }
+        let reason = reason(
+            &mut errors,
+            "card-blockade-reason",
+            tag,
+            self.blockade_reason.as_deref(),
+        );
+        let description = description(&mut errors, self.description.as_deref());
+        let request = card
+            .zip(reason)
+            .map(|(card_id, reason)| OrderRequest::CardBlockade { card_id, reason });
+        finish(errors, request, description)
+    }
+}
+
+impl OrderBody for NewCardDeblockade {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let description = description(&mut errors, self.description.as_deref());
+        let request = card.map(|card_id| OrderRequest::CardDeblockade { card_id });
+        finish(errors, request, description)
+    }
+}
+
+impl OrderBody for NewCardTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let reason = reason(
+            &mut errors,
+            "card-termination-reason",
+            "termination-reason",
+            self.termination_reason.as_deref(),
+        );
+        let description = description(&mut errors, self.description.as_deref());
+        let request = card.map(|card_id| OrderRequest::CardTermination { card_id, reason });
+        finish(errors, request, description)
+    }
+}
+
+impl OrderBody for NewCardReplacement {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let tag = "replacement-reason";
+        if self.replacement_reason.is_none() {
+            errors.required(tag);
+        }
+        let reason = reason(
+            &mut errors,
+            "card-replacement-reason",
+            tag,
+            self.replacement_reason.as_deref(),
+        );
+        let embossement_line = self
+            .embossement_line_1
+            .as_deref()
+            .filter(|raw| !raw.trim().is_empty())
+            .and_then(|raw| errors.check(text("embossement-line-1", raw, EMBOSSEMENT_MAX)));
+        let description = description(&mut errors, self.description.as_deref());
+        let request = card
+            .zip(reason)
+            .map(|(card_id, reason)| OrderRequest::CardReplacement {
+                card_id,
+                reason,
+                embossement_line,
+            });
+        finish(errors, request, description)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(result: Result<Validated, ApiError>) -> Vec<(String, ErrorLiteral)> {
+        match result {
+            Err(ApiError::Validation(errors)) => {
+                errors.into_iter().map(|e| (e.tag, e.error)).collect()
+            }
+            Err(other) => panic!("expected a validation error, got {other:?}"),
+            Ok(_) => panic!("expected a validation error, got a request"),
+        }
+    }
+
+    #[test]
+    fn every_fault_of_a_body_is_named() {
+        let body = NewCardReplacement {
+            card_id: None,
+            replacement_reason: Some("lost".into()),
+            embossement_line_1: Some("A".repeat(27)),
+            description: Some("x".repeat(501)),
+        };
+        assert_eq!(
+            errors_of(body.validate()),
+            [
+                ("card-id".into(), ErrorLiteral::Required),
+                ("replacement-reason".into(), ErrorLiteral::NotOnList),
+                ("embossement-line-1".into(), ErrorLiteral::MaxLength),
+                ("description".into(), ErrorLiteral::MaxLength),
+            ]
+        );
+    }
+
+    #[test]
+    fn reasons_are_canonical_literals() {
+        let body = NewCardBlockade {
+            card_id: Some(" C0000000201 ".into()),
+            blockade_reason: Some("Temporary-Blockage".into()),
+            description: None,
+        };
+        let validated = body.validate().map_err(|e| e.to_string());
+        let Ok(Validated { request, .. }) = validated else {
+            panic!(
+                "a valid blockade was refused: {validated:?}",
+                validated = validated.err()
+            );
+        };
+        assert_eq!(
+            request,
+            OrderRequest::CardBlockade {
+                card_id: "C0000000201".into(),
+                reason: "temporary-blockage".into()
+            }
+        );
+    }
+
+    #[test]
+    fn identifiers_refuse_odd_characters() {
+        assert_eq!(
+            identifier("card-id", "C1; DROP").map_err(|e| e.error),
+            Err(ErrorLiteral::InvalidFormat)
+        );
+        assert_eq!(
+            identifier("card-id", "").map_err(|e| e.error),
+            Err(ErrorLiteral::Required)
+        );
+        assert_eq!(
+            identifier("card-id", "K0000000001").ok().as_deref(),
+            Some("K0000000001")
+        );
+    }
+}

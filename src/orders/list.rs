@@ -1,0 +1,295 @@
+//! `GET /{resource}`: a page of one kind's orders, newest first, and the filter and
+//! paging parameters it shares with `GET /customer-requests`.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::LINK_ROOT;
+use super::access::{ensure_may_list, list_customer};
+use super::lookup::Lookup;
+use super::model::{
+    BlockadeFields, CardFields, IssuanceFields, KindFields, OrderView, ReplacementFields,
+    TerminationFields,
+};
+use crate::auth::{Principal, Scope};
+use crate::domain::order::{Order, OrderKind, OrderStatus};
+use crate::http::extract::ApiQuery;
+use crate::http::paging::{Page, PageRequest, SortOrder};
+use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
+use crate::state::AppState;
+use crate::store::{OrderFilter, OrderSort};
+
+/// Query parameters of a kind's list. All are text so that validation, not the
+/// framework, names a bad value.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
+pub struct ListOrdersQuery {
+    /// Orders where this customer is owner or holder. A customer token defaults to its
+    /// own customer; staff may leave it out to list every customer's orders.
+    #[param(example = "1400269")]
+    customer_number: Option<String>,
+    /// Only this `workitem-processing-status` (`proposed`, `approved`,
+    /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
+    /// `rejected`, `expired`).
+    status: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    page_size: Option<String>,
+    /// Page number from 1 (default 1).
+    page_number: Option<String>,
+    /// Alias of `page-number`.
+    page: Option<String>,
+    /// `creation-date` (default), `status-date` or `order-number`.
+    sort_by: Option<String>,
+    /// `desc` (default, newest first) or `asc`.
+    sort_order: Option<String>,
+}
+
+/// The parameters every order list shares, as sent.
+pub(super) struct ListParams<'a> {
+    pub customer_number: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub page_size: Option<&'a str>,
+    pub page_number: Option<&'a str>,
+    pub page: Option<&'a str>,
+    pub sort_by: Option<&'a str>,
+    pub sort_order: Option<&'a str>,
+}
+
+impl<'a> From<&'a ListOrdersQuery> for ListParams<'a> {
+    fn from(query: &'a ListOrdersQuery) -> Self {
+        Self {
+            customer_number: query.customer_number.as_deref(),
+            status: query.status.as_deref(),
+            page_size: query.page_size.as_deref(),
+            page_number: query.page_number.as_deref(),
+            page: query.page.as_deref(),
+            sort_by: query.sort_by.as_deref(),
+            sort_order: query.sort_order.as_deref(),
+        }
+    }
+}
+
+fn sort_literal(sort: OrderSort) -> &'static str {
+    match sort {
+        OrderSort::CreationDate => "creation-date",
+        OrderSort::StatusDate => "status-date",
+        OrderSort::OrderNumber => "order-number",
+    }
+}
+
+fn parse_sort(raw: &str) -> Result<OrderSort, FieldError> {
+    let wanted = raw.trim().to_ascii_lowercase();
+    [
+        OrderSort::CreationDate,
+        OrderSort::StatusDate,
+        OrderSort::OrderNumber,
+    ]
+    .into_iter()
+    .find(|s| sort_literal(*s) == wanted)
+    .ok_or_else(|| {
+        FieldError::new(
+            "sort-by",
+            ErrorLiteral::NotOnList,
+            format!(
+                "orders can be sorted by creation-date, status-date or order-number, got {raw:?}"
+            ),
+        )
+    })
+}
+
+fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
+    OrderStatus::from_stored(&raw.trim().to_ascii_lowercase()).ok_or_else(|| {
+        FieldError::new(
+            "status",
+            ErrorLiteral::UnknownEnum,
+            format!(
+                "status must be one of {}, got {raw:?}",
+                OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
+            ),
+        )
+    })
+}
+
+/// A checked order list request: the store's filter and what its links repeat.
+pub(super) struct Listing {
+    /// What to ask the store for.
+    pub filter: OrderFilter,
+    sort_by_sent: bool,
+    sort_order_sent: bool,
+}
+
+impl Listing {
+    /// Checks the shared parameters (recording faults in `errors`); the caller adds its
+    /// own, finishes `errors`, then calls [`Listing::authorize`].
+    pub(super) fn parse(
+        principal: &Principal,
+        params: &ListParams<'_>,
+        kind: Option<OrderKind>,
+        errors: &mut Errors,
+    ) -> Self {
+        let customer = list_customer(principal, params.customer_number, errors);
+        let status = params
+            .status
+            .and_then(|raw| errors.check(parse_status(raw)));
+        let sort = params
+            .sort_by
+            .and_then(|raw| errors.check(parse_sort(raw)))
+            .unwrap_or_default();
+        let order = SortOrder::parse(params.sort_order, errors);
+        let page = PageRequest::parse(params.page_size, params.page_number, params.page, errors);
+        Self {
+            filter: OrderFilter {
+                kind,
+                customer,
+                status,
+                sort,
+                order,
+                page,
+            },
+            sort_by_sent: params.sort_by.is_some(),
+            sort_order_sent: params.sort_order.is_some(),
+        }
+    }
+
+    /// Refuses (404) a list of another customer's orders.
+    pub(super) fn authorize(&self, principal: &Principal) -> Result<(), ApiError> {
+        ensure_may_list(principal, self.filter.customer.as_ref())
+    }
+
+    /// The absolute link to page `number` of this list at `path`, paging first, then the
+    /// filters as given; `kind` is the `kind` parameter of `/customer-requests`.
+    pub(super) fn link(
+        &self,
+        state: &AppState,
+        path: &str,
+        kind: Option<&str>,
+        number: u64,
+    ) -> String {
+        let f = &self.filter;
+        let size = f.page.size.to_string();
+        let number = number.to_string();
+        state.links.with_query(
+            &format!("{LINK_ROOT}{path}"),
+            &[
+                ("page-size", Some(size.as_str())),
+                ("page-number", Some(number.as_str())),
+                ("customer-number", f.customer.as_ref().map(|c| c.as_str())),
+                ("status", f.status.map(OrderStatus::as_str)),
+                ("kind", kind),
+                ("sort-by", self.sort_by_sent.then(|| sort_literal(f.sort))),
+                ("sort-order", self.sort_order_sent.then(|| f.order.as_str())),
+            ],
+        )
+    }
+
+    /// Runs the query: the page's orders and the number of all that match.
+    pub(super) async fn fetch(&self, state: &AppState) -> Result<(Vec<Order>, u64), ApiError> {
+        Ok(state.stores.orders.list_orders(&self.filter).await?)
+    }
+}
+
+/// Lists one kind's orders as a page of that kind's views.
+async fn list_kind<F: KindFields>(
+    state: &AppState,
+    principal: &Principal,
+    query: &ListOrdersQuery,
+    kind: OrderKind,
+) -> Result<Page<OrderView<F>>, ApiError> {
+    principal.require(Scope::OrderRead)?;
+    let mut errors = Errors::new();
+    let listing = Listing::parse(principal, &query.into(), Some(kind), &mut errors);
+    errors.finish()?;
+    listing.authorize(principal)?;
+    let (orders, total) = listing.fetch(state).await?;
+    let mut lookup = Lookup::new(state.stores.orders.as_ref());
+    let mut items = Vec::with_capacity(orders.len());
+    for order in &orders {
+        items.push(lookup.view::<F>(order).await?);
+    }
+    let path = format!("/{}", kind.resource());
+    Ok(Page::new(listing.filter.page, total, items, |n| {
+        listing.link(state, &path, None, n)
+    }))
+}
+
+/// One list handler per kind, each answering with its kind's shape.
+macro_rules! list_handler {
+    ($handler:ident, $path:literal, $tag:literal, $kind:expr, $fields:ty, $what:literal) => {
+        #[doc = concat!("Lists ", $what, ", newest first.")]
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            params(ListOrdersQuery),
+            responses(
+                (status = 200, description = concat!("A page of ", $what), body = Page<OrderView<$fields>>),
+                (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all)]
+        pub async fn $handler(
+            State(state): State<AppState>,
+            principal: Principal,
+            ApiQuery(query): ApiQuery<ListOrdersQuery>,
+        ) -> Result<Json<Page<OrderView<$fields>>>, ApiError> {
+            list_kind::<$fields>(&state, &principal, &query, $kind)
+                .await
+                .map(Json)
+        }
+    };
+}
+
+list_handler!(
+    list_additional_card_issuances,
+    "/additional-card-issuances",
+    "additional-card-issuances",
+    OrderKind::AdditionalCardIssuance,
+    IssuanceFields,
+    "requests for additional cards"
+);
+list_handler!(
+    list_card_activations,
+    "/card-activations",
+    "card-activations",
+    OrderKind::CardActivation,
+    CardFields,
+    "card activations"
+);
+list_handler!(
+    list_card_blockades,
+    "/card-blockades",
+    "card-blockades",
+    OrderKind::CardBlockade,
+    BlockadeFields,
+    "card blockades"
+);
+list_handler!(
+    list_card_deblockades,
+    "/card-deblockades",
+    "card-deblockades",
+    OrderKind::CardDeblockade,
+    CardFields,
+    "card deblockades"
+);
+list_handler!(
+    list_card_terminations,
+    "/card-terminations",
+    "card-terminations",
+    OrderKind::CardTermination,
+    TerminationFields,
+    "card terminations"
+);
+list_handler!(
+    list_card_replacements,
+    "/card-replacements",
+    "card-replacements",
+    OrderKind::CardReplacement,
+    ReplacementFields,
+    "card replacements"
+);

@@ -1,0 +1,98 @@
+//! Reads what an order's view shows beyond the order (names, product, serial number),
+//! remembering each record so that a page of orders about the same few cards and customers
+//! costs a few reads, not a few per item.
+
+use std::collections::HashMap;
+
+use super::model::{Facts, KindFields, OrderView};
+use crate::domain::CustomerNumber;
+use crate::domain::order::{Order, OrderRequest};
+use crate::http::ApiError;
+use crate::store::OrderStore;
+
+/// A memo of store reads for the life of one request.
+pub(super) struct Lookup<'a> {
+    store: &'a dyn OrderStore,
+    names: HashMap<CustomerNumber, Option<String>>,
+    products: HashMap<String, Option<String>>,
+    serials: HashMap<String, Option<String>>,
+}
+
+impl<'a> Lookup<'a> {
+    /// An empty memo over `store`.
+    pub(super) fn new(store: &'a dyn OrderStore) -> Self {
+        Self {
+            store,
+            names: HashMap::new(),
+            products: HashMap::new(),
+            serials: HashMap::new(),
+        }
+    }
+
+    async fn name(&mut self, number: &CustomerNumber) -> Result<Option<String>, ApiError> {
+        if let Some(name) = self.names.get(number) {
+            return Ok(name.clone());
+        }
+        let name = self.store.customer(number).await?.map(|c| c.name);
+        self.names.insert(number.clone(), name.clone());
+        Ok(name)
+    }
+
+    async fn product(&mut self, arrangement: &str) -> Result<Option<String>, ApiError> {
+        if let Some(product) = self.products.get(arrangement) {
+            return Ok(product.clone());
+        }
+        let product = self
+            .store
+            .arrangement(arrangement)
+            .await?
+            .map(|a| a.product_code);
+        self.products
+            .insert(arrangement.to_owned(), product.clone());
+        Ok(product)
+    }
+
+    async fn serial(&mut self, card: &str) -> Result<Option<String>, ApiError> {
+        if let Some(serial) = self.serials.get(card) {
+            return Ok(serial.clone());
+        }
+        let serial = self.store.card(card).await?.map(|c| c.serial_number);
+        self.serials.insert(card.to_owned(), serial.clone());
+        Ok(serial)
+    }
+
+    /// What the view of `order` needs: names and product for an issuance, the card's
+    /// serial number for a card order.
+    pub(super) async fn facts(&mut self, order: &Order) -> Result<Facts, ApiError> {
+        match &order.request {
+            OrderRequest::AdditionalCardIssuance {
+                authorized_customer,
+                arrangement_number,
+            } => Ok(Facts {
+                owner_name: self.name(&order.owner).await?,
+                holder_name: self.name(authorized_customer).await?,
+                product_code: self.product(arrangement_number).await?,
+                serial_number: None,
+            }),
+            other => {
+                let serial_number = match other.card_id() {
+                    Some(card) => self.serial(card).await?,
+                    None => None,
+                };
+                Ok(Facts {
+                    serial_number,
+                    ..Facts::default()
+                })
+            }
+        }
+    }
+
+    /// The view of `order` with its facts.
+    pub(super) async fn view<F: KindFields>(
+        &mut self,
+        order: &Order,
+    ) -> Result<OrderView<F>, ApiError> {
+        let facts = self.facts(order).await?;
+        OrderView::build(order, &facts)
+    }
+}

@@ -1,0 +1,119 @@
+//! The Customer Order API v2 (`/customer-order`): card orders accepted as work items and
+//! executed in the background, plus the cards and code lists a client needs to place them.
+//!
+//! Each of the six order kinds has its own handlers (generated per kind by small macros in
+//! the operation modules) so that the OpenAPI document shows each resource with its own
+//! request body and its own order shape.
+
+mod access;
+mod cancel;
+mod cards;
+mod classifications;
+mod create;
+mod get;
+mod input;
+mod list;
+mod lookup;
+pub mod model;
+mod requests;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::openapi::{ProblemSchemas, SecurityAddon};
+use crate::state::AppState;
+
+/// Where the API lives; links use the `v2.0` form as the guide's examples do.
+pub const ROOT: &str = "/customer-order";
+/// The versioned root, used in every generated link.
+pub const LINK_ROOT: &str = "/customer-order/v2.0";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Customer Order API",
+        version = "2.0",
+        description = "Self-care card orders treated as work items: each is accepted at once (`202 Accepted`) \
+and then executed in the background, step by step. Every path also answers under `/customer-order/v2.0`."
+    ),
+    servers((url = "/customer-order")),
+    modifiers(&SecurityAddon, &ProblemSchemas),
+    security(("bearer" = [])),
+    tags(
+        (name = "additional-card-issuances", description = "A card for an authorized customer on someone else's arrangement"),
+        (name = "card-activations", description = "Make an inactive card usable"),
+        (name = "card-blockades", description = "Suspend a card, remembering why"),
+        (name = "card-deblockades", description = "Lift a card's blockade (not for lost or stolen cards)"),
+        (name = "card-terminations", description = "Close a card for good"),
+        (name = "card-replacements", description = "Issue a new card for the same holder"),
+        (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
+        (name = "cards", description = "The cards orders act on"),
+        (name = "classifications", description = "The code lists used by requests and responses"),
+    )
+)]
+struct OrderApi;
+
+/// The API's routes, relative to [`ROOT`], with their OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OrderApi::openapi())
+        .routes(routes!(
+            list::list_additional_card_issuances,
+            create::create_additional_card_issuance
+        ))
+        .routes(routes!(get::get_additional_card_issuance))
+        .routes(routes!(
+            cancel::cancel_additional_card_issuance,
+            cancel::cancel_additional_card_issuance_post
+        ))
+        .routes(routes!(
+            list::list_card_activations,
+            create::create_card_activation
+        ))
+        .routes(routes!(get::get_card_activation))
+        .routes(routes!(
+            cancel::cancel_card_activation,
+            cancel::cancel_card_activation_post
+        ))
+        .routes(routes!(
+            list::list_card_blockades,
+            create::create_card_blockade
+        ))
+        .routes(routes!(get::get_card_blockade))
+        .routes(routes!(
+            cancel::cancel_card_blockade,
+            cancel::cancel_card_blockade_post
+        ))
+        .routes(routes!(
+            list::list_card_deblockades,
+            create::create_card_deblockade
+        ))
+        .routes(routes!(get::get_card_deblockade))
+        .routes(routes!(
+            cancel::cancel_card_deblockade,
+            cancel::cancel_card_deblockade_post
+        ))
+        .routes(routes!(
+            list::list_card_terminations,
+            create::create_card_termination
+        ))
+        .routes(routes!(get::get_card_termination))
+        .routes(routes!(
+            cancel::cancel_card_termination,
+            cancel::cancel_card_termination_post
+        ))
+        .routes(routes!(
+            list::list_card_replacements,
+            create::create_card_replacement
+        ))
+        .routes(routes!(get::get_card_replacement))
+        .routes(routes!(
+            cancel::cancel_card_replacement,
+            cancel::cancel_card_replacement_post
+        ))
+        .routes(routes!(requests::list_customer_requests))
+        .routes(routes!(cards::list_cards))
+        .routes(routes!(cards::get_card))
+        .routes(routes!(classifications::list_classifications))
+        .routes(routes!(classifications::get_classification))
+}

@@ -1,0 +1,135 @@
+//! `GET /customer-requests`: every kind of order together, for a customer's overview of
+//! what they asked for and where it stands.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::LINK_ROOT;
+use super::list::{ListParams, Listing};
+use crate::auth::{Principal, Scope};
+use crate::domain::order::{Order, OrderKind, OrderStatus};
+use crate::http::extract::ApiQuery;
+use crate::http::links::Links;
+use crate::http::paging::Page;
+use crate::http::{ApiError, Errors};
+use crate::state::AppState;
+
+/// Query parameters of the overview. All are text so that validation, not the
+/// framework, names a bad value.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
+pub struct CustomerRequestsQuery {
+    /// Orders where this customer is owner or holder. A customer token defaults to its
+    /// own customer; staff may leave it out to list every customer's orders.
+    #[param(example = "1400269")]
+    customer_number: Option<String>,
+    /// Only this `workitem-processing-status` (`proposed`, `approved`,
+    /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
+    /// `rejected`, `expired`).
+    status: Option<String>,
+    /// Only this kind: an `order-type` literal (`card-blockade`) or its resource name
+    /// (`card-blockades`).
+    kind: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    page_size: Option<String>,
+    /// Page number from 1 (default 1).
+    page_number: Option<String>,
+    /// Alias of `page-number`.
+    page: Option<String>,
+    /// `creation-date` (default), `status-date` or `order-number`.
+    sort_by: Option<String>,
+    /// `desc` (default, newest first) or `asc`.
+    sort_order: Option<String>,
+}
+
+/// One order in the overview.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct CustomerRequest {
+    /// The work item's number.
+    #[schema(example = "WI0000492475")]
+    pub order_number: String,
+    /// The kind (`order-type` classification).
+    #[schema(example = "card-blockade")]
+    pub order_type: String,
+    /// The customer who owns the card or arrangement.
+    #[schema(example = "1400269")]
+    pub customer_number: String,
+    /// When the order was accepted.
+    #[serde(serialize_with = "crate::http::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub creation_date: DateTime<Utc>,
+    /// Where the order stands (`workitem-processing-status`).
+    pub status: OrderStatus,
+    /// The customer's free text; `null` when none was given.
+    pub description: Option<String>,
+    /// Absolute link to the order under its own resource.
+    pub uri: String,
+}
+
+impl CustomerRequest {
+    fn of(order: &Order, links: &Links) -> Self {
+        let number = order.number.to_string();
+        Self {
+            uri: links.absolute(&format!("{LINK_ROOT}/{}/{number}", order.kind().resource())),
+            order_number: number,
+            order_type: order.kind().as_str().to_owned(),
+            customer_number: order.owner.to_string(),
+            creation_date: order.creation_date,
+            status: order.status,
+            description: order.description.clone(),
+        }
+    }
+}
+
+/// Lists a customer's orders of every kind, newest first.
+#[utoipa::path(
+    get,
+    path = "/customer-requests",
+    tag = "customer-requests",
+    params(CustomerRequestsQuery),
+    responses(
+        (status = 200, description = "A page of orders of every kind", body = Page<CustomerRequest>),
+        (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn list_customer_requests(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<CustomerRequestsQuery>,
+) -> Result<Json<Page<CustomerRequest>>, ApiError> {
+    principal.require(Scope::OrderRead)?;
+    let mut errors = Errors::new();
+    let kind = query
+        .kind
+        .as_deref()
+        .and_then(|raw| errors.check(OrderKind::parse("kind", raw)));
+    let params = ListParams {
+        customer_number: query.customer_number.as_deref(),
+        status: query.status.as_deref(),
+        page_size: query.page_size.as_deref(),
+        page_number: query.page_number.as_deref(),
+        page: query.page.as_deref(),
+        sort_by: query.sort_by.as_deref(),
+        sort_order: query.sort_order.as_deref(),
+    };
+    let listing = Listing::parse(&principal, &params, kind, &mut errors);
+    errors.finish()?;
+    listing.authorize(&principal)?;
+    let (orders, total) = listing.fetch(&state).await?;
+    let items = orders
+        .iter()
+        .map(|o| CustomerRequest::of(o, &state.links))
+        .collect();
+    Ok(Json(Page::new(listing.filter.page, total, items, |n| {
+        listing.link(&state, "/customer-requests", kind.map(OrderKind::as_str), n)
+    })))
+}

@@ -1,0 +1,201 @@
+//! Builds the application (store, verifier, router, listener) and runs it until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenVerifier;
+use crate::config::Settings;
+use crate::domain::xml::XmlLimits;
+use crate::executor::Executor;
+use crate::http::ApiError;
+use crate::http::extract::BodyLimit;
+use crate::http::links::Links;
+use crate::state::{AppState, OrderSettings};
+use crate::store::{self, Stores};
+use crate::{events, ops, orders};
+
+/// A bound, not yet serving, application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    stores: Stores,
+    executor: Option<Executor>,
+}
+
+impl Application {
+    /// Connects and migrates the database, and binds the listener. The verifier must
+    /// already exist: the caller decides what a missing key configuration means.
+    pub async fn build(settings: &Settings, verifier: TokenVerifier) -> anyhow::Result<Self> {
+        let stores = store::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            true,
+        )
+        .await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+        Self::build_with(settings, verifier, stores, listener).await
+    }
+
+    /// Like [`Application::build`] over an already opened store and a bound listener
+    /// (tests bind port 0 first so the public URL can name the real port).
+    pub async fn build_with(
+        settings: &Settings,
+        verifier: TokenVerifier,
+        stores: Stores,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        verifier.warm_up().await;
+        let state = AppState {
+            stores: stores.clone(),
+            verifier: Arc::new(verifier),
+            links: Links::new(settings.public_base()),
+            xml_limits: XmlLimits {
+                max_bytes: settings.xml_limit_bytes,
+                max_depth: settings.xml_max_depth,
+            },
+            orders: OrderSettings {
+                durations: settings.step_durations(),
+                deadline: i64::try_from(settings.order_deadline_seconds)
+                    .ok()
+                    .and_then(chrono::Duration::try_seconds)
+                    .unwrap_or(chrono::Duration::MAX),
+            },
+        };
+        let router = router(state, settings);
+        let executor = settings.executor_enabled.then(|| {
+            Executor::new(
+                stores.orders.clone(),
+                settings.step_durations(),
+                settings.executor_batch,
+            )
+        });
+        Ok(Self {
+            listener,
+            router,
+            stores,
+            executor,
+        })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The stores, for loading demo data before serving.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// Serves (and runs the order executor) until `shutdown` completes, then lets
+    /// in-flight requests and the executor's current pass finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.executor.map(|executor| executor.spawn(stopped));
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        axum::serve(self.listener, self.router.into_make_service())
+            .with_graceful_shutdown(signal)
+            .await?;
+        if let Some(worker) = worker {
+            worker.await?;
+        }
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface: both API roots (with and without the `v2.0` segment), the
+/// documents, Swagger UI and the operations endpoints, under the shared middleware.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    ops::metrics::install();
+    let (event_api, event_doc) = events::router().split_for_parts();
+    let (order_api, order_doc) = orders::router().split_for_parts();
+    let api = Router::new()
+        .nest(events::ROOT, event_api.clone())
+        .nest(events::LINK_ROOT, event_api)
+        .nest(orders::ROOT, order_api.clone())
+        .nest(orders::LINK_ROOT, order_api)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_seconds),
+        ))
+        .layer(axum::Extension(BodyLimit(settings.body_limit_bytes)))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    let docs = SwaggerUi::new("/swagger-ui")
+        .url("/customer-event/openapi.json", event_doc)
+        .url("/customer-order/openapi.json", order_doc);
+    Router::new()
+        .merge(api)
+        .merge(ops::router())
+        .merge(docs)
+        .fallback(|| async { ApiError::NotFound("no such resource".into()) })
+        .with_state(state)
+        .layer(middleware::from_fn(ops::metrics::track))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| -> Response {
+                ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+            },
+        ))
+        .layer(middleware::from_fn(crate::http::problem::finish_problems))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                    subject = tracing::field::Empty,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

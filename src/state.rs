@@ -1,0 +1,41 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::auth::TokenVerifier;
+use crate::domain::order::StepDurations;
+use crate::domain::xml::XmlLimits;
+use crate::http::links::Links;
+use crate::store::Stores;
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database, behind its traits.
+    pub stores: Stores,
+    /// Checks access tokens.
+    pub verifier: Arc<TokenVerifier>,
+    /// Builds absolute links from the public base URL.
+    pub links: Links,
+    /// Bounds on client XML.
+    pub xml_limits: XmlLimits,
+    /// How new orders are scheduled.
+    pub orders: OrderSettings,
+}
+
+/// What order handlers need to start a new order.
+#[derive(Clone, Debug)]
+pub struct OrderSettings {
+    /// Step durations, for the first step's schedule.
+    pub durations: StepDurations,
+    /// How long after acceptance an order may still start executing.
+    pub deadline: chrono::Duration,
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}

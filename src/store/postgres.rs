@@ -1,0 +1,277 @@
+//! The PostgreSQL backend: a server database that several `bankapi` processes can share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, QueryBuilder};
+use tokio::sync::Notify;
+
+use super::{
+    EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
+    StoreError, event_from_columns,
+};
+use crate::http::paging::SortOrder;
+
+/// PostgreSQL store over one connection pool.
+pub struct PgStore {
+    pub(super) pool: PgPool,
+    /// Wakes this process's executor when an order is created, here or (through
+    /// `LISTEN`/`NOTIFY`) by another process sharing the database.
+    pub(super) work: Arc<Notify>,
+    /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
+    _listener: super::postgres_orders::WorkListener,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    event_id: i64,
+    customer_number: String,
+    event_kind: String,
+    created_at: DateTime<Utc>,
+    description: Option<String>,
+    event_data_xml: String,
+}
+
+impl EventRow {
+    fn into_record(self) -> Result<EventRecord, StoreError> {
+        event_from_columns(
+            self.event_id,
+            &self.customer_number,
+            &self.event_kind,
+            self.created_at,
+            self.description,
+            self.event_data_xml,
+        )
+    }
+}
+
+macro_rules! event_columns {
+    () => {
+        "event_id, customer_number, event_kind, created_at, description, event_data_xml"
+    };
+}
+
+impl PgStore {
+    /// Connects a pool to `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        let work = Arc::new(Notify::new());
+        let listener = super::postgres_orders::WorkListener::start(url, work.clone()).await;
+        Ok(Self {
+            pool,
+            work,
+            _listener: listener,
+        })
+    }
+
+    /// Applies the PostgreSQL migrations (sqlx takes an advisory lock, so concurrent
+    /// starts are safe).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2",
+        )
+        .bind(&key.principal)
+        .bind(&key.key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(fingerprint, resource)| {
+            if fingerprint == key.fingerprint {
+                Recorded::Replayed(resource)
+            } else {
+                Recorded::KeyReused
+            }
+        }))
+    }
+}
+
+pub(super) async fn insert_event(
+    tx: &mut sqlx::PgConnection,
+    id: Option<i64>,
+    event: &NewEvent,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml)
+         VALUES (COALESCE($1, nextval(pg_get_serial_sequence('events', 'event_id'))), $2, $3, $4, $5, $6)
+         RETURNING event_id",
+    )
+    .bind(id)
+    .bind(event.customer_number.as_str())
+    .bind(event.kind.as_str())
+    .bind(event.created_at)
+    .bind(&event.description)
+    .bind(&event.xml)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) VALUES ($1, $2, 1)
+         ON CONFLICT (customer_number, event_kind)
+         DO UPDATE SET event_count = customer_event_counts.event_count + 1",
+    )
+    .bind(event.customer_number.as_str())
+    .bind(event.kind.as_str())
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+#[async_trait]
+impl EventStore for PgStore {
+    #[tracing::instrument(skip_all, fields(customer = %event.customer_number, kind = event.kind.as_str()))]
+    async fn append_event(
+        &self,
+        event: NewEvent,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Recorded<i64>, StoreError> {
+        if let Some(key) = idempotency
+            && let Some(seen) = self.lookup_key(key).await?
+        {
+            return Ok(seen);
+        }
+        let mut tx = self.pool.begin().await?;
+        let id = insert_event(&mut tx, None, &event).await?;
+        if let Some(key) = idempotency {
+            // A concurrent request with the same key waits here on the primary key until
+            // the first commits, then inserts nothing and replays.
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.principal)
+            .bind(&key.key)
+            .bind(&key.fingerprint)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                tx.rollback().await?;
+                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
+            }
+        }
+        tx.commit().await?;
+        Ok(Recorded::Created(id))
+    }
+
+    async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for record in events {
+            let event = NewEvent {
+                customer_number: record.customer_number.clone(),
+                kind: record.kind,
+                created_at: record.created_at,
+                description: record.description.clone(),
+                xml: record.xml.clone(),
+            };
+            insert_event(&mut tx, Some(record.id), &event).await?;
+        }
+        // Identity columns do not see explicit ids: move the sequence past them so new
+        // events keep increasing.
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('events', 'event_id'),
+                           GREATEST((SELECT MAX(event_id) FROM events), 1))",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        let row: Option<EventRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE event_id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(EventRow::into_record).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(customer = %filter.customer_number))]
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE customer_number = "
+        ));
+        push_filters(&mut query, filter);
+        let direction = match filter.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        query.push(format!(
+            " ORDER BY created_at {direction}, event_id {direction} LIMIT "
+        ));
+        query.push_bind(i64::from(filter.page.size));
+        query.push(" OFFSET ");
+        query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
+        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let items = rows
+            .into_iter()
+            .map(EventRow::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let total: i64 = if filter.from.is_none() && filter.to.is_none() {
+            let mut count = QueryBuilder::<Postgres>::new(
+                "SELECT COALESCE(SUM(event_count), 0)::BIGINT FROM customer_event_counts WHERE customer_number = ",
+            );
+            count.push_bind(filter.customer_number.as_str().to_owned());
+            if let Some(kind) = filter.kind {
+                count.push(" AND event_kind = ").push_bind(kind.as_str());
+            }
+            count.build_query_scalar().fetch_one(&self.pool).await?
+        } else {
+            let mut count = QueryBuilder::<Postgres>::new(
+                "SELECT COUNT(*) FROM events WHERE customer_number = ",
+            );
+            push_filters(&mut count, filter);
+            count.build_query_scalar().fetch_one(&self.pool).await?
+        };
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT event_id FROM events LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(any.is_none())
+    }
+}
+
+fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &EventFilter) {
+    query.push_bind(filter.customer_number.as_str().to_owned());
+    if let Some(kind) = filter.kind {
+        query.push(" AND event_kind = ").push_bind(kind.as_str());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND created_at <= ").push_bind(to);
+    }
+}
+
+#[async_trait]
+impl HealthCheck for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

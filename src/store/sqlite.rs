@@ -1,0 +1,308 @@
+//! The embedded backend. One write connection (SQLite has one writer; queueing in the
+//! pool beats spinning on `SQLITE_BUSY`) and a few read connections over WAL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{
+    EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
+    StoreError, event_from_columns, from_micros, to_micros,
+};
+use crate::http::paging::SortOrder;
+
+/// SQLite store: a writer pool of one and a reader pool.
+pub struct SqliteStore {
+    pub(super) writer: SqlitePool,
+    pub(super) reader: SqlitePool,
+    /// Wakes this process's executor when an order is created.
+    pub(super) work: std::sync::Arc<tokio::sync::Notify>,
+    /// Held open for the store's lifetime: the exclusive lock that keeps a second server
+    /// off the same database file.
+    _lock: Option<std::fs::File>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    event_id: i64,
+    customer_number: String,
+    event_kind: String,
+    created_at: i64,
+    description: Option<String>,
+    event_data_xml: String,
+}
+
+impl EventRow {
+    fn into_record(self) -> Result<EventRecord, StoreError> {
+        event_from_columns(
+            self.event_id,
+            &self.customer_number,
+            &self.event_kind,
+            from_micros(self.created_at)?,
+            self.description,
+            self.event_data_xml,
+        )
+    }
+}
+
+macro_rules! event_columns {
+    () => {
+        "event_id, customer_number, event_kind, created_at, description, event_data_xml"
+    };
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file of `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let lock = lock_database_file(url)?;
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash or
+            // power loss can lose the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            work: std::sync::Arc::new(tokio::sync::Notify::new()),
+            _lock: lock,
+        })
+    }
+
+    /// Applies the SQLite migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
+        )
+        .bind(&key.principal)
+        .bind(&key.key)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(|(fingerprint, resource)| {
+            if fingerprint == key.fingerprint {
+                Recorded::Replayed(resource)
+            } else {
+                Recorded::KeyReused
+            }
+        }))
+    }
+}
+
+pub(super) async fn insert_event(
+    tx: &mut sqlx::SqliteConnection,
+    id: Option<i64>,
+    event: &NewEvent,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING event_id",
+    )
+    .bind(id)
+    .bind(event.customer_number.as_str())
+    .bind(event.kind.as_str())
+    .bind(to_micros(event.created_at))
+    .bind(&event.description)
+    .bind(&event.xml)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) VALUES (?, ?, 1)
+         ON CONFLICT (customer_number, event_kind) DO UPDATE SET event_count = event_count + 1",
+    )
+    .bind(event.customer_number.as_str())
+    .bind(event.kind.as_str())
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(customer = %event.customer_number, kind = event.kind.as_str()))]
+    async fn append_event(
+        &self,
+        event: NewEvent,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Recorded<i64>, StoreError> {
+        if let Some(key) = idempotency
+            && let Some(seen) = self.lookup_key(key).await?
+        {
+            return Ok(seen);
+        }
+        let mut tx = self.writer.begin().await?;
+        let id = insert_event(&mut tx, None, &event).await?;
+        if let Some(key) = idempotency {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.principal)
+            .bind(&key.key)
+            .bind(&key.fingerprint)
+            .bind(id.to_string())
+            .bind(to_micros(chrono::Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                tx.rollback().await?;
+                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
+            }
+        }
+        tx.commit().await?;
+        Ok(Recorded::Created(id))
+    }
+
+    async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for record in events {
+            let event = NewEvent {
+                customer_number: record.customer_number.clone(),
+                kind: record.kind,
+                created_at: record.created_at,
+                description: record.description.clone(),
+                xml: record.xml.clone(),
+            };
+            insert_event(&mut tx, Some(record.id), &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        let row: Option<EventRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE event_id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(EventRow::into_record).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(customer = %filter.customer_number))]
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE customer_number = "
+        ));
+        push_filters(&mut query, filter);
+        let direction = match filter.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        query.push(format!(
+            " ORDER BY created_at {direction}, event_id {direction} LIMIT "
+        ));
+        query.push_bind(i64::from(filter.page.size));
+        query.push(" OFFSET ");
+        query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
+        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.reader).await?;
+        let items = rows
+            .into_iter()
+            .map(EventRow::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let total: i64 = if filter.from.is_none() && filter.to.is_none() {
+            let mut count = QueryBuilder::<Sqlite>::new(
+                "SELECT COALESCE(SUM(event_count), 0) FROM customer_event_counts WHERE customer_number = ",
+            );
+            count.push_bind(filter.customer_number.as_str());
+            if let Some(kind) = filter.kind {
+                count.push(" AND event_kind = ").push_bind(kind.as_str());
+            }
+            count.build_query_scalar().fetch_one(&self.reader).await?
+        } else {
+            let mut count =
+                QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM events WHERE customer_number = ");
+            push_filters(&mut count, filter);
+            count.build_query_scalar().fetch_one(&self.reader).await?
+        };
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT event_id FROM events LIMIT 1")
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(any.is_none())
+    }
+}
+
+fn push_filters(query: &mut QueryBuilder<Sqlite>, filter: &EventFilter) {
+    query.push_bind(filter.customer_number.as_str().to_owned());
+    if let Some(kind) = filter.kind {
+        query.push(" AND event_kind = ").push_bind(kind.as_str());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND created_at >= ").push_bind(to_micros(from));
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND created_at <= ").push_bind(to_micros(to));
+    }
+}
+
+/// Takes an exclusive lock on `<database>.lock` so that a second `bankapi serve` on the
+/// same file refuses to start instead of running a second executor beside the first.
+fn lock_database_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| anyhow::anyhow!("cannot open the lock file {lock_path}: {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another bankapi process is already using the SQLite database {path}; SQLite allows one server \
+             per database file (run several instances on PostgreSQL instead)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::anyhow!("cannot lock {lock_path}: {e}"))
+        }
+    }
+}
+
+#[async_trait]
+impl HealthCheck for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+}

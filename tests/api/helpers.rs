@@ -1,0 +1,296 @@
+//! `TestApp`: a real server on port 0 over a throwaway database, and a client for it.
+
+use std::path::PathBuf;
+
+use bankapi::auth::TokenVerifier;
+use bankapi::auth::mint::{TokenRequest, mint_hs256};
+use bankapi::config::{Secret, Settings};
+use bankapi::executor::Executor;
+use bankapi::startup::Application;
+use bankapi::store::{self, Stores};
+use reqwest::{Client, Response};
+use serde_json::Value;
+
+/// The development secret every test app verifies with.
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+/// Names the PostgreSQL server to test against; unset means SQLite.
+pub const PG_ENV: &str = "BANKAPI_TEST_DATABASE_URL";
+
+/// A throwaway database: a SQLite file in a temporary directory, or a PostgreSQL
+/// database created for the test and dropped afterwards.
+pub enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir, String),
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        match std::env::var(PG_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("bankapi_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin =
+                    url::Url::parse(&admin_url).expect("BANKAPI_TEST_DATABASE_URL is a URL");
+                run_admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
+                admin.set_path(&name);
+                Self::Postgres {
+                    admin_url,
+                    name,
+                    url: admin.to_string(),
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let path: PathBuf = dir.path().join("bankapi.db");
+                let url = format!("sqlite://{}", path.display());
+                Self::Sqlite(dir, url)
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite(_, url) => url,
+            Self::Postgres { url, .. } => url,
+        }
+    }
+}
+
+async fn run_admin(admin_url: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let admin_url = admin_url.clone();
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            // Drop runs inside the test's runtime; a separate thread with its own runtime
+            // can block on the drop without deadlocking it.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(run_admin(&admin_url, &sql));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub stores: Stores,
+    pub settings: Settings,
+    /// Held for its `Drop`, which removes the database.
+    _database: TestDatabase,
+}
+
+/// How to start an app; defaults suit most tests.
+pub struct Options {
+    pub demo: bool,
+    pub configure: Box<dyn FnOnce(&mut Settings) + Send>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            configure: Box::new(|_| {}),
+        }
+    }
+}
+
+impl TestApp {
+    /// An app over an empty database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// An app with the demo data set loaded.
+    pub async fn spawn_demo() -> Self {
+        Self::spawn_with(Options {
+            demo: true,
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        bankapi::telemetry::init(bankapi::config::LogFormat::Text);
+        let database = TestDatabase::create().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let mut settings = Settings {
+            listen: listener.local_addr().expect("local address"),
+            database_url: database.url().to_owned(),
+            public_url: address.clone(),
+            auth_hs256_secret: Some(Secret::new(SECRET)),
+            database_max_connections: 4,
+            // Tests advance orders themselves with `run_orders`, so every step is
+            // immediate and nothing runs behind their back.
+            executor_enabled: false,
+            order_duration_scale: 0.0,
+            ..Settings::default()
+        };
+        (options.configure)(&mut settings);
+        let stores = store::connect(
+            &settings.database_url,
+            settings.database_max_connections,
+            true,
+        )
+        .await
+        .expect("open the test database");
+        if options.demo {
+            bankapi::demo::load_if_empty(&stores)
+                .await
+                .expect("load demo data");
+        }
+        let verifier = TokenVerifier::from_settings(&settings)
+            .expect("verifier settings")
+            .expect("a verifier");
+        let app = Application::build_with(&settings, verifier, stores.clone(), listener)
+            .await
+            .expect("build the application");
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            address,
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            stores,
+            settings,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A token for `customer` with the read and write scopes of both APIs.
+    pub fn customer_token(&self, customer: &str) -> String {
+        self.mint(&TokenRequest::customer(customer))
+    }
+
+    /// A staff token with every scope.
+    pub fn staff_token(&self) -> String {
+        self.mint(&TokenRequest::staff())
+    }
+
+    pub fn mint(&self, request: &TokenRequest) -> String {
+        mint_hs256(
+            SECRET,
+            &self.settings.auth_issuer,
+            &self.settings.auth_audience,
+            request,
+        )
+        .expect("mint")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET that must answer 200 with JSON.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Advances every due order as far as it can go now, as the executor would.
+    pub async fn run_orders(&self) -> usize {
+        Executor::new(
+            self.stores.orders.clone(),
+            self.settings.step_durations(),
+            100,
+        )
+        .run_until_idle()
+        .await
+        .expect("executor pass")
+    }
+
+    /// Registers an event through the staff endpoint and returns its id.
+    pub async fn register_event(&self, customer: &str, kind: &str, xml: &str) -> i64 {
+        let response = self
+            .post_json(
+                "/customer-event/events",
+                &self.staff_token(),
+                &serde_json::json!({"customer-number": customer, "event-kind": kind, "event-data-xml": xml}),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "{body}");
+        body["id"].as_i64().expect("numeric id")
+    }
+}
+
+/// Reads a problem response and checks its shape and status.
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem JSON");
+    for member in ["type", "title", "status", "detail", "instance"] {
+        assert!(
+            body.get(member).is_some(),
+            "problem without {member}: {body}"
+        );
+    }
+    assert_eq!(body["status"], status);
+    body
+}
+
+/// The first field error of a validation problem: (tag, error).
+pub fn first_error(problem: &Value) -> (String, String) {
+    let error = &problem["errors"][0];
+    (
+        error["tag"].as_str().unwrap_or_default().to_owned(),
+        error["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}

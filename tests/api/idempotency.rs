@@ -1,0 +1,115 @@
+//! `Idempotency-Key`: retries create exactly one event.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, first_error, problem};
+
+async fn post(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/customer-event/communication-events"))
+        .bearer_auth(app.customer_token("1400269"))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_returns_the_first_answer_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let body = json!({"customer-number": "1400269", "medium": "sms", "title": "hello"});
+    let first = post(&app, "retry-1", &body).await;
+    assert_eq!(first.status(), 200);
+    let first_location = first.headers()["location"].clone();
+    let first: Value = first.json().await.expect("json");
+    for _ in 0..3 {
+        let again = post(&app, "retry-1", &body).await;
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.headers()["location"], first_location);
+        assert_eq!(again.json::<Value>().await.expect("json"), first);
+    }
+    let page = app
+        .get_ok("/customer-event/events", &app.customer_token("1400269"))
+        .await;
+    assert_eq!(page["total-count"], 1);
+}
+
+#[tokio::test]
+async fn concurrent_retries_create_exactly_one_event() {
+    let app = TestApp::spawn().await;
+    let body = json!({"customer-number": "1400269", "medium": "sms"});
+    let requests = (0..8).map(|_| post(&app, "race", &body));
+    let answers = futures::future::join_all(requests).await;
+    let mut ids = Vec::new();
+    for answer in answers {
+        assert_eq!(answer.status(), 200);
+        ids.push(answer.json::<Value>().await.expect("json")["id"].clone());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    let page = app
+        .get_ok("/customer-event/events", &app.customer_token("1400269"))
+        .await;
+    assert_eq!(page["total-count"], 1);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_422() {
+    let app = TestApp::spawn().await;
+    let first = post(
+        &app,
+        "k",
+        &json!({"customer-number": "1400269", "medium": "sms"}),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let second = post(
+        &app,
+        "k",
+        &json!({"customer-number": "1400269", "medium": "email"}),
+    )
+    .await;
+    let body = problem(second, 422).await;
+    assert_eq!(body["problem"], "idempotency-key-reused");
+}
+
+#[tokio::test]
+async fn keys_of_different_callers_never_collide() {
+    let app = TestApp::spawn().await;
+    let body = json!({"customer-number": "1400269", "medium": "sms"});
+    let first = post(&app, "shared", &body).await;
+    assert_eq!(first.status(), 200);
+    let staff = app
+        .client
+        .post(app.url("/customer-event/communication-events"))
+        .bearer_auth(app.staff_token())
+        .header("Idempotency-Key", "shared")
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(staff.status(), 200);
+    let page = app
+        .get_ok("/customer-event/events", &app.customer_token("1400269"))
+        .await;
+    assert_eq!(page["total-count"], 2);
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_a_validation_error() {
+    let app = TestApp::spawn().await;
+    let body = problem(
+        post(
+            &app,
+            &"k".repeat(300),
+            &json!({"customer-number": "1400269", "medium": "sms"}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(
+        first_error(&body),
+        ("Idempotency-Key".into(), "invalid-format".into())
+    );
+}

@@ -1,0 +1,15 @@
+//! HTTP-level tests: one binary, one module per area. Every test runs against a fresh
+//! database: SQLite by default, PostgreSQL when `BANKAPI_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod auth;
+mod durability;
+mod event_guide;
+mod events;
+mod hostile_input;
+mod idempotency;
+mod operations;
+mod order_guide;
+mod orders;
+mod paging;

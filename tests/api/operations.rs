@@ -1,0 +1,110 @@
+//! Health, metrics, request ids, and the documents.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_endpoints_answer_without_a_token() {
+    let app = TestApp::spawn().await;
+    for path in ["/health/live", "/health/ready"] {
+        let response = app.client.get(app.url(path)).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["status"], "up");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    for path in ["/health/live", "/customer-event/events", "/nope"] {
+        let response = app.client.get(app.url(path)).send().await.expect("request");
+        assert!(response.headers().get("x-request-id").is_some(), "{path}");
+    }
+    let response = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "trace-me")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["x-request-id"], "trace-me");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_count_requests_by_route() {
+    let app = TestApp::spawn().await;
+    app.get("/customer-event/events/1", &app.staff_token())
+        .await;
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    assert!(text.contains("bankapi_http_requests_total"), "{text}");
+    assert!(
+        text.contains("route=\"/customer-event/events/{event-id}\""),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_path() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/customer-event/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/events",
+        "/events/{event-id}",
+        "/communication-events",
+        "/communication-events/{event-id}",
+        "/social-events/{event-id}",
+        "/accounting-transaction-events/{event-id}",
+        "/customer-case-events/{event-id}",
+        "/arrangement-activity-events/{event-id}",
+        "/profile-maintenance-events/{event-id}",
+        "/chargable-activity-events/{event-id}",
+        "/security-events/{event-id}",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from the document");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_without_internet() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/swagger-ui/"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+    assert!(html.contains("swagger"), "{html}");
+    let config = app
+        .client
+        .get(app.url("/swagger-ui/swagger-initializer.js"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(config.status(), 200);
+}
