@@ -13,6 +13,7 @@
 #   BENCH_BACKENDS     "sqlite postgres" or a subset (default both)
 #   BENCH_PG_URL       PostgreSQL server URL         (default postgres://postgres@127.0.0.1:5432)
 #   BENCH_PG_DB        scratch database, dropped at the end (default bankapi_bench)
+#   BENCH_ORDERS       orders in the order benchmark (default 20000)
 #   BENCH_SKIP_BUILD=1 use the existing binary in $CARGO_TARGET_DIR/release
 set -Eeuo pipefail
 
@@ -215,6 +216,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # Rows of the result tables, appended per backend.
 LOAD_ROWS=""
+ORDER_ROWS=""
 BIG_ROWS=""
 MEM_ROWS=""
 NOTES=""
@@ -290,53 +292,6 @@ ANALYZE customer_event_counts;
 SQL
 }
 
-# Fallback for builds whose `serve --demo` cannot run on PostgreSQL: loads the demo's
-# events into the (empty) PostgreSQL database $1 from a throwaway SQLite demo, then leaves
-# the environment pointing at $1 with the order executor off.
-seed_pg_from_sqlite_demo() { # $1 PostgreSQL URL
-    local pg=$1 port=$PORT
-    mkdir -p "$TMP/seed"
-    set_env "sqlite://$TMP/seed/demo.db" "$(free_port)"
-    start_server_or_die "$TMP/server-seed.log" --demo
-    stop_server
-    if command -v python3 >/dev/null; then
-        python3 - "$TMP/seed/demo.db" >"$TMP/seed/events.sql" <<'PY'
-import sqlite3, sys
-def literal(v):
-    if v is None:
-        return "NULL"
-    if isinstance(v, int):
-        return str(v)
-    return "'" + str(v).replace("'", "''") + "'"
-conn = sqlite3.connect(sys.argv[1])
-for row in conn.execute("SELECT event_id, customer_number, event_kind, created_at, description, "
-                        "event_data_xml FROM events ORDER BY event_id"):
-    print("INSERT INTO demo_events VALUES (" + ", ".join(literal(v) for v in row) + ");")
-PY
-    else
-        sqlite3 "$TMP/seed/demo.db" ".mode insert demo_events" \
-            "SELECT event_id, customer_number, event_kind, created_at, description, event_data_xml FROM events ORDER BY event_id" \
-            >"$TMP/seed/events.sql"
-    fi
-    set_env "$pg" "$port" BANKAPI_EXECUTOR_ENABLED=false
-    bankapi migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; die "bankapi migrate failed"; }
-    psql "$pg" -v ON_ERROR_STOP=1 -qAt >/dev/null <<SQL
-BEGIN;
-CREATE TEMP TABLE demo_events (event_id BIGINT, customer_number TEXT, event_kind TEXT,
-    created_at BIGINT, description TEXT, event_data_xml TEXT) ON COMMIT DROP;
-\\i $TMP/seed/events.sql
-INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml)
-SELECT event_id, customer_number, event_kind,
-       timestamptz 'epoch' + created_at * interval '1 microsecond', description, event_data_xml
-FROM demo_events;
-INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
-SELECT customer_number, event_kind, COUNT(*) FROM events GROUP BY customer_number, event_kind;
-SELECT setval(pg_get_serial_sequence('events', 'event_id'), (SELECT MAX(event_id) FROM events));
-COMMIT;
-ANALYZE;
-SQL
-}
-
 # ---------------------------------------------------------------- one backend
 bench_backend() { # $1 backend name
     local backend=$1 health_rps token staff db_file="" t0 t1 deep_page page med p99
@@ -353,19 +308,7 @@ bench_backend() { # $1 backend name
         postgres)
             set_env "$PG_URL/$PG_DB" "$(free_port)"
             log "$backend: starting bankapi serve --demo on $BASE"
-            if ! start_server "$logfile" --demo; then
-                grep -Eq 'not (yet )?implemented' "$logfile" \
-                    || { tail -n 40 "$logfile" >&2; die "server exited during startup (log above)"; }
-                log "$backend: serve --demo is not available on PostgreSQL in this build" \
-                    "($(grep -Eo 'not (yet )?implemented.*' "$logfile" | head -n 1));" \
-                    "copying the demo events from a SQLite demo instead"
-                NOTES+="- postgres: \`serve --demo\` stopped at startup ($(grep -Eo 'not (yet )?implemented.*' "$logfile" | head -n 1)), so the demo events were copied from a throwaway SQLite demo database and the server ran as \`serve\` with BANKAPI_EXECUTOR_ENABLED=false (the Event API code path is the same)"$'\n'
-                pg_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
-                pg_admin -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
-                seed_pg_from_sqlite_demo "$PG_URL/$PG_DB"
-                serve_args=()
-                start_server_or_die "$logfile"
-            fi
+            start_server_or_die "$logfile" --demo
             ;;
     esac
 
@@ -447,11 +390,24 @@ bench_backend() { # $1 backend name
     stop_server
 }
 
+# The Customer Order API end to end (benches/orders.rs: server and clients in one process).
+bench_orders() { # $1 backend name
+    local backend=$1 out line url=""
+    [[ "$backend" == postgres ]] && url=$PG_URL
+    log "$backend: order benchmark (cargo bench --bench orders, ${BENCH_ORDERS:-20000} orders)"
+    out=$(cd "$ROOT" && BENCH_DATABASE_URL="$url" RUST_LOG=warn cargo bench --quiet --bench orders 2>&1) \
+        || { echo "$out" >&2; die "$backend: order benchmark failed"; }
+    printf '===== %s orders\n%s\n\n' "$backend" "$out" >>"$RAW_LOG"
+    line=$(grep '^@@ORDERS ' <<<"$out") || die "no @@ORDERS line from the order benchmark"
+    field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$line"; }
+    ORDER_ROWS+="| $backend | $(field orders) | $(field accepted_per_s) | $(field completed_per_s) | $(field p50_ms) | $(field p99_ms) | $(field max_ms) |"$'\n'
+}
+
 # ---------------------------------------------------------------- run
 START=$(date +%s)
 for backend in $BACKENDS; do
     case "$backend" in
-        sqlite) bench_backend sqlite ;;
+        sqlite) bench_backend sqlite; bench_orders sqlite ;;
         postgres)
             if ! psql -h 127.0.0.1 -U postgres -c 'select 1' >/dev/null 2>&1; then
                 log "PostgreSQL is not reachable at 127.0.0.1:5432 as postgres; skipping the PostgreSQL part"
@@ -462,6 +418,7 @@ for backend in $BACKENDS; do
             pg_admin -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
             PG_CREATED=1
             bench_backend postgres
+            bench_orders postgres
             ;;
         *) die "unknown backend $backend (sqlite or postgres)" ;;
     esac
@@ -487,6 +444,12 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo "| backend | endpoint | req/s | p50 ms | p99 ms | % of /health/live | target | requests | non-2xx / socket errors |"
     echo "|---|---|---:|---:|---:|---:|---|---:|---:|"
     printf '%s' "$LOAD_ROWS"
+    echo
+    echo "## Customer Order API: card activations end to end, zero step durations"
+    echo
+    echo "| backend | orders | accepted/s (POST 202) | completed/s (first POST to last completion) | acceptance to completion p50 ms | p99 ms | max ms |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    printf '%s' "$ORDER_ROWS"
     echo
     echo "## Large customer ($BIG_EVENTS events of $BIG_CUSTOMER, page-size=20, staff token)"
     echo

@@ -9,10 +9,13 @@ use chrono::{DateTime, Utc};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::http::paging::{PageRequest, SortOrder};
 
+mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
+mod postgres_append;
 mod postgres_orders;
 pub(crate) mod sqlite;
+mod sqlite_append;
 mod sqlite_orders;
 
 pub use orders::{CancelOutcome, CardFilter, OrderFilter, OrderSort, OrderStore};

@@ -9,6 +9,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder};
 use tokio::sync::Notify;
 
+use super::group_commit::{Append, GroupCommit};
+use super::postgres_append::PgAppender;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns,
@@ -21,6 +23,8 @@ pub struct PgStore {
     /// Wakes this process's executor when an order is created, here or (through
     /// `LISTEN`/`NOTIFY`) by another process sharing the database.
     pub(super) work: Arc<Notify>,
+    /// Event appends, committed in groups.
+    appends: GroupCommit,
     /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
     _listener: super::postgres_orders::WorkListener,
 }
@@ -64,7 +68,9 @@ impl PgStore {
             .await?;
         let work = Arc::new(Notify::new());
         let listener = super::postgres_orders::WorkListener::start(url, work.clone()).await;
+        let appends = GroupCommit::start(PgAppender { pool: pool.clone() });
         Ok(Self {
+            appends,
             pool,
             work,
             _listener: listener,
@@ -78,23 +84,6 @@ impl PgStore {
             .run(&self.pool)
             .await?;
         Ok(())
-    }
-
-    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| {
-            if fingerprint == key.fingerprint {
-                Recorded::Replayed(resource)
-            } else {
-                Recorded::KeyReused
-            }
-        }))
     }
 }
 
@@ -136,33 +125,12 @@ impl EventStore for PgStore {
         event: NewEvent,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Recorded<i64>, StoreError> {
-        if let Some(key) = idempotency
-            && let Some(seen) = self.lookup_key(key).await?
-        {
-            return Ok(seen);
-        }
-        let mut tx = self.pool.begin().await?;
-        let id = insert_event(&mut tx, None, &event).await?;
-        if let Some(key) = idempotency {
-            // A concurrent request with the same key waits here on the primary key until
-            // the first commits, then inserts nothing and replays.
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.principal)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                tx.rollback().await?;
-                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
-            }
-        }
-        tx.commit().await?;
-        Ok(Recorded::Created(id))
+        self.appends
+            .append(Append {
+                event,
+                key: idempotency.cloned(),
+            })
+            .await
     }
 
     async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {

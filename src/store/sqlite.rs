@@ -10,6 +10,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::group_commit::{Append, GroupCommit};
+use super::sqlite_append::SqliteAppender;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns, from_micros, to_micros,
@@ -22,6 +24,8 @@ pub struct SqliteStore {
     pub(super) reader: SqlitePool,
     /// Wakes this process's executor when an order is created.
     pub(super) work: std::sync::Arc<tokio::sync::Notify>,
+    /// Event appends, committed in groups through `writer`.
+    appends: GroupCommit,
     /// Held open for the store's lifetime: the exclusive lock that keeps a second server
     /// off the same database file.
     _lock: Option<std::fs::File>,
@@ -78,7 +82,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
             .await?;
+        let appends = GroupCommit::start(SqliteAppender {
+            writer: writer.clone(),
+        });
         Ok(Self {
+            appends,
             writer,
             reader,
             work: std::sync::Arc::new(tokio::sync::Notify::new()),
@@ -92,23 +100,6 @@ impl SqliteStore {
             .run(&self.writer)
             .await?;
         Ok(())
-    }
-
-    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| {
-            if fingerprint == key.fingerprint {
-                Recorded::Replayed(resource)
-            } else {
-                Recorded::KeyReused
-            }
-        }))
     }
 }
 
@@ -148,32 +139,12 @@ impl EventStore for SqliteStore {
         event: NewEvent,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Recorded<i64>, StoreError> {
-        if let Some(key) = idempotency
-            && let Some(seen) = self.lookup_key(key).await?
-        {
-            return Ok(seen);
-        }
-        let mut tx = self.writer.begin().await?;
-        let id = insert_event(&mut tx, None, &event).await?;
-        if let Some(key) = idempotency {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.principal)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(id.to_string())
-            .bind(to_micros(chrono::Utc::now()))
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                tx.rollback().await?;
-                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
-            }
-        }
-        tx.commit().await?;
-        Ok(Recorded::Created(id))
+        self.appends
+            .append(Append {
+                event,
+                key: idempotency.cloned(),
+            })
+            .await
     }
 
     async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {

@@ -113,3 +113,45 @@ async fn a_malformed_key_is_a_validation_error() {
         ("Idempotency-Key".into(), "invalid-format".into())
     );
 }
+
+/// Many concurrent appends share transactions (group commit): each gets its own increasing
+/// id, keys are honoured inside a shared transaction, and the counts stay exact.
+#[tokio::test]
+async fn concurrent_appends_each_get_one_event_and_the_counts_stay_exact() {
+    let app = TestApp::spawn().await;
+    let token = app.customer_token("1400269");
+    let body = json!({"customer-number": "1400269", "medium": "sms"});
+    let other = json!({"customer-number": "1400269", "medium": "mail"});
+    let requests = (0..60).map(|n| {
+        let request = app
+            .client
+            .post(app.url("/customer-event/communication-events"))
+            .bearer_auth(&token);
+        // Every third request has its own key, every fifth shares one key.
+        let request = match n {
+            n if n % 5 == 0 => request.header("Idempotency-Key", "shared"),
+            n if n % 3 == 0 => request.header("Idempotency-Key", format!("own-{n}")),
+            _ => request,
+        };
+        request.json(&body).send()
+    });
+    let answers = futures::future::join_all(requests).await;
+    let mut shared = std::collections::HashSet::new();
+    let mut distinct = std::collections::HashSet::new();
+    for (n, answer) in answers.into_iter().enumerate() {
+        let answer = answer.expect("request");
+        assert_eq!(answer.status(), 200, "request {n}");
+        let id = answer.json::<Value>().await.expect("json")["id"].clone();
+        if n % 5 == 0 {
+            shared.insert(id.to_string());
+        }
+        distinct.insert(id.to_string());
+    }
+    assert_eq!(shared.len(), 1, "the shared key made one event");
+    // 60 requests, 12 of them with the shared key: 48 + 1 events.
+    assert_eq!(distinct.len(), 49);
+    let page = app.get_ok("/customer-event/events", &token).await;
+    assert_eq!(page["total-count"], 49);
+    // The shared key with another body is still refused after the race.
+    problem(post(&app, "shared", &other).await, 422).await;
+}

@@ -1,0 +1,168 @@
+//! How SQLite writes event appends, alone or as one group commit (see
+//! [`super::group_commit`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::group_commit::{Append, AppendWriter, recorded};
+use super::sqlite::insert_event;
+use super::{IdempotencyKey, Recorded, StoreError, to_micros};
+
+/// Writes through the store's single writer connection.
+pub(super) struct SqliteAppender {
+    pub(super) writer: SqlitePool,
+}
+
+impl SqliteAppender {
+    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
+        )
+        .bind(&key.principal)
+        .bind(&key.key)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(|(fingerprint, resource)| recorded(key, &fingerprint, resource)))
+    }
+}
+
+#[async_trait]
+impl AppendWriter for SqliteAppender {
+    async fn append_one(&self, append: &Append) -> Result<Recorded<i64>, StoreError> {
+        if let Some(key) = &append.key
+            && let Some(seen) = self.lookup_key(key).await?
+        {
+            return Ok(seen);
+        }
+        let mut tx = self.writer.begin().await?;
+        let id = insert_event(&mut tx, None, &append.event).await?;
+        if let Some(key) = &append.key {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.principal)
+            .bind(&key.key)
+            .bind(&key.fingerprint)
+            .bind(id.to_string())
+            .bind(to_micros(chrono::Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                tx.rollback().await?;
+                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
+            }
+        }
+        tx.commit().await?;
+        Ok(Recorded::Created(id))
+    }
+
+    async fn append_many(&self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+
+        // Keys recorded before: those requests are answered, not written.
+        let keys: Vec<&IdempotencyKey> = appends.iter().filter_map(|a| a.key.as_ref()).collect();
+        let mut seen: HashMap<(String, String), (String, String)> = HashMap::new();
+        if !keys.is_empty() {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT principal, idempotency_key, fingerprint, resource_id FROM idempotency_keys
+                 WHERE (principal, idempotency_key) IN (",
+            );
+            query.push_values(&keys, |mut row, key| {
+                row.push_bind(&key.principal).push_bind(&key.key);
+            });
+            query.push(")");
+            let rows: Vec<(String, String, String, String)> =
+                query.build_query_as().fetch_all(&mut *tx).await?;
+            seen.extend(rows.into_iter().map(|(p, k, f, r)| ((p, k), (f, r))));
+        }
+
+        // Ids continue the AUTOINCREMENT sequence (the writer is exclusive, so nothing
+        // else takes one meanwhile); SQLite moves the sequence past them on insert.
+        let (last,): (i64,) = sqlx::query_as(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                        COALESCE((SELECT MAX(event_id) FROM events), 0))",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut next = last;
+        let mut results = Vec::with_capacity(appends.len());
+        let mut new = Vec::new();
+        for append in appends {
+            let found = append.key.as_ref().and_then(|key| {
+                seen.remove(&(key.principal.clone(), key.key.clone()))
+                    .map(|(fingerprint, resource)| recorded(key, &fingerprint, resource))
+            });
+            match found {
+                Some(answer) => results.push(answer),
+                None => {
+                    next += 1;
+                    new.push((next, append));
+                    results.push(Recorded::Created(next));
+                }
+            }
+        }
+        if new.is_empty() {
+            tx.commit().await?;
+            return Ok(results);
+        }
+
+        let mut events = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml) ",
+        );
+        events.push_values(&new, |mut row, (id, append)| {
+            row.push_bind(*id)
+                .push_bind(append.event.customer_number.as_str())
+                .push_bind(append.event.kind.as_str())
+                .push_bind(to_micros(append.event.created_at))
+                .push_bind(append.event.description.as_deref())
+                .push_bind(&append.event.xml);
+        });
+        events.build().execute(&mut *tx).await?;
+
+        let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        for (_, append) in &new {
+            *counts
+                .entry((
+                    append.event.customer_number.as_str(),
+                    append.event.kind.as_str(),
+                ))
+                .or_default() += 1;
+        }
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) ",
+        );
+        upsert.push_values(&counts, |mut row, ((customer, kind), count)| {
+            row.push_bind(*customer).push_bind(*kind).push_bind(*count);
+        });
+        upsert.push(
+            " ON CONFLICT (customer_number, event_kind)
+              DO UPDATE SET event_count = event_count + excluded.event_count",
+        );
+        upsert.build().execute(&mut *tx).await?;
+
+        let now = to_micros(chrono::Utc::now());
+        let keyed: Vec<(i64, &IdempotencyKey)> = new
+            .iter()
+            .filter_map(|(id, append)| append.key.as_ref().map(|key| (*id, key)))
+            .collect();
+        if !keyed.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at) ",
+            );
+            insert.push_values(&keyed, |mut row, (id, key)| {
+                row.push_bind(&key.principal)
+                    .push_bind(&key.key)
+                    .push_bind(&key.fingerprint)
+                    .push_bind(id.to_string())
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
