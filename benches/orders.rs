@@ -30,7 +30,6 @@ use serde_json::json;
 
 const SECRET: &str = "bench-only-hs256-secret-0123456789abcdef0123456789";
 const CUSTOMER: &str = "BENCH001";
-const ARRANGEMENT: &str = "0099900000009";
 
 fn env_usize(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {
@@ -91,8 +90,9 @@ async fn admin(server: &str, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One customer with `count` inactive cards: each order activates a different card, so
-/// none waits for another and the figure is the executor's throughput, not a queue's.
+/// One customer with `count` accounts of one inactive card each, as real accounts hold a
+/// handful of cards: each order activates a different card, so none waits for another and
+/// the figure is the executor's throughput, not a queue's.
 async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
     let owner = CustomerNumber::parse("customer", CUSTOMER)
         .map_err(|e| anyhow::anyhow!("customer number: {e:?}"))?;
@@ -102,7 +102,7 @@ async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
             id: format!("B{n:010}"),
             serial_number: format!("SB{n:010}"),
             masked_number: mask("5356", &format!("{:04}", n % 10_000)),
-            arrangement_number: ARRANGEMENT.into(),
+            arrangement_number: arrangement(n),
             holder: owner.clone(),
             owner: owner.clone(),
             product_code: "MasterCard".into(),
@@ -121,18 +121,24 @@ async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
                 number: owner.clone(),
                 name: "Bench Customer".into(),
             }],
-            &[Arrangement {
-                number: ARRANGEMENT.into(),
-                owner,
-                product_code: "MasterCard".into(),
-                active: true,
-                allows_cards: true,
-                card_limit: u32::try_from(count).unwrap_or(u32::MAX),
-            }],
+            &(1..=count)
+                .map(|n| Arrangement {
+                    number: arrangement(n),
+                    owner: owner.clone(),
+                    product_code: "MasterCard".into(),
+                    active: true,
+                    allows_cards: true,
+                    card_limit: 4,
+                })
+                .collect::<Vec<_>>(),
             &cards,
         )
         .await?;
     Ok(())
+}
+
+fn arrangement(n: usize) -> String {
+    format!("09{n:011}")
 }
 
 fn filter(status: Option<OrderStatus>, page: PageRequest) -> OrderFilter {

@@ -64,6 +64,8 @@ pub struct Settings {
     pub request_timeout_seconds: u64,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
+    /// Memory for caching events by id (they never change); 0 turns the cache off.
+    pub event_cache_bytes: u64,
     /// `text` for people, `json` for log shippers.
     pub log_format: LogFormat,
     /// Where `--demo` keeps a generated signing secret so `bankapi token` can reuse it.
@@ -106,6 +108,7 @@ impl Default for Settings {
             xml_max_depth: 16,
             request_timeout_seconds: 30,
             database_max_connections: 10,
+            event_cache_bytes: 32 * 1024 * 1024,
             log_format: LogFormat::Text,
             demo_secret_file: PathBuf::from("bankapi-demo.secret"),
             order_deadline_seconds: 86_400,

@@ -60,6 +60,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         verifier.warm_up().await;
+        let stores = stores.with_event_cache(settings.event_cache_bytes);
         let state = AppState {
             stores: stores.clone(),
             verifier: Arc::new(verifier),

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::http::paging::{PageRequest, SortOrder};
 
+pub mod event_cache;
 mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
@@ -168,6 +169,17 @@ pub struct Stores {
     pub health: Arc<dyn HealthCheck>,
     /// Which backend, for logs and the start-up banner.
     pub backend: Backend,
+}
+
+impl Stores {
+    /// Puts an in-memory cache of up to `max_bytes` of events in front of the event store
+    /// (see [`event_cache`]); 0 leaves it uncached.
+    pub fn with_event_cache(mut self, max_bytes: u64) -> Self {
+        if max_bytes > 0 {
+            self.events = Arc::new(event_cache::CachedEvents::new(self.events, max_bytes));
+        }
+        self
+    }
 }
 
 /// The two supported databases.

@@ -1,0 +1,185 @@
+//! An in-memory cache of events by id, in front of either backend.
+//!
+//! Events never change once registered (the API has no update or delete), so a cached
+//! event can never be stale, on one process or on many sharing PostgreSQL: no
+//! invalidation is needed. Mobile and web banking read the same recent events again and
+//! again (the list, then each one opened), and a read from the database costs far more
+//! than the rest of the request: on SQLite each query is a hand-off to sqlx's worker
+//! thread and back, on PostgreSQL a network round trip. The cache is bounded by bytes,
+//! not entries, because event XML varies from a few hundred bytes to the XML limit.
+//! Only found events are cached: an id that does not exist yet may exist a moment later.
+//! Access control is untouched: handlers check ownership on whatever this returns.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use super::{EventFilter, EventRecord, EventStore, IdempotencyKey, NewEvent, Recorded, StoreError};
+
+/// Rough bytes of the record besides its strings.
+const RECORD_OVERHEAD: u64 = 96;
+/// Typical cached event, to size the cache's table up front.
+const TYPICAL_EVENT_BYTES: u64 = 1024;
+
+/// Weighs an entry by the memory it holds.
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<i64, Arc<EventRecord>> for ByBytes {
+    fn weight(&self, _: &i64, record: &Arc<EventRecord>) -> u64 {
+        let text = record.xml.len() + record.description.as_ref().map_or(0, String::len);
+        RECORD_OVERHEAD + text as u64
+    }
+}
+
+/// An [`EventStore`] that answers `get_event` from memory when it can.
+pub struct CachedEvents {
+    inner: Arc<dyn EventStore>,
+    cache: Cache<i64, Arc<EventRecord>, ByBytes>,
+}
+
+impl CachedEvents {
+    /// Caches up to about `max_bytes` of events read through `inner`.
+    pub fn new(inner: Arc<dyn EventStore>, max_bytes: u64) -> Self {
+        let items = usize::try_from(max_bytes / TYPICAL_EVENT_BYTES)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        Self {
+            inner,
+            cache: Cache::with_weighter(items, max_bytes.max(1), ByBytes),
+        }
+    }
+}
+
+#[async_trait]
+impl EventStore for CachedEvents {
+    async fn append_event(
+        &self,
+        event: NewEvent,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Recorded<i64>, StoreError> {
+        self.inner.append_event(event, idempotency).await
+    }
+
+    async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        self.inner.import_events(events).await
+    }
+
+    async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+        if let Some(hit) = self.cache.get(&id) {
+            metrics::counter!("bankapi_event_cache_hits_total").increment(1);
+            return Ok(Some(EventRecord::clone(&hit)));
+        }
+        metrics::counter!("bankapi_event_cache_misses_total").increment(1);
+        let found = self.inner.get_event(id).await?;
+        if let Some(record) = &found {
+            self.cache.insert(id, Arc::new(record.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+        self.inner.list_events(filter).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.inner.is_empty().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{CustomerNumber, EventKind};
+
+    /// Holds one event (id 7) and counts reads.
+    struct Counting {
+        reads: AtomicUsize,
+        xml: String,
+    }
+
+    #[async_trait]
+    impl EventStore for Counting {
+        async fn append_event(
+            &self,
+            _: NewEvent,
+            _: Option<&IdempotencyKey>,
+        ) -> Result<Recorded<i64>, StoreError> {
+            Ok(Recorded::Created(8))
+        }
+        async fn import_events(&self, _: &[EventRecord]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            Ok((id == 7 || id == 9).then(|| EventRecord {
+                id,
+                customer_number: CustomerNumber::parse("c", "1400269").expect("number"),
+                kind: EventKind::SecurityEvent,
+                created_at: Utc::now(),
+                description: None,
+                xml: self.xml.clone(),
+            }))
+        }
+        async fn list_events(
+            &self,
+            _: &EventFilter,
+        ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+            Ok((Vec::new(), 0))
+        }
+        async fn is_empty(&self) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
+    fn store(xml_bytes: usize) -> Arc<Counting> {
+        Arc::new(Counting {
+            reads: AtomicUsize::new(0),
+            xml: "x".repeat(xml_bytes),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_found_event_is_read_from_the_database_once() {
+        let inner = store(100);
+        let cached = CachedEvents::new(inner.clone(), 1 << 20);
+        let first = cached.get_event(7).await.expect("ok");
+        let again = cached.get_event(7).await.expect("ok");
+        assert!(first.is_some());
+        assert_eq!(first, again);
+        assert_eq!(inner.reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_event_is_asked_for_every_time() {
+        let inner = store(100);
+        let cached = CachedEvents::new(inner.clone(), 1 << 20);
+        assert!(cached.get_event(8).await.expect("ok").is_none());
+        assert!(cached.get_event(8).await.expect("ok").is_none());
+        assert_eq!(inner.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_what_is_kept() {
+        // Room for one event of 10 kB, not two.
+        let inner = store(10_000);
+        let cached = CachedEvents::new(inner.clone(), 15_000);
+        for _ in 0..3 {
+            cached.get_event(7).await.expect("ok");
+            cached.get_event(9).await.expect("ok");
+        }
+        assert!(
+            inner.reads.load(Ordering::SeqCst) > 2,
+            "both cannot stay cached"
+        );
+    }
+}
