@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// glibc's allocator serialises threads on its arena locks under load (seen in profiles of
+/// `GET /events/{id}` as futex waits in malloc and free); mimalloc keeps per-thread heaps.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = bankapi::cli::Cli::parse();

@@ -69,13 +69,13 @@ impl Application {
                 max_bytes: settings.xml_limit_bytes,
                 max_depth: settings.xml_max_depth,
             },
-            orders: OrderSettings {
+            orders: Arc::new(OrderSettings {
                 durations: settings.step_durations(),
                 deadline: i64::try_from(settings.order_deadline_seconds)
                     .ok()
                     .and_then(chrono::Duration::try_seconds)
                     .unwrap_or(chrono::Duration::MAX),
-            },
+            }),
         };
         let router = router(state, settings);
         let executor = settings.executor_enabled.then(|| {

@@ -21,8 +21,8 @@ pub struct AppState {
     pub links: Links,
     /// Bounds on client XML.
     pub xml_limits: XmlLimits,
-    /// How new orders are scheduled.
-    pub orders: OrderSettings,
+    /// How new orders are scheduled (shared: it holds a map).
+    pub orders: Arc<OrderSettings>,
 }
 
 /// What order handlers need to start a new order.

@@ -6,14 +6,15 @@ use std::fmt::Write as _;
 /// Builds the URLs the service hands out.
 #[derive(Debug, Clone)]
 pub struct Links {
-    base: String,
+    /// Shared: handlers clone the state (and so this) on every request.
+    base: std::sync::Arc<str>,
 }
 
 impl Links {
     /// `base` is the public URL without a trailing slash.
     pub fn new(base: impl Into<String>) -> Self {
         Self {
-            base: base.into().trim_end_matches('/').to_owned(),
+            base: base.into().trim_end_matches('/').into(),
         }
     }
 
