@@ -676,3 +676,47 @@ async fn classifications_list_the_documented_codes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_order_not_executed_before_its_deadline_expires_and_changes_nothing() {
+    let app = TestApp::spawn_with(Options {
+        demo: true,
+        configure: Box::new(|settings| settings.order_deadline_seconds = 0),
+    })
+    .await;
+    let token = app.customer_token("1400269");
+    let id = order(
+        &app,
+        "card-activations",
+        &token,
+        json!({"card-id": "C0000000202"}),
+    )
+    .await;
+    // The deadline is the moment of acceptance: any later execution is too late.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.run_orders().await;
+    let expired = order_status(&app, "card-activations", &id).await;
+    assert_eq!(expired["status"], "expired");
+    assert!(
+        expired["rejection-reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("deadline")),
+        "{expired}"
+    );
+    assert_eq!(card_status(&app, "C0000000202").await, "inactive");
+    // The customer hears about it, with the work item named.
+    let notes = app
+        .get_ok(
+            "/customer-event/events?customer-number=1400269&event-kind=communication",
+            &token,
+        )
+        .await;
+    let newest = notes["items"][0]["event-id"].as_i64().expect("event");
+    let note = app
+        .get_ok(
+            &format!("/customer-event/communication-events/{newest}"),
+            &token,
+        )
+        .await;
+    assert_eq!(note["workitem-id"], id.as_str());
+}
