@@ -64,6 +64,11 @@ pub struct Settings {
     pub request_timeout_seconds: u64,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
+    /// Requests per second each client (token client and subject) may make on average;
+    /// 0 turns rate limiting off.
+    pub rate_limit_per_second: u32,
+    /// Requests a client may make at once before the average applies.
+    pub rate_limit_burst: u32,
     /// Memory for caching events by id (they never change); 0 turns the cache off.
     pub event_cache_bytes: u64,
     /// `text` for people, `json` for log shippers.
@@ -109,6 +114,8 @@ impl Default for Settings {
             request_timeout_seconds: 30,
             database_max_connections: 10,
             event_cache_bytes: 32 * 1024 * 1024,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
             log_format: LogFormat::Text,
             demo_secret_file: PathBuf::from("bankapi-demo.secret"),
             order_deadline_seconds: 86_400,

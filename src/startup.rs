@@ -23,6 +23,7 @@ use crate::executor::Executor;
 use crate::http::ApiError;
 use crate::http::extract::BodyLimit;
 use crate::http::links::Links;
+use crate::http::rate_limit::ClientRateLimiter;
 use crate::state::{AppState, OrderSettings};
 use crate::store::{self, Stores};
 use crate::{events, ops, orders};
@@ -33,6 +34,7 @@ pub struct Application {
     router: Router,
     stores: Stores,
     executor: Option<Executor>,
+    rate_limit: ClientRateLimiter,
 }
 
 impl Application {
@@ -69,6 +71,10 @@ impl Application {
                 max_bytes: settings.xml_limit_bytes,
                 max_depth: settings.xml_max_depth,
             },
+            rate_limit: ClientRateLimiter::new(
+                settings.rate_limit_per_second,
+                settings.rate_limit_burst,
+            ),
             orders: Arc::new(OrderSettings {
                 durations: settings.step_durations(),
                 deadline: i64::try_from(settings.order_deadline_seconds)
@@ -77,6 +83,7 @@ impl Application {
                     .unwrap_or(chrono::Duration::MAX),
             }),
         };
+        let rate_limit = state.rate_limit.clone();
         let router = router(state, settings);
         let executor = settings.executor_enabled.then(|| {
             Executor::new(
@@ -90,6 +97,7 @@ impl Application {
             router,
             stores,
             executor,
+            rate_limit,
         })
     }
 
@@ -111,6 +119,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.executor.map(|executor| executor.spawn(stopped));
+        let sweeper = self.rate_limit.spawn_sweeper();
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
@@ -118,6 +127,9 @@ impl Application {
         axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(signal)
             .await?;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         if let Some(worker) = worker {
             worker.await?;
         }

@@ -8,6 +8,7 @@ use crate::auth::TokenVerifier;
 use crate::domain::order::StepDurations;
 use crate::domain::xml::XmlLimits;
 use crate::http::links::Links;
+use crate::http::rate_limit::ClientRateLimiter;
 use crate::store::Stores;
 
 /// Cheap to clone: everything inside is shared.
@@ -21,6 +22,8 @@ pub struct AppState {
     pub links: Links,
     /// Bounds on client XML.
     pub xml_limits: XmlLimits,
+    /// Each client's request budget.
+    pub rate_limit: ClientRateLimiter,
     /// How new orders are scheduled (shared: it holds a map).
     pub orders: Arc<OrderSettings>,
 }
@@ -32,6 +35,12 @@ pub struct OrderSettings {
     pub durations: StepDurations,
     /// How long after acceptance an order may still start executing.
     pub deadline: chrono::Duration,
+}
+
+impl FromRef<AppState> for ClientRateLimiter {
+    fn from_ref(state: &AppState) -> Self {
+        state.rate_limit.clone()
+    }
 }
 
 impl FromRef<AppState> for Arc<TokenVerifier> {

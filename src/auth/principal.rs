@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use super::verify::TokenVerifier;
 use crate::domain::CustomerNumber;
 use crate::http::ApiError;
+use crate::http::rate_limit::ClientRateLimiter;
 
 /// The scopes of API.md section 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,7 @@ impl<S> FromRequestParts<S> for Principal
 where
     S: Send + Sync,
     Arc<TokenVerifier>: FromRef<S>,
+    ClientRateLimiter: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -103,6 +105,7 @@ where
             }
         })?;
         tracing::Span::current().record("subject", principal.subject.as_str());
+        ClientRateLimiter::from_ref(state).check(&principal)?;
         Ok(principal)
     }
 }

@@ -7,6 +7,7 @@ pub mod links;
 pub mod openapi;
 pub mod paging;
 pub mod problem;
+pub mod rate_limit;
 pub mod time;
 pub mod validation;
 

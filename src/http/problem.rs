@@ -34,6 +34,12 @@ pub enum ApiError {
         /// Whether a token was sent (RFC 6750 `error="invalid_token"`).
         token_sent: bool,
     },
+    /// The client sent more requests than its share; retry after the given wait.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// How long until a request would be let through.
+        retry_after: std::time::Duration,
+    },
     /// A valid token without the scope the operation needs.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -120,6 +126,7 @@ impl ApiError {
             Self::Validation(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -160,6 +167,15 @@ impl ApiError {
                 p
             }
             Self::NotFound(detail) => Problem::new(status, "not-found", "Not found", detail),
+            Self::TooManyRequests { retry_after } => Problem::new(
+                status,
+                "too-many-requests",
+                "Too many requests",
+                format!(
+                    "this client sent more requests than it may; retry in {} s",
+                    retry_after_seconds(*retry_after)
+                ),
+            ),
             Self::Conflict { problem, detail } | Self::Unprocessable { problem, detail } => {
                 let mut p = Problem::new(
                     status,
@@ -204,6 +220,11 @@ impl ApiError {
     }
 }
 
+/// `Retry-After` takes whole seconds; rounding up never invites a retry that is too early.
+fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -228,6 +249,12 @@ impl IntoResponse for ApiError {
         }
         let problem = self.problem();
         let mut response = problem_response(problem);
+        if let Self::TooManyRequests { retry_after } = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_seconds(*retry_after)),
+            );
+        }
         if let Self::Unauthorized { token_sent, .. } = self {
             let challenge = if token_sent {
                 r#"Bearer realm="bankapi", error="invalid_token""#

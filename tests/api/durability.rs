@@ -102,6 +102,7 @@ fn server_command(database_url: &str, port: u16, scale: &str) -> Command {
         .env("BANKAPI_AUTH_HS256_SECRET", SECRET)
         .env("BANKAPI_ORDER_DURATION_SCALE", scale)
         .env("BANKAPI_DATABASE_MAX_CONNECTIONS", "3")
+        .env("BANKAPI_RATE_LIMIT_PER_SECOND", "0")
         .env("RUST_LOG", "warn")
         // The test's own settings must not leak into the server's configuration.
         .env_remove(crate::helpers::PG_ENV)

@@ -151,6 +151,8 @@ impl TestApp {
             // immediate and nothing runs behind their back.
             executor_enabled: false,
             order_duration_scale: 0.0,
+            // Tests fire requests faster than any client should; the limit has its own test.
+            rate_limit_per_second: 0,
             ..Settings::default()
         };
         (options.configure)(&mut settings);

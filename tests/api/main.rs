@@ -13,3 +13,4 @@ mod operations;
 mod order_guide;
 mod orders;
 mod paging;
+mod rate_limit;
