@@ -152,6 +152,9 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_seconds),
         ))
+        .layer(middleware::from_fn(
+            crate::http::control_chars::refuse_control_characters,
+        ))
         .layer(axum::Extension(BodyLimit(settings.body_limit_bytes)))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
     let docs = SwaggerUi::new("/swagger-ui")

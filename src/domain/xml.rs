@@ -168,6 +168,17 @@ fn enter(depth: usize, roots: &mut usize, limits: &XmlLimits) -> Result<(), XmlE
 }
 
 fn append_text(stack: &mut [Open], text: &str) -> Result<(), XmlError> {
+    // XML 1.0's `Char` production: no C0 controls but tab, line feed and carriage return,
+    // written or as character references (`&#0;` would otherwise reach the database).
+    if let Some(c) = text.chars().find(|c| {
+        ((*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{fffe}' | '\u{ffff}')
+    }) {
+        return Err(XmlError::Malformed(format!(
+            "the character U+{:04X} is not allowed in XML 1.0",
+            c as u32
+        )));
+    }
     match stack.last_mut() {
         Some(open) => {
             open.text.push_str(text);
@@ -275,6 +286,20 @@ mod tests {
             Err(XmlError::TooDeep(3))
         );
         assert!(key_values("<a><b><c>1</c></b></a>", &limits).is_ok());
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_refused_however_written() {
+        for xml in [
+            "<a>&#0;</a>",
+            "<a>x&#x1B;</a>",
+            "<a>\u{1}</a>",
+            "<a><![CDATA[\u{0}]]></a>",
+            "<a>&#xFFFF;</a>",
+        ] {
+            assert!(matches!(read(xml), Err(XmlError::Malformed(_))), "{xml:?}");
+        }
+        assert!(read("<a>tab&#9;and&#10;newline</a>").is_ok());
     }
 
     #[test]

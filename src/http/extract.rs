@@ -75,6 +75,11 @@ fn check_json_content_type(value: Option<&header::HeaderValue>) -> Result<(), Ap
 
 /// Parses JSON, mapping serde's complaints onto the validation literals.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    if super::control_chars::json_has_forbidden_escape(raw) {
+        return Err(ApiError::Malformed(
+            "a string in the body holds a control character (\\u0000 to \\u001f other than tab, line feed and carriage return), which no value of this API may contain".into(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(raw);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = result.map_err(|error| {

@@ -279,7 +279,8 @@ fn problem_response(problem: Problem) -> Response {
 }
 
 /// Writes problem bodies with their `instance`, and turns the framework's own bare
-/// 404/405 answers (unknown route, wrong method) into problems too.
+/// 400/404/405/408 answers (unreadable path, unknown route, wrong method, timeout) into
+/// problems too.
 pub async fn finish_problems(request: Request, next: Next) -> Response {
     let instance = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -293,6 +294,14 @@ pub async fn finish_problems(request: Request, next: Next) -> Response {
         {
             Some(ApiError::NotFound("no such resource".into()).problem())
         }
+        // The framework's own extractor refusals (a path segment that is not UTF-8 once
+        // percent-decoded, say) come as plain text; the contract promises problems.
+        None if response.status() == StatusCode::BAD_REQUEST => Some(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request could not be read",
+            "the request's path or query is not valid (for example, not UTF-8 once percent-decoded)",
+        )),
         None if response.status() == StatusCode::REQUEST_TIMEOUT => Some(Problem::new(
             StatusCode::REQUEST_TIMEOUT,
             "timeout",

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod abuse;
 mod auth;
 mod durability;
 mod event_guide;
