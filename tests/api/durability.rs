@@ -424,3 +424,79 @@ async fn several_servers_on_postgresql_share_the_work_and_run_each_step_once() {
     let stores = open(&database).await;
     check_invariants(&stores, &accepted, CARDS).await;
 }
+
+/// SIGTERM: the server stops taking connections but finishes the request in flight; the
+/// order it accepted is then run (by the next start, if the executor had stopped first)
+/// exactly once.
+#[tokio::test]
+async fn sigterm_drains_the_request_in_flight_and_loses_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let database = prepared_database(1).await;
+    let client = Client::new();
+    let mut server = Server::start(&client, database.url(), "0").await;
+    let token = staff_token();
+    let body = json!({"card-id": "K0000000001"}).to_string();
+    let (head, tail) = body.split_at(5);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /customer-order/card-activations HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Idempotency-Key: drain-1\r\nContent-Length: {}\r\n\r\n{head}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send head");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server.child.try_wait().expect("wait").is_none(),
+        "the server exited with a request in flight"
+    );
+    stream
+        .write_all(tail.as_bytes())
+        .await
+        .expect("send the rest");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let id = answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("order id")
+        .to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    drop(server);
+
+    // Whatever the executor had not finished is picked up by the next start.
+    let server = Server::start(&client, database.url(), "0").await;
+    wait_until_final_over_http(&client, &server.base, &token, std::slice::from_ref(&id)).await;
+    server.kill();
+    let stores = open(&database).await;
+    check_invariants(&stores, &[id], 1).await;
+}

@@ -8,6 +8,7 @@ mod auth;
 mod durability;
 mod event_guide;
 mod events;
+mod faults;
 mod hostile_input;
 mod idempotency;
 mod operations;

@@ -1,0 +1,183 @@
+//! The database going away and coming back (PostgreSQL only: an embedded SQLite file
+//! cannot go away on its own). The test puts a TCP proxy between bankapi and the
+//! PostgreSQL server and cuts it, which looks to bankapi exactly like the server stopping
+//! (connections reset, new ones refused) without disturbing the other tests that share
+//! that server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::helpers::{Options, PG_ENV, TestApp, problem};
+
+const POSTGRES: &str = "127.0.0.1:5432";
+
+/// A cuttable TCP proxy in front of the PostgreSQL server.
+struct Proxy {
+    address: SocketAddr,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let address = listener.local_addr().expect("proxy address");
+        let proxy = Self {
+            address,
+            tasks: Arc::new(Mutex::new(Vec::new())),
+        };
+        proxy.serve(listener).await;
+        proxy
+    }
+
+    async fn serve(&self, listener: TcpListener) {
+        let tasks = self.tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(POSTGRES).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks.lock().await.push(link);
+            }
+        });
+        self.tasks.lock().await.push(accept);
+    }
+
+    /// The database "stops": every connection drops and new ones are refused.
+    async fn cut(&self) {
+        for task in self.tasks.lock().await.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// The database "comes back" on the same address.
+    async fn restore(&self) {
+        let listener = TcpListener::bind(self.address)
+            .await
+            .expect("rebind the proxy's port");
+        self.serve(listener).await;
+    }
+}
+
+async fn status_of(app: &TestApp, path: &str, token: &str) -> u16 {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn the_database_going_away_answers_503_and_the_service_recovers_by_itself() {
+    if !std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
+        return; // Needs PostgreSQL.
+    }
+    let proxy = Proxy::start().await;
+    let through = proxy.address.to_string();
+    let app = TestApp::spawn_with(Options {
+        demo: true,
+        configure: Box::new(move |settings| {
+            settings.database_url = settings.database_url.replace(POSTGRES, &through);
+            // Orders take about two seconds, as in the demo: one is still running when
+            // the database goes away.
+            settings.executor_enabled = true;
+            settings.order_duration_scale = 1.0;
+        }),
+    })
+    .await;
+    let token = app.customer_token("1400269");
+    let accepted: Value = app
+        .post_json(
+            "/customer-order/card-activations",
+            &token,
+            &json!({"card-id": "C0000000202"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let order = accepted["id"].as_str().expect("accepted").to_owned();
+
+    proxy.cut().await;
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(ready.status(), 503, "ready while the database is away");
+    let live = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(live.status(), 200, "the process itself is alive");
+    let refused = app
+        .client
+        .get(app.url("/customer-event/events"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("answer");
+    let body = problem(refused, 503).await;
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("retry")),
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.restore().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while status_of(&app, "/health/ready", &token).await != 200 {
+        assert!(Instant::now() < deadline, "did not become ready again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status_of(&app, "/customer-event/events", &token).await, 200);
+
+    // The order accepted before the outage still completes, once.
+    let path = format!("/customer-order/card-activations/{order}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = app.get_ok(&path, &app.staff_token()).await;
+        if now["status"] == "external-processing-succeeded" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the order did not complete: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let card = app
+        .get_ok("/customer-order/cards/C0000000202", &app.staff_token())
+        .await;
+    assert_eq!(card["status"], "active");
+    let notes = app
+        .get_ok(
+            "/customer-event/events?customer-number=1400269&event-kind=communication",
+            &token,
+        )
+        .await;
+    let newest = notes["items"][0]["event-id"].as_i64().expect("event");
+    let note = app
+        .get_ok(
+            &format!("/customer-event/communication-events/{newest}"),
+            &token,
+        )
+        .await;
+    assert_eq!(note["workitem-id"], order.as_str());
+}
