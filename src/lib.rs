@@ -3,6 +3,7 @@
 //! The crate is a library so that the integration tests, the benchmarks and the binary
 //! all build the very same application through [`startup::Application`].
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::{self, AuditLog};
 use crate::auth::TokenVerifier;
 use crate::config::Settings;
 use crate::domain::xml::XmlLimits;
@@ -35,6 +36,7 @@ pub struct Application {
     stores: Stores,
     executor: Option<Executor>,
     rate_limit: ClientRateLimiter,
+    audit_writer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -63,7 +65,9 @@ impl Application {
     ) -> anyhow::Result<Self> {
         verifier.warm_up().await;
         let stores = stores.with_event_cache(settings.event_cache_bytes);
+        let (audit, audit_writer) = AuditLog::start(stores.audit.clone());
         let state = AppState {
+            audit,
             stores: stores.clone(),
             verifier: Arc::new(verifier),
             links: Links::new(settings.public_base()),
@@ -98,6 +102,7 @@ impl Application {
             stores,
             executor,
             rate_limit,
+            audit_writer,
         })
     }
 
@@ -133,6 +138,13 @@ impl Application {
         if let Some(worker) = worker {
             worker.await?;
         }
+        // The router and with it every sender is gone: the writer flushes and ends.
+        if tokio::time::timeout(Duration::from_secs(5), self.audit_writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the audit writer did not finish within 5 s of shutdown");
+        }
         Ok(())
     }
 }
@@ -148,12 +160,17 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .nest(events::LINK_ROOT, event_api)
         .nest(orders::ROOT, order_api.clone())
         .nest(orders::LINK_ROOT, order_api)
+        .route("/audit/records", axum::routing::get(audit::list_records))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_seconds),
         ))
         .layer(middleware::from_fn(
             crate::http::control_chars::refuse_control_characters,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit::record_changes,
         ))
         .layer(axum::Extension(BodyLimit(settings.body_limit_bytes)))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));

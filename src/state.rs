@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::audit::AuditLog;
 use crate::auth::TokenVerifier;
 use crate::domain::order::StepDurations;
 use crate::domain::xml::XmlLimits;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub links: Links,
     /// Bounds on client XML.
     pub xml_limits: XmlLimits,
+    /// Where changing requests are recorded for the audit trail.
+    pub audit: AuditLog,
     /// Each client's request budget.
     pub rate_limit: ClientRateLimiter,
     /// How new orders are scheduled (shared: it holds a map).

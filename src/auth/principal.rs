@@ -105,6 +105,9 @@ where
             }
         })?;
         tracing::Span::current().record("subject", principal.subject.as_str());
+        if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
+            slot.fill(&principal);
+        }
         ClientRateLimiter::from_ref(state).check(&principal)?;
         Ok(principal)
     }

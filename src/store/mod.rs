@@ -9,16 +9,20 @@ use chrono::{DateTime, Utc};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::http::paging::{PageRequest, SortOrder};
 
+pub mod audit;
 pub mod event_cache;
 mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
 mod postgres_append;
+mod postgres_audit;
 mod postgres_orders;
 pub(crate) mod sqlite;
 mod sqlite_append;
+mod sqlite_audit;
 mod sqlite_orders;
 
+pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use orders::{CancelOutcome, CardFilter, OrderFilter, OrderSort, OrderStore};
 
 /// What can go wrong below the domain, in terms the HTTP layer can answer.
@@ -167,6 +171,8 @@ pub struct Stores {
     pub orders: Arc<dyn OrderStore>,
     /// Database health.
     pub health: Arc<dyn HealthCheck>,
+    /// The audit trail.
+    pub audit: Arc<dyn AuditStore>,
     /// Which backend, for logs and the start-up banner.
     pub backend: Backend,
 }
@@ -215,6 +221,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
             Ok(Stores {
                 events: store.clone(),
                 orders: store.clone(),
+                audit: store.clone(),
                 health: store,
                 backend: Backend::Sqlite,
             })
@@ -227,6 +234,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
             Ok(Stores {
                 events: store.clone(),
                 orders: store.clone(),
+                audit: store.clone(),
                 health: store,
                 backend: Backend::Postgres,
             })

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abuse;
+mod audit;
 mod auth;
 mod durability;
 mod event_guide;
@@ -11,6 +12,7 @@ mod events;
 mod faults;
 mod hostile_input;
 mod idempotency;
+mod logs;
 mod operations;
 mod order_guide;
 mod orders;
