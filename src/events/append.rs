@@ -30,35 +30,72 @@ const FIELD_MAX: usize = 200;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCommunicationEvent {
     /// Required: whose history it joins.
-    #[schema(example = "1400269")]
+    #[schema(value_type = String, required = true, example = "1400269", pattern = "^[A-Z0-9]{1,20}$")]
     customer_number: Option<String>,
     /// The work item it belongs to (`WI` and ten digits); `related-workitem-number` is an alias.
     #[serde(alias = "related-workitem-number")]
-    #[schema(example = "WI0000492929")]
+    #[schema(example = "WI0000492929", pattern = "^WI[0-9]{10}$")]
     workitem_id: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     description: Option<String>,
     /// Sender.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     from: Option<String>,
     /// Recipient.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     to: Option<String>,
     /// Subject.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     title: Option<String>,
     /// Required: `phone`, `mail`, `email`, `fax`, `face-to-face-meeting`, `sms`, `web`, `wap`,
     /// `instant-message` or `other-communication-technology`, in any case.
-    #[schema(example = "Mail")]
+    #[schema(value_type = super::schema::MediumInput, required = true, example = "mail")]
     medium: Option<String>,
     /// Why it was sent.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     purpose: Option<String>,
     /// Where replies go.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     return_address: Option<String>,
-    /// `general-communication`, `complaint` or `feedback`.
+    /// `general-communication`, `complaint` or `feedback`, in any case.
+    #[schema(value_type = Option<super::schema::CommunicationTypeInput>)]
     communication_type: Option<String>,
     /// The communication that referred to this one.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     referral_communication_id: Option<String>,
     /// The communication this one answers.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     responds_to_id: Option<String>,
     /// Where a complaint stands.
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     resolution_status: Option<String>,
 }
 
@@ -67,12 +104,21 @@ pub struct NewCommunicationEvent {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewEventBody {
     /// Required: whose history it joins.
+    #[schema(value_type = String, required = true, example = "1400269", pattern = "^[A-Z0-9]{1,20}$")]
     customer_number: Option<String>,
     /// Required: the kind, with any accepted alias.
+    #[schema(value_type = super::schema::EventKindInput, required = true)]
     event_kind: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     description: Option<String>,
-    /// Required: the event's data; typed fields are read from it.
+    /// Required: the event's data, a well-formed XML document of one root element
+    /// (no DTD, no entities but the five predefined ones; 32 KiB and 16 levels at most by
+    /// default); typed fields are read from it.
+    #[schema(value_type = String, required = true, max_length = 32768, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$", example = "<customer-login><user-id>42</user-id></customer-login>")]
     event_data_xml: Option<String>,
 }
 
@@ -96,7 +142,7 @@ fn work_item_id(raw: &str) -> Result<String, FieldError> {
     path = "/communication-events",
     tag = "events",
     request_body = NewCommunicationEvent,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body return the first answer")),
     responses(
         (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
             headers(("Location" = String, description = "The new event"))),
@@ -221,7 +267,7 @@ pub async fn create_communication_event(
     path = "/events",
     tag = "events",
     request_body = NewEventBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body return the first answer")),
     responses(
         (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
             headers(("Location" = String, description = "The new event"))),

@@ -39,7 +39,7 @@ pub(super) async fn load_visible(
     get,
     path = "/events/{event-id}",
     tag = "events",
-    params(("event-id" = i64, Path, description = "The event's id", example = 258242)),
+    params(("event-id" = i64, Path, minimum = 1, description = "The event's id", example = 258242)),
     responses(
         (status = 200, description = "The event", body = EventDetail),
         (status = 400, description = "The id is not a number", body = crate::http::problem::Problem, content_type = "application/problem+json"),

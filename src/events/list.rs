@@ -23,24 +23,33 @@ use crate::store::EventFilter;
 #[into_params(parameter_in = Query, rename_all = "kebab-case")]
 pub struct ListEventsQuery {
     /// Whose events. Required for staff; a customer token defaults to its own customer.
-    #[param(example = "1400269")]
+    #[param(example = "1400269", pattern = "^[A-Z0-9]{1,20}$")]
     customer_number: Option<String>,
     /// Only this kind: a canonical name (`SecurityEvent`), `SecurtyEvent`, or a kebab-case
-    /// form (`security`, `communication`...).
+    /// form (`security`, `communication`...), in any case.
+    #[param(value_type = Option<super::schema::EventKindInput>)]
     event_kind: Option<String>,
-    /// Created at or after: RFC 3339, or a date for the start of that day (UTC).
+    /// Created at or after: RFC 3339, or a date (`2014-10-10`) for the start of that day
+    /// (UTC). Must not be after `date-to`.
+    #[param(value_type = Option<String>, format = DateTime)]
     date_from: Option<String>,
     /// Created at or before: RFC 3339, or a date for the end of that day (UTC).
+    #[param(value_type = Option<String>, format = DateTime)]
     date_to: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 42949672)]
     page_number: Option<String>,
     /// Alias of `page-number`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 42949672)]
     page: Option<String>,
     /// Only `creation-datetime`.
+    #[param(value_type = Option<super::schema::EventSortInput>)]
     sort_by: Option<String>,
-    /// `desc` (default, newest first) or `asc`.
+    /// `desc` (default, newest first) or `asc`, in any case.
+    #[param(value_type = Option<super::schema::SortOrderInput>)]
     sort_order: Option<String>,
 }
 

@@ -5,6 +5,7 @@ mod append;
 mod get;
 mod list;
 pub mod model;
+mod schema;
 mod typed;
 
 use utoipa::OpenApi;
@@ -28,6 +29,12 @@ pub const LINK_ROOT: &str = "/customer-event/v2.0";
 transactions, cases, arrangement activity, profile changes and fees. Every path also answers under `/customer-event/v2.0`."
     ),
     servers((url = "/customer-event")),
+    // Referenced only from query parameters, which utoipa does not collect on its own.
+    components(schemas(
+        schema::EventKindInput,
+        schema::EventSortInput,
+        schema::SortOrderInput
+    )),
     modifiers(&SecurityAddon, &ProblemSchemas),
     security(("bearer" = [])),
     tags((name = "events", description = "Customer events"))

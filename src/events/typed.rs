@@ -19,7 +19,7 @@ macro_rules! typed_view {
             get,
             path = $path,
             tag = "events",
-            params(("event-id" = i64, Path, description = "The event's id")),
+            params(("event-id" = i64, Path, minimum = 1, description = "The event's id")),
             responses(
                 (status = 200, description = $what, body = TypedEvent<$fields>),
                 (status = 400, description = "The id is not a number", body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -44,7 +44,13 @@ impl PageRequest {
             request.size = value;
         }
         let (tag, raw) = match (number, page_alias) {
-            (Some(raw), _) => ("page-number", Some(raw)),
+            (Some(raw), alias) => {
+                // The alias is ignored in favour of `page-number`, but never a bad value.
+                if let Some(alias) = alias {
+                    errors.check(parse_bounded("page", alias, 1, u32::MAX / MAX_PAGE_SIZE));
+                }
+                ("page-number", Some(raw))
+            }
             (None, Some(raw)) => ("page", Some(raw)),
             (None, None) => ("page-number", None),
         };

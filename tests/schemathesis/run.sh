@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Schema fuzzing: Schemathesis (from PyPI, pinned) against both OpenAPI documents of a
+# `bankapi serve --demo` on a fresh SQLite database, once with a staff token and once
+# with a customer token. Every check runs: no 5xx, every response matches the document,
+# documented statuses only, valid data accepted and invalid data refused (with the few
+# exceptions in schemathesis.toml, each explained there). Exits non-zero on any failure.
+#
+# Usage: tests/schemathesis/run.sh [path to the bankapi binary]   (default target/debug/bankapi)
+# Knobs: ST_MAX_EXAMPLES (default 30 per operation), ST_VENV (default target/schemathesis-venv)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BIN="${1:-$ROOT/target/debug/bankapi}"
+VENV="${ST_VENV:-$ROOT/target/schemathesis-venv}"
+VERSION="4.32.5"
+EXAMPLES="${ST_MAX_EXAMPLES:-30}"
+
+[[ -x "$BIN" ]] || { echo "schemathesis: no bankapi binary at $BIN (cargo build first)" >&2; exit 1; }
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
+    echo "schemathesis: installing schemathesis==$VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
+fi
+
+WORK="$(mktemp -d -t bankapi-st.XXXXXX)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+BASE="http://127.0.0.1:$PORT"
+export BANKAPI_DATABASE_URL="sqlite://$WORK/st.db" BANKAPI_LISTEN="127.0.0.1:$PORT" \
+    BANKAPI_PUBLIC_URL="$BASE" BANKAPI_AUTH_HS256_SECRET="schemathesis-only-secret-0123456789abcdef" \
+    BANKAPI_RATE_LIMIT_PER_SECOND=0 BANKAPI_DEMO_SECRET_FILE="$WORK/demo.secret" RUST_LOG=warn
+"$BIN" serve --demo >"$WORK/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do
+    curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null && break
+    sleep 0.1
+done
+
+STAFF="$("$BIN" token --staff)"
+CUSTOMER="$("$BIN" token --customer-number 1400269)"
+failed=0
+summary=""
+for document in customer-event customer-order; do
+    for who in staff customer; do
+        token=$STAFF
+        [[ $who == customer ]] && token=$CUSTOMER
+        log="$WORK/$document-$who.txt"
+        echo "schemathesis: $document with a $who token"
+        if (cd "$HERE" && "$VENV/bin/schemathesis" run "$BASE/$document/openapi.json" \
+            -H "Authorization: Bearer $token" --checks all --max-examples "$EXAMPLES" \
+            --workers 2 --seed 20261123 --no-color) >"$log" 2>&1; then
+            result=passed
+        else
+            result=FAILED
+            failed=1
+            sed -n '/FAILURES/,$p' "$log" | head -n 200 || true
+        fi
+        cases=$(grep -Eo '[0-9]+ generated' "$log" | head -1 || true)
+        summary+="  $document, $who token: $result ($cases test cases)"$'\n'
+    done
+done
+printf 'schemathesis summary:\n%s' "$summary"
+exit "$failed"
