@@ -54,6 +54,9 @@ pub struct Settings {
     pub auth_issuer: String,
     /// Expected `aud` claim.
     pub auth_audience: String,
+    /// Seconds of clock difference with the authorization server tolerated on `exp` and
+    /// `nbf`.
+    pub auth_leeway_seconds: u64,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub body_limit_bytes: usize,
     /// Largest `event-data-xml` document accepted, in bytes.
@@ -108,6 +111,7 @@ impl Default for Settings {
             auth_public_key_file: None,
             auth_issuer: "bankapi".to_owned(),
             auth_audience: "bankapi".to_owned(),
+            auth_leeway_seconds: 30,
             body_limit_bytes: 64 * 1024,
             xml_limit_bytes: 32 * 1024,
             xml_max_depth: 16,

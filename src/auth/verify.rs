@@ -11,9 +11,6 @@ use super::principal::Principal;
 use crate::config::Settings;
 use crate::domain::CustomerNumber;
 
-/// Seconds of clock skew tolerated on `exp` and `nbf`.
-const LEEWAY_SECONDS: u64 = 30;
-
 enum KeySource {
     Shared(DecodingKey),
     PublicKey {
@@ -28,6 +25,8 @@ pub struct TokenVerifier {
     source: KeySource,
     issuer: String,
     audience: String,
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    leeway: u64,
 }
 
 /// Why a token was refused. Never carries the token itself.
@@ -87,6 +86,7 @@ impl TokenVerifier {
             source,
             issuer: settings.auth_issuer.clone(),
             audience: settings.auth_audience.clone(),
+            leeway: settings.auth_leeway_seconds,
         }))
     }
 
@@ -127,7 +127,7 @@ impl TokenVerifier {
         }
         let mut validation = Validation::new(header.alg);
         validation.algorithms = algorithms;
-        validation.leeway = LEEWAY_SECONDS;
+        validation.leeway = self.leeway;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);

@@ -13,6 +13,7 @@ mod faults;
 mod hostile_input;
 mod idempotency;
 mod logs;
+mod oidc;
 mod operations;
 mod order_guide;
 mod orders;
