@@ -65,6 +65,9 @@ pub struct Settings {
     pub xml_max_depth: usize,
     /// Seconds a request may take before it is answered with 408/503.
     pub request_timeout_seconds: u64,
+    /// Seconds a client may take to send a request's headers before the connection is
+    /// closed (slow clients holding connections open).
+    pub header_timeout_seconds: u64,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
     /// Requests per second each client (token client and subject) may make on average;
@@ -116,6 +119,7 @@ impl Default for Settings {
             xml_limit_bytes: 32 * 1024,
             xml_max_depth: 16,
             request_timeout_seconds: 30,
+            header_timeout_seconds: 10,
             database_max_connections: 10,
             event_cache_bytes: 32 * 1024 * 1024,
             rate_limit_per_second: 50,

@@ -37,6 +37,7 @@ pub struct Application {
     executor: Option<Executor>,
     rate_limit: ClientRateLimiter,
     audit_writer: tokio::task::JoinHandle<()>,
+    header_timeout: Duration,
 }
 
 impl Application {
@@ -103,6 +104,7 @@ impl Application {
             executor,
             rate_limit,
             audit_writer,
+            header_timeout: Duration::from_secs(settings.header_timeout_seconds),
         })
     }
 
@@ -129,9 +131,7 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         };
-        axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(signal)
-            .await?;
+        crate::http::serve::serve(self.listener, self.router, self.header_timeout, signal).await;
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }

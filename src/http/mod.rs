@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod paging;
 pub mod problem;
 pub mod rate_limit;
+pub mod serve;
 pub mod time;
 pub mod validation;
 

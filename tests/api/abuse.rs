@@ -360,3 +360,37 @@ async fn character_references_to_control_characters_in_xml_are_refused() {
     }
     assert_eq!(snapshot(&app).await, before);
 }
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_too_slowly_is_disconnected() {
+    let app = TestApp::spawn_with(Options {
+        demo: false,
+        configure: Box::new(|settings| settings.header_timeout_seconds = 1),
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+        .await
+        .expect("send part of the headers");
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    assert!(closed.is_ok(), "the connection was still open after 5 s");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed before the deadline"
+    );
+    // Other clients are served meanwhile and afterwards.
+    let live = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(live.status(), 200);
+}
