@@ -215,6 +215,20 @@ pub fn literal_of(schema_id: &str, tag: &str, raw: &str) -> Result<String, Field
         })
 }
 
+/// The schema id of every classification, in order: the values `by_schema_id` knows.
+pub fn schema_ids() -> impl Iterator<Item = &'static str> {
+    LISTS.iter().map(|(id, ..)| *id)
+}
+
+/// The literals of `schema_id` in their canonical spelling, the values `literal_of`
+/// accepts (it also forgives case and surrounding spaces); none for an unknown list.
+pub fn literals(schema_id: &str) -> impl Iterator<Item = &'static str> {
+    LISTS
+        .iter()
+        .filter(move |(id, ..)| *id == schema_id)
+        .flat_map(|(.., entries)| entries.iter().map(|(_, literal, _)| *literal))
+}
+
 /// Reasons that mean the plastic is out of the holder's hands: such a card must be
 /// replaced, never unblocked, and its replacement terminates it at once.
 pub fn is_lost_or_stolen(reason: &str) -> bool {

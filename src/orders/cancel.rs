@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 
 use super::get::load_visible;
+use super::schema::OrderPath;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::OrderKind;
 use crate::http::ApiError;
@@ -55,7 +56,7 @@ macro_rules! cancel_handlers {
             put,
             path = $path,
             tag = $tag,
-            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            params(OrderPath),
             responses(
                 (status = 204, description = "Canceled; nothing will be changed"),
                 (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -63,13 +64,16 @@ macro_rules! cancel_handlers {
                 (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $put(
             State(state): State<AppState>,
             principal: Principal,
-            Path(number): Path<String>,
+            Path(OrderPath { number }): Path<OrderPath>,
         ) -> Result<StatusCode, ApiError> {
             cancel(&state, &principal, $kind, &number).await
         }
@@ -79,7 +83,7 @@ macro_rules! cancel_handlers {
             post,
             path = $path,
             tag = $tag,
-            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            params(OrderPath),
             responses(
                 (status = 204, description = "Canceled; nothing will be changed"),
                 (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -87,13 +91,16 @@ macro_rules! cancel_handlers {
                 (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $post(
             State(state): State<AppState>,
             principal: Principal,
-            Path(number): Path<String>,
+            Path(OrderPath { number }): Path<OrderPath>,
         ) -> Result<StatusCode, ApiError> {
             cancel(&state, &principal, $kind, &number).await
         }

@@ -9,10 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer, may_see_card};
+use super::list::page_request;
+use super::schema::{self, CardPath};
 use crate::auth::{Principal, Scope};
 use crate::domain::card::{Card, CardStatus};
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::Page;
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::CardFilter;
@@ -86,13 +88,16 @@ impl From<&Card> for CardView {
 pub struct ListCardsQuery {
     /// Cards this customer holds or owns. A customer token defaults to its own customer;
     /// staff may leave it out to list every card.
-    #[param(example = "1400269")]
+    #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<schema::PageSize>, inline)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page: Option<String>,
 }
 
@@ -108,6 +113,9 @@ pub struct ListCardsQuery {
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -119,7 +127,7 @@ pub async fn list_cards(
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
     let customer = list_customer(&principal, query.customer_number.as_deref(), &mut errors);
-    let page = PageRequest::parse(
+    let page = page_request(
         query.page_size.as_deref(),
         query.page_number.as_deref(),
         query.page.as_deref(),
@@ -152,19 +160,23 @@ pub async fn list_cards(
     get,
     path = "/cards/{card-id}",
     tag = "cards",
-    params(("card-id" = String, Path, description = "The card's id", example = "C0000000201")),
+    params(CardPath),
     responses(
         (status = 200, description = "The card", body = CardView),
+        (status = 400, description = "The path holds a control character or is not UTF-8", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such card, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(card = %card_id))]
 pub async fn get_card(
     State(state): State<AppState>,
     principal: Principal,
-    Path(card_id): Path<String>,
+    Path(CardPath { card_id }): Path<CardPath>,
 ) -> Result<Json<CardView>, ApiError> {
     principal.require(Scope::OrderRead)?;
     state

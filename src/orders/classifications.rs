@@ -6,6 +6,7 @@ use axum::extract::Path;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::schema::ClassificationPath;
 use crate::auth::{Principal, Scope};
 use crate::domain::classification::{self, Classification};
 use crate::http::ApiError;
@@ -26,6 +27,8 @@ pub struct ClassificationList {
         (status = 200, description = "Every classification", body = ClassificationList),
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -43,18 +46,21 @@ pub async fn list_classifications(
     get,
     path = "/classifications/{schema-id}",
     tag = "classifications",
-    params(("schema-id" = String, Path, description = "The list's id", example = "card-replacement-reason")),
+    params(ClassificationPath),
     responses(
         (status = 200, description = "The classification", body = Classification),
+        (status = 400, description = "The path holds a control character or is not UTF-8", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such classification", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
     )
 )]
 #[tracing::instrument(skip_all, fields(schema_id = %schema_id))]
 pub async fn get_classification(
     principal: Principal,
-    Path(schema_id): Path<String>,
+    Path(ClassificationPath { schema_id }): Path<ClassificationPath>,
 ) -> Result<Json<Classification>, ApiError> {
     principal.require(Scope::OrderRead)?;
     classification::by_schema_id(&schema_id)

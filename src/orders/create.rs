@@ -15,6 +15,7 @@ use super::input::{
     NewCardReplacement, NewCardTermination, OrderBody, Validated,
 };
 use super::model::CreatedOrder;
+use super::schema::IdempotencyHeader;
 use crate::auth::{Principal, Scope};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
@@ -218,7 +219,7 @@ macro_rules! create_handler {
             path = $path,
             tag = $tag,
             request_body = $body,
-            params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+            params(IdempotencyHeader),
             responses(
                 (status = 202, description = "Accepted; `id` is the work item's number", body = CreatedOrder,
                     headers(("Location" = String, description = "The new order"))),
@@ -230,6 +231,9 @@ macro_rules! create_handler {
                 (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 422, description = $policies, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all)]

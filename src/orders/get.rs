@@ -9,6 +9,7 @@ use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
 };
+use super::schema::OrderPath;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderNumber};
 use crate::http::ApiError;
@@ -37,20 +38,23 @@ macro_rules! get_handler {
             get,
             path = $path,
             tag = $tag,
-            params(("order-number" = String, Path, description = "The work item's number", example = "WI0000492475")),
+            params(OrderPath),
             responses(
                 (status = 200, description = $what, body = OrderView<$fields>),
                 (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $handler(
             State(state): State<AppState>,
             principal: Principal,
-            Path(number): Path<String>,
+            Path(OrderPath { number }): Path<OrderPath>,
         ) -> Result<Json<OrderView<$fields>>, ApiError> {
             principal.require(Scope::OrderRead)?;
             let order = load_visible(&state, &principal, $kind, &number).await?;

@@ -1,10 +1,13 @@
 //! The POST bodies of the six order resources and their validation into an
 //! [`OrderRequest`]. Every field is text so that validation, not serde, names a bad value,
-//! and every fault of a body is reported in one 400.
+//! and every fault of a body is reported in one 400. Each field's schema (from
+//! [`super::schema`]) says what that validation accepts, and the fields it insists on are
+//! required and not nullable.
 
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::schema::{BlockadeReason, ReplacementReason, TerminationReason};
 use crate::domain::CustomerNumber;
 use crate::domain::classification::literal_of;
 use crate::domain::order::OrderRequest;
@@ -12,11 +15,11 @@ use crate::http::validation::text;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 
 /// Longest `description`.
-const DESCRIPTION_MAX: usize = 500;
+pub(super) const DESCRIPTION_MAX: usize = 500;
 /// Longest name printed on a card: the embossing line of the plastic.
-const EMBOSSEMENT_MAX: usize = 26;
+pub(super) const EMBOSSEMENT_MAX: usize = 26;
 /// Longest card id or arrangement number accepted (IBANs are at most 34 characters).
-const IDENTIFIER_MAX: usize = 34;
+pub(super) const IDENTIFIER_MAX: usize = 34;
 
 /// A checked request and its free-text description, ready to become an order.
 pub(super) struct Validated {
@@ -37,12 +40,13 @@ pub(super) trait OrderBody {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewAdditionalCardIssuance {
     /// Required: who will carry the card; not the arrangement's owner.
-    #[schema(example = "1400054")]
+    #[schema(value_type = String, pattern = "^[A-Z0-9]{1,20}$", example = "1400054")]
     authorized_customer_number: Option<String>,
     /// Required: the arrangement the card draws on; the caller must own it.
-    #[schema(example = "0064200001930")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200001930")]
     arrangement_number: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 
@@ -51,9 +55,10 @@ pub struct NewAdditionalCardIssuance {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCardActivation {
     /// Required: an `inactive` card of the caller's.
-    #[schema(example = "C0000000202")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "C0000000202")]
     card_id: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 
@@ -62,12 +67,13 @@ pub struct NewCardActivation {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCardBlockade {
     /// Required: an `active` or `inactive` card of the caller's.
-    #[schema(example = "C0000000201")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "C0000000201")]
     card_id: Option<String>,
     /// Required: a literal of the `card-blockade-reason` classification.
-    #[schema(example = "temporary-blockage")]
+    #[schema(value_type = BlockadeReason, inline)]
     blockade_reason: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 
@@ -76,9 +82,10 @@ pub struct NewCardBlockade {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCardDeblockade {
     /// Required: a `suspended` card of the caller's, not blocked as lost or stolen.
-    #[schema(example = "C0000000203")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "C0000000203")]
     card_id: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 
@@ -87,12 +94,13 @@ pub struct NewCardDeblockade {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCardTermination {
     /// Required: a card of the caller's that is not yet `terminated`.
-    #[schema(example = "C0000000206")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "C0000000206")]
     card_id: Option<String>,
     /// A literal of the `card-termination-reason` classification.
-    #[schema(example = "customer-request")]
+    #[schema(value_type = Option<TerminationReason>, inline)]
     termination_reason: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 
@@ -101,17 +109,18 @@ pub struct NewCardTermination {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCardReplacement {
     /// Required: a card of the caller's that is neither `terminated` nor already replaced.
-    #[schema(example = "C0000000201")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "C0000000201")]
     card_id: Option<String>,
     /// Required: a literal of the `card-replacement-reason` classification. For
     /// `card-losses` and `stolen-card` the old card is terminated at once.
-    #[schema(example = "damaged-card")]
+    #[schema(value_type = ReplacementReason, inline)]
     replacement_reason: Option<String>,
     /// The name to print on the new card, up to 26 characters (the guide's spelling).
     #[serde(rename = "embossement-line-1")]
-    #[schema(example = "MARKO JOVANOVIC")]
+    #[schema(value_type = Option<String>, max_length = 26, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", example = "MARKO JOVANOVIC")]
     embossement_line_1: Option<String>,
     /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
 }
 

@@ -13,6 +13,7 @@ use super::model::{
     BlockadeFields, CardFields, IssuanceFields, KindFields, OrderView, ReplacementFields,
     TerminationFields,
 };
+use super::schema;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::http::extract::ApiQuery;
@@ -22,28 +23,34 @@ use crate::state::AppState;
 use crate::store::{OrderFilter, OrderSort};
 
 /// Query parameters of a kind's list. All are text so that validation, not the
-/// framework, names a bad value.
+/// framework, names a bad value; their schemas say what that validation accepts.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case")]
 #[into_params(parameter_in = Query, rename_all = "kebab-case")]
 pub struct ListOrdersQuery {
     /// Orders where this customer is owner or holder. A customer token defaults to its
     /// own customer; staff may leave it out to list every customer's orders.
-    #[param(example = "1400269")]
+    #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
     /// Only this `workitem-processing-status` (`proposed`, `approved`,
     /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
     /// `rejected`, `expired`).
+    #[param(value_type = Option<schema::StatusFilter>, inline)]
     status: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<schema::PageSize>, inline)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page: Option<String>,
     /// `creation-date` (default), `status-date` or `order-number`.
+    #[param(value_type = Option<schema::SortBy>, inline)]
     sort_by: Option<String>,
     /// `desc` (default, newest first) or `asc`.
+    #[param(value_type = Option<schema::SortDirection>, inline)]
     sort_order: Option<String>,
 }
 
@@ -72,7 +79,15 @@ impl<'a> From<&'a ListOrdersQuery> for ListParams<'a> {
     }
 }
 
-fn sort_literal(sort: OrderSort) -> &'static str {
+/// Every order a list can be sorted in.
+pub(super) const SORTS: [OrderSort; 3] = [
+    OrderSort::CreationDate,
+    OrderSort::StatusDate,
+    OrderSort::OrderNumber,
+];
+
+/// The `sort-by` literal of `sort`.
+pub(super) fn sort_literal(sort: OrderSort) -> &'static str {
     match sort {
         OrderSort::CreationDate => "creation-date",
         OrderSort::StatusDate => "status-date",
@@ -82,13 +97,9 @@ fn sort_literal(sort: OrderSort) -> &'static str {
 
 fn parse_sort(raw: &str) -> Result<OrderSort, FieldError> {
     let wanted = raw.trim().to_ascii_lowercase();
-    [
-        OrderSort::CreationDate,
-        OrderSort::StatusDate,
-        OrderSort::OrderNumber,
-    ]
-    .into_iter()
-    .find(|s| sort_literal(*s) == wanted)
+    SORTS
+        .into_iter()
+        .find(|s| sort_literal(*s) == wanted)
     .ok_or_else(|| {
         FieldError::new(
             "sort-by",
@@ -111,6 +122,21 @@ fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
             ),
         )
     })
+}
+
+/// Reads `page-size`, `page-number` and its alias `page`. When both `page-number` and
+/// `page` are sent the former wins, but the alias is still checked: a bad value is refused,
+/// never silently ignored.
+pub(super) fn page_request(
+    size: Option<&str>,
+    number: Option<&str>,
+    alias: Option<&str>,
+    errors: &mut Errors,
+) -> PageRequest {
+    if number.is_some() && alias.is_some() {
+        PageRequest::parse(None, None, alias, errors);
+    }
+    PageRequest::parse(size, number, alias, errors)
 }
 
 /// A checked order list request: the store's filter and what its links repeat.
@@ -139,7 +165,7 @@ impl Listing {
             .and_then(|raw| errors.check(parse_sort(raw)))
             .unwrap_or_default();
         let order = SortOrder::parse(params.sort_order, errors);
-        let page = PageRequest::parse(params.page_size, params.page_number, params.page, errors);
+        let page = page_request(params.page_size, params.page_number, params.page, errors);
         Self {
             filter: OrderFilter {
                 kind,
@@ -230,6 +256,9 @@ macro_rules! list_handler {
                 (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all)]
@@ -293,3 +322,20 @@ list_handler!(
     ReplacementFields,
     "card replacements"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_page_alias_is_refused_even_beside_page_number() {
+        let mut errors = Errors::new();
+        let page = page_request(None, Some("3"), Some("null"), &mut errors);
+        assert_eq!(page.number, 3);
+        assert!(errors.finish().is_err());
+        let mut errors = Errors::new();
+        let page = page_request(None, Some("3"), Some("7"), &mut errors);
+        assert_eq!(page.number, 3, "page-number wins over its alias");
+        assert!(errors.finish().is_ok());
+    }
+}

@@ -16,6 +16,7 @@ mod list;
 mod lookup;
 pub mod model;
 mod requests;
+mod schema;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;

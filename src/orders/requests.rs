@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
 use super::list::{ListParams, Listing};
+use super::schema;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::http::extract::ApiQuery;
@@ -18,31 +19,38 @@ use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 
 /// Query parameters of the overview. All are text so that validation, not the
-/// framework, names a bad value.
+/// framework, names a bad value; their schemas say what that validation accepts.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case")]
 #[into_params(parameter_in = Query, rename_all = "kebab-case")]
 pub struct CustomerRequestsQuery {
     /// Orders where this customer is owner or holder. A customer token defaults to its
     /// own customer; staff may leave it out to list every customer's orders.
-    #[param(example = "1400269")]
+    #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
     /// Only this `workitem-processing-status` (`proposed`, `approved`,
     /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
     /// `rejected`, `expired`).
+    #[param(value_type = Option<schema::StatusFilter>, inline)]
     status: Option<String>,
     /// Only this kind: an `order-type` literal (`card-blockade`) or its resource name
     /// (`card-blockades`).
+    #[param(value_type = Option<schema::KindFilter>, inline)]
     kind: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<schema::PageSize>, inline)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
+    #[param(value_type = Option<schema::PageNumber>, inline)]
     page: Option<String>,
     /// `creation-date` (default), `status-date` or `order-number`.
+    #[param(value_type = Option<schema::SortBy>, inline)]
     sort_by: Option<String>,
     /// `desc` (default, newest first) or `asc`.
+    #[param(value_type = Option<schema::SortDirection>, inline)]
     sort_order: Option<String>,
 }
 
@@ -98,6 +106,9 @@ impl CustomerRequest {
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
+                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

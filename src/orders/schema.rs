@@ -1,0 +1,304 @@
+//! The OpenAPI schemas of the values this API reads. Parameters and body fields are text
+//! in Rust so that validation, not serde, names a bad value; these schemas say what that
+//! validation accepts, so that the document is a contract a client (or a fuzzer) can
+//! generate valid requests from. Enumerations are built from the same lists the code
+//! checks against, so the two cannot drift apart.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+use super::input::IDENTIFIER_MAX;
+use crate::domain::classification;
+use crate::domain::customer::MAX_LEN as CUSTOMER_NUMBER_MAX;
+use crate::domain::order::{OrderKind, OrderStatus};
+use crate::http::paging::{MAX_PAGE_SIZE, SortOrder};
+
+/// An order number: `WI` and ten digits
+/// ([`OrderNumber::parse`](crate::domain::order::OrderNumber::parse)).
+pub const ORDER_NUMBER: &str = "^WI[0-9]{10}$";
+/// An `Idempotency-Key`: 1 to 255 printable ASCII characters, no spaces.
+pub const IDEMPOTENCY_KEY: &str = "^[!-~]{1,255}$";
+/// Largest page number: the one whose first row still fits the store's offset.
+pub const MAX_PAGE_NUMBER: u32 = u32::MAX / MAX_PAGE_SIZE;
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn one_of<I: IntoIterator<Item = &'static str>>(values: I) -> ObjectBuilder {
+    string().enum_values(Some(values.into_iter().collect::<Vec<_>>()))
+}
+
+fn page_number() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE_NUMBER))
+}
+
+/// Declares a schema-only type, named in `value_type = ..., inline` attributes so that a
+/// text field or parameter keeps its description and example and gets this schema.
+macro_rules! schema_type {
+    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+schema_type!(
+    /// A customer number: upper-case letters and digits
+    /// ([`CustomerNumber::parse`](crate::domain::CustomerNumber::parse)).
+    CustomerNumberText => string().pattern(Some(format!("^[A-Z0-9]{{1,{CUSTOMER_NUMBER_MAX}}}$")))
+);
+schema_type!(
+    /// A card id or arrangement number: letters, digits and dashes.
+    IdentifierText => string().pattern(Some(format!("^[A-Za-z0-9-]{{1,{IDENTIFIER_MAX}}}$")))
+);
+schema_type!(
+    /// An order number.
+    OrderNumberText => string().pattern(Some(ORDER_NUMBER))
+);
+schema_type!(
+    /// An `Idempotency-Key` value.
+    IdempotencyKeyText => string().pattern(Some(IDEMPOTENCY_KEY))
+);
+schema_type!(
+    /// A `card-blockade-reason` literal.
+    BlockadeReason => one_of(classification::literals("card-blockade-reason"))
+        .examples(["temporary-blockage"])
+);
+schema_type!(
+    /// A `card-replacement-reason` literal.
+    ReplacementReason => one_of(classification::literals("card-replacement-reason"))
+        .examples(["damaged-card"])
+);
+schema_type!(
+    /// A `card-termination-reason` literal.
+    TerminationReason => one_of(classification::literals("card-termination-reason"))
+        .examples(["customer-request"])
+);
+schema_type!(
+    /// The id of a classification.
+    SchemaId => one_of(classification::schema_ids())
+);
+schema_type!(
+    /// A `workitem-processing-status` filter.
+    StatusFilter => one_of(OrderStatus::ALL.map(OrderStatus::as_str))
+);
+schema_type!(
+    /// A kind filter: the `order-type` literal or the resource name.
+    KindFilter => one_of(
+        OrderKind::ALL
+            .into_iter()
+            .flat_map(|kind| [kind.as_str(), kind.resource()])
+    )
+);
+schema_type!(
+    /// What an order list may be sorted by.
+    SortBy => one_of(super::list::SORTS.map(super::list::sort_literal))
+);
+schema_type!(
+    /// The direction of a sorted list.
+    SortDirection => one_of([SortOrder::Asc, SortOrder::Desc].map(SortOrder::as_str))
+);
+schema_type!(
+    /// `page-size`: 1 to 100.
+    PageSize => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE_SIZE))
+);
+schema_type!(
+    /// `page-number` and its alias `page`: from 1.
+    PageNumber => page_number()
+);
+
+/// The path of one order: `/{resource}/{order-number}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrderPath {
+    /// The work item's number.
+    #[serde(rename = "order-number")]
+    #[param(value_type = OrderNumberText, inline, example = "WI0000492475")]
+    pub number: String,
+}
+
+/// The path of one card: `/cards/{card-id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CardPath {
+    /// The card's id.
+    #[serde(rename = "card-id")]
+    #[param(value_type = IdentifierText, inline, example = "C0000000201")]
+    pub card_id: String,
+}
+
+/// The path of one classification: `/classifications/{schema-id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClassificationPath {
+    /// The list's id.
+    #[serde(rename = "schema-id")]
+    #[param(value_type = SchemaId, inline, example = "card-replacement-reason")]
+    pub schema_id: String,
+}
+
+/// The `Idempotency-Key` header of a create, read by
+/// [`idempotency::from_request`](crate::http::idempotency::from_request); this type only
+/// documents it.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyHeader {
+    /// Retries with the same key and body return the first answer; a key used with
+    /// another body is refused (`422 idempotency-key-reused`).
+    #[param(rename = "Idempotency-Key", value_type = IdempotencyKeyText, inline, required = false)]
+    idempotency_key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::domain::CustomerNumber;
+    use crate::domain::classification::literal_of;
+    use crate::http::Errors;
+    use crate::orders::input::{DESCRIPTION_MAX, EMBOSSEMENT_MAX};
+
+    /// Free text: anything but control characters, except tab, line feed and carriage
+    /// return (what `validation::text` and the JSON control-character check accept).
+    const FREE_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+    fn document() -> Value {
+        serde_json::to_value(crate::orders::router().into_openapi()).expect("document")
+    }
+
+    fn enum_of(schema: &Value) -> Vec<String> {
+        let schema = schema["oneOf"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i.get("enum").is_some()))
+            .unwrap_or(schema);
+        schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Attributes take literals only, so the patterns and lengths written there are
+    /// checked against the limits the validation uses.
+    #[test]
+    fn body_fields_state_the_validation_limits() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let identifier = format!("^[A-Za-z0-9-]{{1,{IDENTIFIER_MAX}}}$");
+        let customer = format!("^[A-Z0-9]{{1,{CUSTOMER_NUMBER_MAX}}}$");
+        for (body, ids) in [
+            (
+                "NewAdditionalCardIssuance",
+                &["arrangement-number"] as &[&str],
+            ),
+            ("NewCardActivation", &["card-id"]),
+            ("NewCardBlockade", &["card-id"]),
+            ("NewCardDeblockade", &["card-id"]),
+            ("NewCardTermination", &["card-id"]),
+            ("NewCardReplacement", &["card-id"]),
+        ] {
+            let schema = &schemas[body];
+            let properties = &schema["properties"];
+            let required = schema["required"].as_array().expect("required fields");
+            for id in ids {
+                assert_eq!(
+                    properties[id]["pattern"],
+                    identifier.as_str(),
+                    "{body}.{id}"
+                );
+                assert!(required.contains(&Value::from(*id)), "{body}.{id}");
+            }
+            let description = &properties["description"];
+            assert_eq!(description["maxLength"], DESCRIPTION_MAX, "{body}");
+            assert_eq!(description["pattern"], FREE_TEXT, "{body}");
+        }
+        let issuance = &schemas["NewAdditionalCardIssuance"]["properties"];
+        assert_eq!(
+            issuance["authorized-customer-number"]["pattern"],
+            customer.as_str()
+        );
+        let line = &schemas["NewCardReplacement"]["properties"]["embossement-line-1"];
+        assert_eq!(line["maxLength"], EMBOSSEMENT_MAX);
+        assert_eq!(line["pattern"], FREE_TEXT);
+    }
+
+    /// Every value a documented enumeration offers is one the code accepts.
+    #[test]
+    fn documented_values_are_accepted() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for (body, field, list) in [
+            ("NewCardBlockade", "blockade-reason", "card-blockade-reason"),
+            (
+                "NewCardReplacement",
+                "replacement-reason",
+                "card-replacement-reason",
+            ),
+            (
+                "NewCardTermination",
+                "termination-reason",
+                "card-termination-reason",
+            ),
+        ] {
+            let values = enum_of(&schemas[body]["properties"][field]);
+            assert!(!values.is_empty(), "{body}.{field}");
+            for value in values {
+                assert!(literal_of(list, field, &value).is_ok(), "{value}");
+            }
+        }
+        let parameters = doc["paths"]["/customer-requests"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .clone();
+        let param = |name: &str| {
+            parameters
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .expect(name)
+        };
+        for kind in enum_of(&param("kind")) {
+            assert!(OrderKind::parse("kind", &kind).is_ok(), "{kind}");
+        }
+        for status in enum_of(&param("status")) {
+            assert!(OrderStatus::from_stored(&status).is_some(), "{status}");
+        }
+        for order in enum_of(&param("sort-order")) {
+            let mut errors = Errors::new();
+            SortOrder::parse(Some(&order), &mut errors);
+            assert!(errors.finish().is_ok(), "{order}");
+        }
+        assert_eq!(enum_of(&param("sort-by")).len(), 3);
+        assert_eq!(param("page-size")["maximum"], MAX_PAGE_SIZE);
+        assert_eq!(param("page-number")["maximum"], MAX_PAGE_NUMBER);
+        assert_eq!(
+            param("customer-number")["pattern"],
+            format!("^[A-Z0-9]{{1,{CUSTOMER_NUMBER_MAX}}}$")
+        );
+        assert!(CustomerNumber::parse("c", &"9".repeat(CUSTOMER_NUMBER_MAX)).is_ok());
+        let ids =
+            doc["paths"]["/classifications/{schema-id}"]["get"]["parameters"][0]["schema"].clone();
+        for id in enum_of(&ids) {
+            assert!(classification::by_schema_id(&id).is_some(), "{id}");
+        }
+    }
+}
