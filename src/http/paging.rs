@@ -199,6 +199,18 @@ impl<T> Page<T> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_bad_page_alias_is_refused_even_beside_page_number() {
+        let mut errors = Errors::new();
+        let page = PageRequest::parse(None, Some("3"), Some("null"), &mut errors);
+        assert_eq!(page.number, 3);
+        assert!(errors.finish().is_err());
+        let mut errors = Errors::new();
+        let page = PageRequest::parse(None, Some("3"), Some("7"), &mut errors);
+        assert_eq!(page.number, 3, "page-number wins over its alias");
+        assert!(errors.finish().is_ok());
+    }
+
     fn parse(size: Option<&str>, number: Option<&str>) -> Result<PageRequest, Vec<FieldError>> {
         let mut errors = Errors::new();
         let request = PageRequest::parse(size, number, None, &mut errors);

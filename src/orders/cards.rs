@@ -9,12 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer, may_see_card};
-use super::list::page_request;
 use super::schema::{self, CardPath};
 use crate::auth::{Principal, Scope};
 use crate::domain::card::{Card, CardStatus};
 use crate::http::extract::ApiQuery;
-use crate::http::paging::Page;
+use crate::http::paging::{Page, PageRequest};
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::CardFilter;
@@ -127,7 +126,7 @@ pub async fn list_cards(
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
     let customer = list_customer(&principal, query.customer_number.as_deref(), &mut errors);
-    let page = page_request(
+    let page = PageRequest::parse(
         query.page_size.as_deref(),
         query.page_number.as_deref(),
         query.page.as_deref(),

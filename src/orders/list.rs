@@ -124,21 +124,6 @@ fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
     })
 }
 
-/// Reads `page-size`, `page-number` and its alias `page`. When both `page-number` and
-/// `page` are sent the former wins, but the alias is still checked: a bad value is refused,
-/// never silently ignored.
-pub(super) fn page_request(
-    size: Option<&str>,
-    number: Option<&str>,
-    alias: Option<&str>,
-    errors: &mut Errors,
-) -> PageRequest {
-    if number.is_some() && alias.is_some() {
-        PageRequest::parse(None, None, alias, errors);
-    }
-    PageRequest::parse(size, number, alias, errors)
-}
-
 /// A checked order list request: the store's filter and what its links repeat.
 pub(super) struct Listing {
     /// What to ask the store for.
@@ -165,7 +150,7 @@ impl Listing {
             .and_then(|raw| errors.check(parse_sort(raw)))
             .unwrap_or_default();
         let order = SortOrder::parse(params.sort_order, errors);
-        let page = page_request(params.page_size, params.page_number, params.page, errors);
+        let page = PageRequest::parse(params.page_size, params.page_number, params.page, errors);
         Self {
             filter: OrderFilter {
                 kind,
@@ -322,20 +307,3 @@ list_handler!(
     ReplacementFields,
     "card replacements"
 );
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bad_page_alias_is_refused_even_beside_page_number() {
-        let mut errors = Errors::new();
-        let page = page_request(None, Some("3"), Some("null"), &mut errors);
-        assert_eq!(page.number, 3);
-        assert!(errors.finish().is_err());
-        let mut errors = Errors::new();
-        let page = page_request(None, Some("3"), Some("7"), &mut errors);
-        assert_eq!(page.number, 3, "page-number wins over its alias");
-        assert!(errors.finish().is_ok());
-    }
-}
