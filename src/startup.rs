@@ -153,7 +153,8 @@ impl Application {
 /// documents, Swagger UI and the operations endpoints, under the shared middleware.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     ops::metrics::install();
-    let (event_api, event_doc) = events::router().split_for_parts();
+    let (event_api, mut event_doc) = events::router().split_for_parts();
+    crate::http::openapi::add_operational_responses(&mut event_doc);
     let (order_api, order_doc) = orders::router().split_for_parts();
     let api = Router::new()
         .nest(events::ROOT, event_api.clone())

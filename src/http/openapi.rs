@@ -1,4 +1,5 @@
-//! Pieces shared by both OpenAPI documents: the bearer scheme and the problem schemas.
+//! Pieces shared by the OpenAPI documents: the bearer scheme, the problem schemas, and
+//! the operational answers (429, 503).
 
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -49,6 +50,61 @@ impl Modify for ProblemSchemas {
             ),
         ] {
             components.schemas.insert(name.into_owned(), schema);
+        }
+    }
+}
+
+/// Documents the answers any operation of the Customer Event API can give whatever its
+/// input: 429 when the client has spent its request budget (with `Retry-After`), and 503
+/// when the database cannot be reached. Applied to the finished document, after the
+/// routes have added their operations, so no operation can be forgotten.
+pub fn add_operational_responses(openapi: &mut OpenApi) {
+    use utoipa::openapi::content::ContentBuilder;
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{Ref, RefOr};
+
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let too_many = ResponseBuilder::new()
+        .description("Too many requests from this client; retry after `Retry-After` seconds")
+        .content("application/problem+json", problem())
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .description(Some("Whole seconds to wait before retrying"))
+                .build(),
+        )
+        .build();
+    let unavailable = ResponseBuilder::new()
+        .description("The database cannot be reached; retry later")
+        .content("application/problem+json", problem())
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("429".into())
+                .or_insert_with(|| RefOr::T(too_many.clone()));
+            responses
+                .entry("503".into())
+                .or_insert_with(|| RefOr::T(unavailable.clone()));
         }
     }
 }
