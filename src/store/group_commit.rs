@@ -123,7 +123,11 @@ async fn write(writer: &dyn AppendWriter, batch: Vec<Request>) {
 
 /// The answer for a key found recorded: the first resource, or a refusal if the key came
 /// with another request.
-pub(super) fn recorded(key: &IdempotencyKey, fingerprint: &str, resource: String) -> Recorded<i64> {
+pub(super) fn recorded<T>(
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    resource: String,
+) -> Recorded<T> {
     if fingerprint == key.fingerprint {
         Recorded::Replayed(resource)
     } else {

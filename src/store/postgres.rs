@@ -87,6 +87,22 @@ impl PgStore {
     }
 }
 
+/// What an idempotency key recorded, for events and orders alike.
+pub(super) async fn recorded_key<T>(
+    pool: &PgPool,
+    key: &IdempotencyKey,
+) -> Result<Option<Recorded<T>>, StoreError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2",
+    )
+    .bind(&key.principal)
+    .bind(&key.key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row
+        .map(|(fingerprint, resource)| super::group_commit::recorded(key, &fingerprint, resource)))
+}
+
 pub(super) async fn insert_event(
     tx: &mut sqlx::PgConnection,
     id: Option<i64>,

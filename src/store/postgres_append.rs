@@ -9,32 +9,19 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 
 use super::group_commit::{Append, AppendWriter, recorded};
-use super::postgres::insert_event;
-use super::{IdempotencyKey, Recorded, StoreError};
+use super::postgres::{insert_event, recorded_key};
+use super::{Recorded, StoreError};
 
 /// Writes through the store's pool.
 pub(super) struct PgAppender {
     pub(super) pool: PgPool,
 }
 
-impl PgAppender {
-    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| recorded(key, &fingerprint, resource)))
-    }
-}
-
 #[async_trait]
 impl AppendWriter for PgAppender {
     async fn append_one(&self, append: &Append) -> Result<Recorded<i64>, StoreError> {
         if let Some(key) = &append.key
-            && let Some(seen) = self.lookup_key(key).await?
+            && let Some(seen) = recorded_key(&self.pool, key).await?
         {
             return Ok(seen);
         }
@@ -55,7 +42,9 @@ impl AppendWriter for PgAppender {
             .await?;
             if inserted.rows_affected() == 0 {
                 tx.rollback().await?;
-                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
+                return recorded_key(&self.pool, key)
+                    .await?
+                    .ok_or(StoreError::NotFound);
             }
         }
         tx.commit().await?;

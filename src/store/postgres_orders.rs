@@ -532,35 +532,13 @@ impl Drop for WorkListener {
     }
 }
 
-impl PgStore {
-    async fn lookup_order_key(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<Recorded<OrderNumber>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND idempotency_key = $2",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| {
-            if fingerprint == key.fingerprint {
-                Recorded::Replayed(resource)
-            } else {
-                Recorded::KeyReused
-            }
-        }))
-    }
-}
-
 #[async_trait]
 impl OrderStore for PgStore {
     async fn recorded_order(
         &self,
         key: &IdempotencyKey,
     ) -> Result<Option<Recorded<OrderNumber>>, StoreError> {
-        self.lookup_order_key(key).await
+        super::postgres::recorded_key(&self.pool, key).await
     }
 
     async fn customer(&self, number: &CustomerNumber) -> Result<Option<Customer>, StoreError> {
@@ -621,7 +599,7 @@ impl OrderStore for PgStore {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Recorded<OrderNumber>, StoreError> {
         if let Some(key) = idempotency
-            && let Some(seen) = self.lookup_order_key(key).await?
+            && let Some(seen) = super::postgres::recorded_key(&self.pool, key).await?
         {
             return Ok(seen);
         }
@@ -673,8 +651,7 @@ impl OrderStore for PgStore {
             .await?;
             if stored.rows_affected() == 0 {
                 tx.rollback().await?;
-                return self
-                    .lookup_order_key(key)
+                return super::postgres::recorded_key(&self.pool, key)
                     .await?
                     .ok_or(StoreError::NotFound);
             }

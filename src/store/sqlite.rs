@@ -103,6 +103,23 @@ impl SqliteStore {
     }
 }
 
+/// What an idempotency key recorded, for events and orders alike: one query on the
+/// writer (so a key committed a moment ago is seen).
+pub(super) async fn recorded_key<T>(
+    writer: &SqlitePool,
+    key: &IdempotencyKey,
+) -> Result<Option<Recorded<T>>, StoreError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
+    )
+    .bind(&key.principal)
+    .bind(&key.key)
+    .fetch_optional(writer)
+    .await?;
+    Ok(row
+        .map(|(fingerprint, resource)| super::group_commit::recorded(key, &fingerprint, resource)))
+}
+
 pub(super) async fn insert_event(
     tx: &mut sqlx::SqliteConnection,
     id: Option<i64>,

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::group_commit::{Append, AppendWriter, recorded};
-use super::sqlite::insert_event;
+use super::sqlite::{insert_event, recorded_key};
 use super::{IdempotencyKey, Recorded, StoreError, to_micros};
 
 /// Writes through the store's single writer connection.
@@ -16,24 +16,11 @@ pub(super) struct SqliteAppender {
     pub(super) writer: SqlitePool,
 }
 
-impl SqliteAppender {
-    async fn lookup_key(&self, key: &IdempotencyKey) -> Result<Option<Recorded<i64>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| recorded(key, &fingerprint, resource)))
-    }
-}
-
 #[async_trait]
 impl AppendWriter for SqliteAppender {
     async fn append_one(&self, append: &Append) -> Result<Recorded<i64>, StoreError> {
         if let Some(key) = &append.key
-            && let Some(seen) = self.lookup_key(key).await?
+            && let Some(seen) = recorded_key(&self.writer, key).await?
         {
             return Ok(seen);
         }
@@ -53,7 +40,9 @@ impl AppendWriter for SqliteAppender {
             .await?;
             if inserted.rows_affected() == 0 {
                 tx.rollback().await?;
-                return self.lookup_key(key).await?.ok_or(StoreError::NotFound);
+                return recorded_key(&self.writer, key)
+                    .await?
+                    .ok_or(StoreError::NotFound);
             }
         }
         tx.commit().await?;

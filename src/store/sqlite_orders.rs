@@ -370,35 +370,13 @@ fn push_order_filters(query: &mut QueryBuilder<Sqlite>, filter: &OrderFilter) {
     }
 }
 
-impl SqliteStore {
-    async fn lookup_order_key(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<Recorded<OrderNumber>>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE principal = ? AND idempotency_key = ?",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(|(fingerprint, resource)| {
-            if fingerprint == key.fingerprint {
-                Recorded::Replayed(resource)
-            } else {
-                Recorded::KeyReused
-            }
-        }))
-    }
-}
-
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn recorded_order(
         &self,
         key: &IdempotencyKey,
     ) -> Result<Option<Recorded<OrderNumber>>, StoreError> {
-        self.lookup_order_key(key).await
+        super::sqlite::recorded_key(&self.writer, key).await
     }
 
     async fn customer(&self, number: &CustomerNumber) -> Result<Option<Customer>, StoreError> {
@@ -459,7 +437,7 @@ impl OrderStore for SqliteStore {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Recorded<OrderNumber>, StoreError> {
         if let Some(key) = idempotency
-            && let Some(seen) = self.lookup_order_key(key).await?
+            && let Some(seen) = super::sqlite::recorded_key(&self.writer, key).await?
         {
             return Ok(seen);
         }
@@ -508,8 +486,7 @@ impl OrderStore for SqliteStore {
             .await?;
             if stored.rows_affected() == 0 {
                 tx.rollback().await?;
-                return self
-                    .lookup_order_key(key)
+                return super::sqlite::recorded_key(&self.writer, key)
                     .await?
                     .ok_or(StoreError::NotFound);
             }
