@@ -155,3 +155,41 @@ async fn concurrent_appends_each_get_one_event_and_the_counts_stay_exact() {
     // The shared key with another body is still refused after the race.
     problem(post(&app, "shared", &other).await, 422).await;
 }
+
+/// Concurrent appends without keys share a group (on PostgreSQL one statement): each
+/// gets its own event, readable by its id, and the counts stay exact.
+#[tokio::test]
+async fn concurrent_appends_without_keys_each_get_their_own_event() {
+    let app = TestApp::spawn().await;
+    let token = app.customer_token("1400269");
+    let bodies: Vec<Value> = (0..40)
+        .map(|n| json!({"customer-number": "1400269", "medium": "sms", "title": format!("note {n}")}))
+        .collect();
+    let requests = bodies
+        .iter()
+        .map(|body| app.post_json("/customer-event/communication-events", &token, body));
+    let mut ids = std::collections::HashSet::new();
+    for (n, answer) in futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(answer.status(), 200);
+        let id = answer.json::<Value>().await.expect("json")["id"].clone();
+        let event = app
+            .get_ok(
+                &format!("/customer-event/communication-events/{id}"),
+                &token,
+            )
+            .await;
+        assert_eq!(
+            event["title"],
+            format!("note {n}"),
+            "event {id} holds its own request"
+        );
+        ids.insert(id.to_string());
+    }
+    assert_eq!(ids.len(), 40);
+    let page = app.get_ok("/customer-event/events", &token).await;
+    assert_eq!(page["total-count"], 40);
+}
