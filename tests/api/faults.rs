@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::helpers::{Options, PG_ENV, TestApp, problem};
+use crate::helpers::{Options, PG_ENV, TestApp, newest_communication, problem};
 
 const POSTGRES: &str = "127.0.0.1:5432";
 
@@ -166,18 +166,6 @@ async fn the_database_going_away_answers_503_and_the_service_recovers_by_itself(
         .get_ok("/customer-order/cards/C0000000202", &app.staff_token())
         .await;
     assert_eq!(card["status"], "active");
-    let notes = app
-        .get_ok(
-            "/customer-event/events?customer-number=1400269&event-kind=communication",
-            &token,
-        )
-        .await;
-    let newest = notes["items"][0]["event-id"].as_i64().expect("event");
-    let note = app
-        .get_ok(
-            &format!("/customer-event/communication-events/{newest}"),
-            &token,
-        )
-        .await;
+    let note = newest_communication(&app, "1400269", &token).await;
     assert_eq!(note["workitem-id"], order.as_str());
 }

@@ -296,3 +296,22 @@ pub fn first_error(problem: &Value) -> (String, String) {
         error["error"].as_str().unwrap_or_default().to_owned(),
     )
 }
+
+/// The newest communication event of `customer`, in its typed view: where an order's
+/// notification to the customer shows up.
+pub async fn newest_communication(app: &TestApp, customer: &str, token: &str) -> Value {
+    let notes = app
+        .get_ok(
+            &format!("/customer-event/events?customer-number={customer}&event-kind=communication"),
+            token,
+        )
+        .await;
+    let newest = notes["items"][0]["event-id"]
+        .as_i64()
+        .expect("a communication event");
+    app.get_ok(
+        &format!("/customer-event/communication-events/{newest}"),
+        token,
+    )
+    .await
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Options, TestApp, newest_communication};
 
 const ISSUANCE: &str = "/customer-order/additional-card-issuances";
 
@@ -151,20 +151,6 @@ async fn the_guides_issuance_completes_with_a_new_inactive_card_when_steps_are_i
         .await;
     assert_eq!(event["workitem-id"], id.as_str());
     assert_eq!(event["card-id"], card_id.as_str());
-    let notes = app
-        .get_ok(
-            "/customer-event/events?customer-number=1400054&event-kind=communication",
-            &token,
-        )
-        .await;
-    let note = notes["items"][0]["event-id"]
-        .as_i64()
-        .expect("notification");
-    let note = app
-        .get_ok(
-            &format!("/customer-event/communication-events/{note}"),
-            &token,
-        )
-        .await;
+    let note = newest_communication(&app, "1400054", &token).await;
     assert_eq!(note["workitem-id"], id.as_str());
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, first_error, problem};
+use crate::helpers::{Options, TestApp, first_error, newest_communication, problem};
 
 async fn order(app: &TestApp, resource: &str, token: &str, body: Value) -> String {
     let response = app
@@ -705,18 +705,6 @@ async fn an_order_not_executed_before_its_deadline_expires_and_changes_nothing()
     );
     assert_eq!(card_status(&app, "C0000000202").await, "inactive");
     // The customer hears about it, with the work item named.
-    let notes = app
-        .get_ok(
-            "/customer-event/events?customer-number=1400269&event-kind=communication",
-            &token,
-        )
-        .await;
-    let newest = notes["items"][0]["event-id"].as_i64().expect("event");
-    let note = app
-        .get_ok(
-            &format!("/customer-event/communication-events/{newest}"),
-            &token,
-        )
-        .await;
+    let note = newest_communication(&app, "1400269", &token).await;
     assert_eq!(note["workitem-id"], id.as_str());
 }
