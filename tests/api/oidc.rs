@@ -1,7 +1,9 @@
 //! bankapi against a real authorization server: `oidc-provider` from npm (tests/oidc),
 //! configured only with the JWKS URL, issuer and audience, as a bank would run it.
-//! The server issues JWT access tokens by the client-credentials grant, RS256 or ES256,
-//! with the API's scopes and a `customer-number` claim for the customer's app.
+//! The server issues JWT access tokens, RS256 or ES256, with the API's scopes and a
+//! `customer-number` claim: by the client-credentials grant to machine clients, and by the
+//! authorization-code flow with PKCE to the customer's mobile app, after the customer
+//! signs in at the server's login page.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Client;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::helpers::{Options, TestApp};
 
@@ -20,6 +23,11 @@ const ALL_SCOPES: &str =
     "customer-event:read customer-event:write customer-order:read customer-order:write";
 const STAFF_SCOPES: &str =
     "customer-event:read customer-event:write customer-order:read customer-order:write bank:staff";
+
+/// The user-facing client registered at the provider (tests/oidc/provider.mjs): a
+/// public client, so it proves possession of the code by PKCE, not by a secret.
+const MOBILE_APP: &str = "mobile-app";
+const MOBILE_REDIRECT: &str = "https://app.bank.example/callback";
 
 fn oidc_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
@@ -114,6 +122,117 @@ impl AuthorizationServer {
             .to_owned()
     }
 
+    /// The authorization-code flow with PKCE, as the customer's app runs it: an access
+    /// token for the customer who signs in, or why the flow stopped.
+    async fn sign_in(&self, login: &str, password: &str, scope: &str) -> Result<String, String> {
+        let (code, verifier) = self.authorize(login, password, scope).await?;
+        self.exchange(&code, &verifier).await
+    }
+
+    /// The front-channel half of the flow: open the authorization endpoint, sign in at the
+    /// bank's login page, follow the redirects to the app's redirect URI. Returns the
+    /// authorization code and the PKCE verifier that goes with it.
+    async fn authorize(
+        &self,
+        login: &str,
+        password: &str,
+        scope: &str,
+    ) -> Result<(String, String), String> {
+        let browser = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("browser");
+        let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let state = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        let mut response = browser
+            .get(format!("{}/auth", self.issuer))
+            .query(&[
+                ("client_id", MOBILE_APP),
+                ("response_type", "code"),
+                ("redirect_uri", MOBILE_REDIRECT),
+                ("scope", scope),
+                ("resource", AUDIENCE),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("state", state.as_str()),
+            ])
+            .send()
+            .await
+            .expect("authorization request");
+        let callback = loop {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(|l| {
+                    url::Url::parse(&self.issuer)
+                        .expect("issuer")
+                        .join(l)
+                        .expect("url")
+                });
+            response = match (response.status().as_u16(), location) {
+                (302 | 303, Some(next)) if next.as_str().starts_with(MOBILE_REDIRECT) => {
+                    break next;
+                }
+                (302 | 303, Some(next)) => browser.get(next).send().await.expect("redirect"),
+                (200, None) => {
+                    // The login page: post the credentials to the form's action.
+                    let page = response.text().await.expect("login page");
+                    let action = page
+                        .split("action=\"")
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').next())
+                        .expect("a sign-in form");
+                    browser
+                        .post(format!("{}{action}", self.issuer))
+                        .form(&[("login", login), ("password", password)])
+                        .send()
+                        .await
+                        .expect("sign in")
+                }
+                (status, _) => {
+                    return Err(format!(
+                        "{status}: {}",
+                        response.text().await.unwrap_or_default()
+                    ));
+                }
+            };
+        };
+        let query: std::collections::HashMap<_, _> = callback.query_pairs().into_owned().collect();
+        assert_eq!(query.get("state"), Some(&state), "the state comes back");
+        assert_eq!(query.get("iss"), Some(&self.issuer), "RFC 9207 issuer");
+        let code = query
+            .get("code")
+            .ok_or_else(|| format!("no code: {callback}"))?;
+        Ok((code.clone(), verifier))
+    }
+
+    /// The app's token request for an authorization code.
+    async fn exchange(&self, code: &str, verifier: &str) -> Result<String, String> {
+        let response: Value = self
+            .client
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", MOBILE_APP),
+                ("code", code),
+                ("redirect_uri", MOBILE_REDIRECT),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("token json");
+        response["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| response.to_string())
+    }
+
     async fn rotate_keys(&self) {
         let response = self
             .client
@@ -143,7 +262,15 @@ impl AuthorizationServer {
 }
 
 fn header(token: &str) -> Value {
-    let raw = token.split('.').next().unwrap_or_default();
+    part(token, 0)
+}
+
+fn claims(token: &str) -> Value {
+    part(token, 1)
+}
+
+fn part(token: &str, index: usize) -> Value {
+    let raw = token.split('.').nth(index).unwrap_or_default();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).expect("base64")).expect("json")
 }
 
@@ -286,4 +413,86 @@ async fn a_key_rotation_at_the_server_needs_no_restart() {
     );
     // The old key is gone from the server's JWKS, so its tokens no longer verify.
     assert_eq!(status(&app, MARKO, &before).await, 401, "the retired key");
+}
+
+#[tokio::test]
+async fn a_customer_signed_in_through_the_mobile_app_acts_as_themselves_only() {
+    let server = AuthorizationServer::start().await;
+    let app = server.bankapi(None).await;
+    let marko = server
+        .sign_in("marko", "marko-password", &format!("openid {ALL_SCOPES}"))
+        .await
+        .expect("Marko signs in");
+    assert_eq!(header(&marko)["alg"], "RS256");
+    assert_eq!(claims(&marko)["sub"], "marko");
+    assert_eq!(claims(&marko)["customer-number"], "1400269");
+
+    let own = app.get_ok("/customer-event/events", &marko).await;
+    assert_eq!(own["total-count"], 2298);
+    assert_eq!(status(&app, ANA, &marko).await, 404);
+    let ordered = app
+        .post_json(
+            "/customer-order/card-activations",
+            &marko,
+            &serde_json::json!({"card-id": "C0000000202"}),
+        )
+        .await;
+    assert_eq!(
+        ordered.status(),
+        202,
+        "the signed-in customer orders for themselves"
+    );
+
+    // Another customer signing in on the same app gets her own customer, not Marko's.
+    let ana = server
+        .sign_in("ana", "ana-password", &format!("openid {ALL_SCOPES}"))
+        .await
+        .expect("Ana signs in");
+    assert_eq!(claims(&ana)["customer-number"], "1400054");
+    assert_eq!(status(&app, ANA, &ana).await, 200);
+    assert_eq!(status(&app, MARKO, &ana).await, 404);
+
+    // The customer consents to fewer scopes: the token carries only those.
+    let read_only = server
+        .sign_in("marko", "marko-password", "openid customer-event:read")
+        .await
+        .expect("Marko signs in for reading");
+    assert_eq!(status(&app, MARKO, &read_only).await, 200);
+    let refused = app
+        .post_json(
+            "/customer-event/communication-events",
+            &read_only,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 403, "no write scope");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_a_code_without_its_verifier_gets_no_token() {
+    let server = AuthorizationServer::start().await;
+    let wrong = server
+        .sign_in("marko", "guess", &format!("openid {ALL_SCOPES}"))
+        .await;
+    assert!(
+        wrong.as_ref().is_err_and(|why| why.starts_with("401")),
+        "{wrong:?}"
+    );
+    // An intercepted code is useless without the app's PKCE verifier.
+    let (code, verifier) = server
+        .authorize("marko", "marko-password", &format!("openid {ALL_SCOPES}"))
+        .await
+        .expect("Marko signs in");
+    let guessed = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let stolen = server.exchange(&code, &guessed).await;
+    assert!(
+        stolen
+            .as_ref()
+            .is_err_and(|why| why.contains("invalid_grant")),
+        "{stolen:?}"
+    );
+    // The app itself, holding the verifier, can still redeem it, once.
+    assert!(server.exchange(&code, &verifier).await.is_ok());
+    let replayed = server.exchange(&code, &verifier).await;
+    assert!(replayed.is_err(), "a code is redeemed once: {replayed:?}");
 }
