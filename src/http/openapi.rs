@@ -54,11 +54,12 @@ impl Modify for ProblemSchemas {
     }
 }
 
-/// Documents the answers any operation of the Customer Event API can give whatever its
-/// input: 429 when the client has spent its request budget (with `Retry-After`), and 503
-/// when the database cannot be reached. Applied to the finished document, after the
-/// routes have added their operations, so no operation can be forgotten.
-pub fn add_operational_responses(openapi: &mut OpenApi) {
+/// Documents the answers an operation can give whatever its input: 429 when the client has
+/// spent its request budget (with `Retry-After`), and 503 when the database cannot be
+/// reached, on the paths for which `reaches_database` says so (a 503 documented where it
+/// can never happen would be a promise the service does not keep). Applied to the finished
+/// document, after the routes have added their operations, so no operation is forgotten.
+pub fn add_operational_responses(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
     use utoipa::openapi::content::ContentBuilder;
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::response::ResponseBuilder;
@@ -89,7 +90,8 @@ pub fn add_operational_responses(openapi: &mut OpenApi) {
         .description("The database cannot be reached; retry later")
         .content("application/problem+json", problem())
         .build();
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let database = reaches_database(path);
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -102,9 +104,11 @@ pub fn add_operational_responses(openapi: &mut OpenApi) {
             responses
                 .entry("429".into())
                 .or_insert_with(|| RefOr::T(too_many.clone()));
-            responses
-                .entry("503".into())
-                .or_insert_with(|| RefOr::T(unavailable.clone()));
+            if database {
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| RefOr::T(unavailable.clone()));
+            }
         }
     }
 }

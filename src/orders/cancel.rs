@@ -64,9 +64,6 @@ macro_rules! cancel_handlers {
                 (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
@@ -91,9 +88,6 @@ macro_rules! cancel_handlers {
                 (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]

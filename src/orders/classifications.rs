@@ -27,8 +27,6 @@ pub struct ClassificationList {
         (status = 200, description = "Every classification", body = ClassificationList),
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -53,8 +51,6 @@ pub async fn list_classifications(
         (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such classification", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
     )
 )]
 #[tracing::instrument(skip_all, fields(schema_id = %schema_id))]

@@ -231,9 +231,6 @@ macro_rules! create_handler {
                 (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 422, description = $policies, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all)]

@@ -241,9 +241,6 @@ macro_rules! list_handler {
                 (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
                 (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 429, description = "Too many requests from this client; retry after `Retry-After` seconds", body = crate::http::problem::Problem, content_type = "application/problem+json",
-                    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-                (status = 503, description = "The database cannot be reached; retry later", body = crate::http::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[tracing::instrument(skip_all)]
