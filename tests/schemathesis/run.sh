@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Schema fuzzing: Schemathesis (from PyPI, pinned) against both OpenAPI documents of a
-# `bankapi serve --demo` on a fresh SQLite database, once with a staff token and once
+# `bankapi serve --demo` on a fresh database (SQLite, or a throwaway PostgreSQL database
+# when ST_POSTGRES_URL names a server), once with a staff token and once
 # with a customer token. Every check runs: no 5xx, every response matches the document,
 # documented statuses only, valid data accepted and invalid data refused (with the few
 # exceptions in schemathesis.toml, each explained there). Exits non-zero on any failure.
 #
 # Usage: tests/schemathesis/run.sh [path to the bankapi binary]   (default target/debug/bankapi)
-# Knobs: ST_MAX_EXAMPLES (default 30 per operation), ST_VENV (default target/schemathesis-venv)
+# Knobs: ST_MAX_EXAMPLES (default 30 per operation), ST_VENV (default target/schemathesis-venv),
+#        ST_POSTGRES_URL (a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test: the
+#        run creates its own database on that server and drops it afterwards)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -25,12 +28,26 @@ fi
 WORK="$(mktemp -d -t bankapi-st.XXXXXX)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 BASE="http://127.0.0.1:$PORT"
-export BANKAPI_DATABASE_URL="sqlite://$WORK/st.db" BANKAPI_LISTEN="127.0.0.1:$PORT" \
+DATABASE="sqlite://$WORK/st.db"
+SCRATCH=""
+if [[ -n "${ST_POSTGRES_URL:-}" ]]; then
+    SCRATCH="bankapi_st_$$"
+    psql "$ST_POSTGRES_URL" -qc "CREATE DATABASE $SCRATCH" >/dev/null
+    DATABASE="${ST_POSTGRES_URL%/*}/$SCRATCH"
+fi
+cleanup() {
+    kill "${SERVER:-}" 2>/dev/null || true
+    wait "${SERVER:-}" 2>/dev/null || true
+    [[ -n "$SCRATCH" ]] && psql "$ST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $SCRATCH" >/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+echo "schemathesis: against ${DATABASE%%:*}"
+export BANKAPI_DATABASE_URL="$DATABASE" BANKAPI_LISTEN="127.0.0.1:$PORT" \
     BANKAPI_PUBLIC_URL="$BASE" BANKAPI_AUTH_HS256_SECRET="schemathesis-only-secret-0123456789abcdef" \
     BANKAPI_RATE_LIMIT_PER_SECOND=0 BANKAPI_DEMO_SECRET_FILE="$WORK/demo.secret" RUST_LOG=warn
 "$BIN" serve --demo >"$WORK/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do
     curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null && break
     sleep 0.1
