@@ -53,9 +53,25 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 Self::Conflict(db.message().to_owned())
             }
+            sqlx::Error::Database(ref db) if server_going_away(db.as_ref()) => {
+                Self::Unavailable(db.message().to_owned())
+            }
             other => Self::Other(other.into()),
         }
     }
+}
+
+/// Whether PostgreSQL refused because it is shutting down, restarting or out of
+/// connections (SQLSTATE classes 57, operator intervention; 08, connection exception;
+/// 53, insufficient resources): the request may work when retried, so a 503, not a 500.
+fn server_going_away(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some_and(|pg| {
+            ["57", "08", "53"]
+                .iter()
+                .any(|class| pg.code().starts_with(class))
+        })
 }
 
 /// A stored customer event.

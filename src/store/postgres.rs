@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder};
 use tokio::sync::Notify;
 
@@ -23,7 +23,8 @@ pub struct PgStore {
     /// Wakes this process's executor when an order is created, here or (through
     /// `LISTEN`/`NOTIFY`) by another process sharing the database.
     pub(super) work: Arc<Notify>,
-    /// Event appends, committed in groups.
+    /// Event appends, committed in groups by a writer with a thread and a connection of
+    /// its own.
     appends: GroupCommit,
     /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
     _listener: super::postgres_orders::WorkListener,
@@ -61,14 +62,15 @@ macro_rules! event_columns {
 impl PgStore {
     /// Connects a pool to `url`.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options.clone())
             .await?;
         let work = Arc::new(Notify::new());
         let listener = super::postgres_orders::WorkListener::start(url, work.clone()).await;
-        let appends = GroupCommit::start(PgAppender { pool: pool.clone() });
+        let appends = GroupCommit::start_on_own_thread(PgAppender::new(options))?;
         Ok(Self {
             appends,
             pool,
@@ -88,8 +90,8 @@ impl PgStore {
 }
 
 /// What an idempotency key recorded, for events and orders alike.
-pub(super) async fn recorded_key<T>(
-    pool: &PgPool,
+pub(super) async fn recorded_key<'e, T>(
+    executor: impl PgExecutor<'e>,
     key: &IdempotencyKey,
 ) -> Result<Option<Recorded<T>>, StoreError> {
     let row: Option<(String, String)> = sqlx::query_as(
@@ -97,7 +99,7 @@ pub(super) async fn recorded_key<T>(
     )
     .bind(&key.principal)
     .bind(&key.key)
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?;
     Ok(row
         .map(|(fingerprint, resource)| super::group_commit::recorded(key, &fingerprint, resource)))

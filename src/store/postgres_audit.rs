@@ -54,21 +54,44 @@ impl AuditStore for PgStore {
         if records.is_empty() {
             return Ok(());
         }
-        let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO audit_records (recorded_at, subject, client, acting_for, method, path, target, status, request_id) ",
-        );
-        insert.push_values(records, |mut row, r| {
-            row.push_bind(r.recorded_at)
-                .push_bind(&r.subject)
-                .push_bind(&r.client)
-                .push_bind(&r.acting_for)
-                .push_bind(&r.method)
-                .push_bind(&r.path)
-                .push_bind(&r.target)
-                .push_bind(i32::from(r.status))
-                .push_bind(&r.request_id);
-        });
-        insert.build().execute(&self.pool).await?;
+        // Arrays, not a VALUES list: the statement text, and so its prepared statement
+        // and plan, stay the same whatever the batch's size.
+        let mut recorded_at = Vec::with_capacity(records.len());
+        let mut subjects = Vec::with_capacity(records.len());
+        let mut clients = Vec::with_capacity(records.len());
+        let mut acting_for = Vec::with_capacity(records.len());
+        let mut methods = Vec::with_capacity(records.len());
+        let mut paths = Vec::with_capacity(records.len());
+        let mut targets = Vec::with_capacity(records.len());
+        let mut statuses = Vec::with_capacity(records.len());
+        let mut request_ids = Vec::with_capacity(records.len());
+        for r in records {
+            recorded_at.push(r.recorded_at);
+            subjects.push(r.subject.as_str());
+            clients.push(r.client.as_deref());
+            acting_for.push(r.acting_for.as_deref());
+            methods.push(r.method.as_str());
+            paths.push(r.path.as_str());
+            targets.push(r.target.as_deref());
+            statuses.push(i32::from(r.status));
+            request_ids.push(r.request_id.as_deref());
+        }
+        sqlx::query(
+            "INSERT INTO audit_records (recorded_at, subject, client, acting_for, method, path, target, status, request_id)
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[], $8::int[], $9::text[])",
+        )
+        .bind(&recorded_at)
+        .bind(&subjects)
+        .bind(&clients)
+        .bind(&acting_for)
+        .bind(&methods)
+        .bind(&paths)
+        .bind(&targets)
+        .bind(&statuses)
+        .bind(&request_ids)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -18,7 +18,7 @@ pub(super) struct SqliteAppender {
 
 #[async_trait]
 impl AppendWriter for SqliteAppender {
-    async fn append_one(&self, append: &Append) -> Result<Recorded<i64>, StoreError> {
+    async fn append_one(&mut self, append: &Append) -> Result<Recorded<i64>, StoreError> {
         if let Some(key) = &append.key
             && let Some(seen) = recorded_key(&self.writer, key).await?
         {
@@ -49,7 +49,7 @@ impl AppendWriter for SqliteAppender {
         Ok(Recorded::Created(id))
     }
 
-    async fn append_many(&self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
+    async fn append_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
         let mut tx = self.writer.begin().await?;
 
         // Keys recorded before: those requests are answered, not written.

@@ -169,3 +169,50 @@ async fn the_database_going_away_answers_503_and_the_service_recovers_by_itself(
     let note = newest_communication(&app, "1400269", &token).await;
     assert_eq!(note["workitem-id"], order.as_str());
 }
+
+#[tokio::test]
+async fn the_event_writer_reconnects_when_postgresql_ends_its_session() {
+    let Some(admin_url) = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty()) else {
+        return; // Needs PostgreSQL.
+    };
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let body = json!({"customer-number": "1400269", "medium": "mail", "title": "before"});
+    let first = app
+        .post_json("/customer-event/communication-events", &token, &body)
+        .await;
+    assert_eq!(first.status(), 200, "the writer's connection is open now");
+
+    // What a server restart or an administrator does to the writer's session: PostgreSQL
+    // ends it (SQLSTATE 57P01), and bankapi only notices on its next write.
+    let database = url::Url::parse(&app.settings.database_url)
+        .expect("database URL")
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .expect("connect as admin");
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = 'bankapi event writer'",
+    )
+    .bind(&database)
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate the writer's session");
+    assert_eq!(ended, vec![true], "exactly one event writer session");
+
+    // The group fails on the dead session; its events are written again, one by one,
+    // on a new connection: the caller sees only a success.
+    let after = app
+        .post_json(
+            "/customer-event/communication-events",
+            &token,
+            &json!({"customer-number": "1400269", "medium": "mail", "title": "after"}),
+        )
+        .await;
+    assert_eq!(after.status(), 200, "{:?}", after.text().await);
+    let note = newest_communication(&app, "1400269", &token).await;
+    assert_eq!(note["title"], "after");
+}
