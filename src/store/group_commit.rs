@@ -17,7 +17,7 @@
 //! Written here rather than taken from a crate: what is batched is a store-specific
 //! transaction, and the queue itself is a tokio channel.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -140,6 +140,26 @@ async fn write(writer: &mut dyn AppendWriter, batch: Vec<Request>) {
     for (append, reply) in repeats {
         let _ = reply.send(writer.append_one(&append).await);
     }
+}
+
+/// Idempotency keys of a group found recorded: (principal, key) to (fingerprint,
+/// resource), as a backend's lookup returns them.
+pub(super) type RecordedKeys = HashMap<(String, String), (String, String)>;
+
+/// The answer of each append whose key was found recorded (replayed or refused), and
+/// `None` for those still to write, in the order of `appends`.
+pub(super) fn answers_for_recorded(
+    appends: &[Append],
+    mut seen: RecordedKeys,
+) -> Vec<Option<Recorded<i64>>> {
+    appends
+        .iter()
+        .map(|append| {
+            let key = append.key.as_ref()?;
+            seen.remove(&(key.principal.clone(), key.key.clone()))
+                .map(|(fingerprint, resource)| recorded(key, &fingerprint, resource))
+        })
+        .collect()
 }
 
 /// The answer for a key found recorded: the first resource, or a refusal if the key came

@@ -12,7 +12,6 @@
 //! key and read arrays, so the generic plan is the right one, and without it PostgreSQL
 //! planned the group's statement anew on every execution (a fifth of its time).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::group_commit::{Append, AppendWriter, recorded};
+use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
 use super::postgres::{insert_event, recorded_key};
 use super::{Recorded, StoreError};
 
@@ -147,7 +146,7 @@ async fn append_group(
         .filter_map(|a| a.key.as_ref())
         .map(|k| (k.principal.as_str(), k.key.as_str()))
         .unzip();
-    let mut seen: HashMap<(String, String), (String, String)> = HashMap::new();
+    let mut seen = RecordedKeys::new();
     if !keys.is_empty() {
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT principal, idempotency_key, fingerprint, resource_id FROM idempotency_keys
@@ -162,11 +161,8 @@ async fn append_group(
 
     let mut results = Vec::with_capacity(appends.len());
     let mut new = Vec::new();
-    for (index, append) in appends.iter().enumerate() {
-        let found = append.key.as_ref().and_then(|key| {
-            seen.remove(&(key.principal.clone(), key.key.clone()))
-                .map(|(fingerprint, resource)| recorded(key, &fingerprint, resource))
-        });
+    let answers = answers_for_recorded(appends, seen);
+    for (index, (append, found)) in appends.iter().zip(answers).enumerate() {
         match found {
             Some(answer) => results.push(answer),
             None => {

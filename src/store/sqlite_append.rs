@@ -1,13 +1,13 @@
 //! How SQLite writes event appends, alone or as one group commit (see
 //! [`super::group_commit`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::group_commit::{Append, AppendWriter, recorded};
+use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
 use super::sqlite::{insert_event, recorded_key};
 use super::{IdempotencyKey, Recorded, StoreError, to_micros};
 
@@ -54,7 +54,7 @@ impl AppendWriter for SqliteAppender {
 
         // Keys recorded before: those requests are answered, not written.
         let keys: Vec<&IdempotencyKey> = appends.iter().filter_map(|a| a.key.as_ref()).collect();
-        let mut seen: HashMap<(String, String), (String, String)> = HashMap::new();
+        let mut seen = RecordedKeys::new();
         if !keys.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "SELECT principal, idempotency_key, fingerprint, resource_id FROM idempotency_keys
@@ -80,11 +80,7 @@ impl AppendWriter for SqliteAppender {
         let mut next = last;
         let mut results = Vec::with_capacity(appends.len());
         let mut new = Vec::new();
-        for append in appends {
-            let found = append.key.as_ref().and_then(|key| {
-                seen.remove(&(key.principal.clone(), key.key.clone()))
-                    .map(|(fingerprint, resource)| recorded(key, &fingerprint, resource))
-            });
+        for (append, found) in appends.iter().zip(answers_for_recorded(appends, seen)) {
             match found {
                 Some(answer) => results.push(answer),
                 None => {
