@@ -72,14 +72,19 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        // No ping before lending a connection: it is a file in this process, not a
+        // socket that can break, and the ping is a round trip to the connection's
+        // worker thread that every write (and the group commit's every group) waited for.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         let appends = GroupCommit::start(SqliteAppender {
