@@ -105,6 +105,28 @@ pub(super) async fn recorded_key<'e, T>(
         .map(|(fingerprint, resource)| super::group_commit::recorded(key, &fingerprint, resource)))
 }
 
+/// Records `key` as having created `resource`, in the request's transaction. False when
+/// another request recorded it first: a concurrent one with the same key waits here on
+/// the primary key until the first commits, then inserts nothing; the caller rolls back
+/// and replays what the key recorded.
+pub(super) async fn claim_key(
+    tx: &mut sqlx::PgConnection,
+    key: &IdempotencyKey,
+    resource: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(&key.principal)
+    .bind(&key.key)
+    .bind(&key.fingerprint)
+    .bind(resource)
+    .execute(&mut *tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 pub(super) async fn insert_event(
     tx: &mut sqlx::PgConnection,
     id: Option<i64>,

@@ -20,7 +20,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use super::postgres::{insert_event, recorded_key};
+use super::postgres::{claim_key, insert_event, recorded_key};
 use super::{Recorded, StoreError};
 
 /// How long opening the connection may take, as the pool's acquire timeout.
@@ -112,25 +112,13 @@ async fn append_alone(
     }
     let mut tx = connection.begin().await?;
     let id = insert_event(&mut tx, None, &append.event).await?;
-    if let Some(key) = &append.key {
-        // A concurrent request with the same key waits here on the primary key until
-        // the first commits, then inserts nothing and replays.
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(&key.principal)
-        .bind(&key.key)
-        .bind(&key.fingerprint)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await?;
-            return recorded_key(&mut *connection, key)
-                .await?
-                .ok_or(StoreError::NotFound);
-        }
+    if let Some(key) = &append.key
+        && !claim_key(&mut tx, key, &id.to_string()).await?
+    {
+        tx.rollback().await?;
+        return recorded_key(&mut *connection, key)
+            .await?
+            .ok_or(StoreError::NotFound);
     }
     tx.commit().await?;
     Ok(Recorded::Created(id))

@@ -636,25 +636,13 @@ impl OrderStore for PgStore {
         .fetch_one(&mut *tx)
         .await?;
         let number = OrderNumber(id);
-        if let Some(key) = idempotency {
-            // A concurrent request with the same key waits here on the primary key until
-            // the first commits, then inserts nothing and replays.
-            let stored = sqlx::query(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.principal)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(number.to_string())
-            .execute(&mut *tx)
-            .await?;
-            if stored.rows_affected() == 0 {
-                tx.rollback().await?;
-                return super::postgres::recorded_key(&self.pool, key)
-                    .await?
-                    .ok_or(StoreError::NotFound);
-            }
+        if let Some(key) = idempotency
+            && !super::postgres::claim_key(&mut tx, key, &number.to_string()).await?
+        {
+            tx.rollback().await?;
+            return super::postgres::recorded_key(&self.pool, key)
+                .await?
+                .ok_or(StoreError::NotFound);
         }
         // Delivered at commit (and not at all on rollback) to every process listening.
         sqlx::query("SELECT pg_notify($1, '')")

@@ -108,6 +108,27 @@ impl SqliteStore {
     }
 }
 
+/// Records `key` as having created `resource`, in the request's transaction. False when
+/// another request recorded it first; the caller rolls back and replays what it recorded.
+pub(super) async fn claim_key(
+    tx: &mut sqlx::SqliteConnection,
+    key: &IdempotencyKey,
+    resource: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(&key.principal)
+    .bind(&key.key)
+    .bind(&key.fingerprint)
+    .bind(resource)
+    .bind(to_micros(chrono::Utc::now()))
+    .execute(&mut *tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
 /// What an idempotency key recorded, for events and orders alike: one query on the
 /// writer (so a key committed a moment ago is seen).
 pub(super) async fn recorded_key<T>(

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use super::sqlite::{insert_event, recorded_key};
+use super::sqlite::{claim_key, insert_event, recorded_key};
 use super::{IdempotencyKey, Recorded, StoreError, to_micros};
 
 /// Writes through the store's single writer connection.
@@ -26,24 +26,13 @@ impl AppendWriter for SqliteAppender {
         }
         let mut tx = self.writer.begin().await?;
         let id = insert_event(&mut tx, None, &append.event).await?;
-        if let Some(key) = &append.key {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.principal)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(id.to_string())
-            .bind(to_micros(chrono::Utc::now()))
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                tx.rollback().await?;
-                return recorded_key(&self.writer, key)
-                    .await?
-                    .ok_or(StoreError::NotFound);
-            }
+        if let Some(key) = &append.key
+            && !claim_key(&mut tx, key, &id.to_string()).await?
+        {
+            tx.rollback().await?;
+            return recorded_key(&self.writer, key)
+                .await?
+                .ok_or(StoreError::NotFound);
         }
         tx.commit().await?;
         Ok(Recorded::Created(id))

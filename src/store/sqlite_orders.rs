@@ -472,24 +472,13 @@ impl OrderStore for SqliteStore {
         .await;
         let (id,) = inserted?;
         let number = OrderNumber(id);
-        if let Some(key) = idempotency {
-            let stored = sqlx::query(
-                "INSERT INTO idempotency_keys (principal, idempotency_key, fingerprint, resource_id, created_at)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.principal)
-            .bind(&key.key)
-            .bind(&key.fingerprint)
-            .bind(number.to_string())
-            .bind(to_micros(Utc::now()))
-            .execute(&mut *tx)
-            .await?;
-            if stored.rows_affected() == 0 {
-                tx.rollback().await?;
-                return super::sqlite::recorded_key(&self.writer, key)
-                    .await?
-                    .ok_or(StoreError::NotFound);
-            }
+        if let Some(key) = idempotency
+            && !super::sqlite::claim_key(&mut tx, key, &number.to_string()).await?
+        {
+            tx.rollback().await?;
+            return super::sqlite::recorded_key(&self.writer, key)
+                .await?
+                .ok_or(StoreError::NotFound);
         }
         tx.commit().await?;
         self.work.notify_one();
