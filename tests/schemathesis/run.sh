@@ -71,6 +71,8 @@ for document in customer-event customer-order; do
             result=FAILED
             failed=1
             sed -n '/FAILURES/,$p' "$log" | head -n 200 || true
+            # Errors (a crash, a network fault) come without a FAILURES section.
+            grep -q FAILURES "$log" || tail -n 80 "$log"
         fi
         cases=$(grep -Eo '[0-9]+ generated' "$log" | head -1 || true)
         summary+="  $document, $who token: $result ($cases test cases)"$'\n'
