@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError};
 
 /// One value of a list.
 #[derive(Debug, Clone, Serialize, ToSchema)]

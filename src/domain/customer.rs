@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError};
 
 /// A checked customer number: 1 to 20 characters, ASCII upper-case letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

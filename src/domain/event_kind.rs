@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError};
 
 /// What an event is about. Serialized as its canonical name (`SecurityEvent`...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! Communication media of API.md section 3.
 
-use crate::http::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError};
 
 /// The accepted `medium` literals, stored in this canonical lower-case form.
 pub const MEDIA: [&str; 10] = [

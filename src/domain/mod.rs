@@ -6,8 +6,10 @@ pub mod classification;
 pub mod customer;
 pub mod event_kind;
 pub mod execution;
+pub mod invalid;
 pub mod medium;
 pub mod order;
+pub mod page;
 pub mod typed_fields;
 pub mod xml;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerNumber;
-use crate::http::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError};
 
 /// The six kinds of order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -5,29 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::validation::{ErrorLiteral, Errors, FieldError};
-
-/// Default and largest page sizes.
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-/// Largest page a client may ask for.
-pub const MAX_PAGE_SIZE: u32 = 100;
-
-/// A validated page request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Items per page, 1..=100.
-    pub size: u32,
-    /// 1-based page number.
-    pub number: u32,
-}
-
-impl Default for PageRequest {
-    fn default() -> Self {
-        Self {
-            size: DEFAULT_PAGE_SIZE,
-            number: 1,
-        }
-    }
-}
+pub use crate::domain::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortOrder};
 
 impl PageRequest {
     /// Reads `page-size`, `page-number` and its alias `page`, recording what is wrong.
@@ -61,11 +39,6 @@ impl PageRequest {
         }
         request
     }
-
-    /// Rows to skip.
-    pub fn offset(&self) -> u64 {
-        u64::from(self.number - 1) * u64::from(self.size)
-    }
 }
 
 fn parse_bounded(tag: &str, raw: &str, min: u32, max: u32) -> Result<u32, FieldError> {
@@ -86,16 +59,6 @@ fn parse_bounded(tag: &str, raw: &str, min: u32, max: u32) -> Result<u32, FieldE
     Ok(value as u32)
 }
 
-/// Direction of a sorted list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortOrder {
-    /// Oldest or smallest first.
-    Asc,
-    /// Newest or largest first: the default everywhere.
-    #[default]
-    Desc,
-}
-
 impl SortOrder {
     /// Reads `sort-order`.
     pub fn parse(raw: Option<&str>, errors: &mut Errors) -> Self {
@@ -111,14 +74,6 @@ impl SortOrder {
                 ));
                 Self::Desc
             }
-        }
-    }
-
-    /// The literal used in links.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
         }
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::http::paging::PageRequest;
+use crate::domain::page::PageRequest;
 
 /// One changing request: who made it, what it asked, what it touched, how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

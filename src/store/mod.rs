@@ -6,21 +6,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::page::{PageRequest, SortOrder};
 use crate::domain::{CustomerNumber, EventKind};
-use crate::http::paging::{PageRequest, SortOrder};
 
 pub mod audit;
 pub mod event_cache;
 mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
-mod postgres_append;
-mod postgres_audit;
-mod postgres_orders;
 pub(crate) mod sqlite;
-mod sqlite_append;
-mod sqlite_audit;
-mod sqlite_orders;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use orders::{CancelOutcome, CardFilter, OrderFilter, OrderSort, OrderStore};

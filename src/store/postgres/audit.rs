@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
-use super::StoreError;
-use super::audit::{AuditFilter, AuditRecord, AuditStore};
-use super::postgres::PgStore;
+use super::PgStore;
+use crate::store::StoreError;
+use crate::store::audit::{AuditFilter, AuditRecord, AuditStore};
 
 type Row = (
     i64,

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use super::sqlite::{claim_key, insert_event, recorded_key};
-use super::{IdempotencyKey, Recorded, StoreError, to_micros};
+use super::{claim_key, insert_event, recorded_key};
+use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
+use crate::store::{IdempotencyKey, Recorded, StoreError, to_micros};
 
 /// Writes through the store's single writer connection.
 pub(super) struct SqliteAppender {

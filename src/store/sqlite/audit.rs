@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::audit::{AuditFilter, AuditRecord, AuditStore};
-use super::sqlite::SqliteStore;
-use super::{StoreError, from_micros, to_micros};
+use super::SqliteStore;
+use crate::store::audit::{AuditFilter, AuditRecord, AuditStore};
+use crate::store::{StoreError, from_micros, to_micros};
 
 type Row = (
     i64,

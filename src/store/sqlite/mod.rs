@@ -1,6 +1,10 @@
 //! The embedded backend. One write connection (SQLite has one writer; queueing in the
 //! pool beats spinning on `SQLITE_BUSY`) and a few read connections over WAL.
 
+mod append;
+mod audit;
+mod orders;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,12 +15,12 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::group_commit::{Append, GroupCommit};
-use super::sqlite_append::SqliteAppender;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns, from_micros, to_micros,
 };
-use crate::http::paging::SortOrder;
+use crate::domain::page::SortOrder;
+use append::SqliteAppender;
 
 /// SQLite store: a writer pool of one and a reader pool.
 pub struct SqliteStore {

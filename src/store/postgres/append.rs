@@ -19,9 +19,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use super::postgres::{claim_key, insert_event, recorded_key};
-use super::{Recorded, StoreError};
+use super::{claim_key, insert_event, recorded_key};
+use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
+use crate::store::{Recorded, StoreError};
 
 /// How long opening the connection may take, as the pool's acquire timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -13,7 +13,7 @@ use crate::domain::execution::Refusal;
 use crate::domain::order::{
     Order, OrderKind, OrderNumber, OrderRequest, OrderStatus, Phase, Step, StepDurations,
 };
-use crate::http::paging::{PageRequest, SortOrder};
+use crate::domain::page::{PageRequest, SortOrder};
 
 /// Which cards a list asks for.
 #[derive(Debug, Clone)]

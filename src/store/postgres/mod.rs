@@ -1,5 +1,9 @@
 //! The PostgreSQL backend: a server database that several `bankapi` processes can share.
 
+mod append;
+mod audit;
+mod orders;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +14,12 @@ use sqlx::{Postgres, QueryBuilder};
 use tokio::sync::Notify;
 
 use super::group_commit::{Append, GroupCommit};
-use super::postgres_append::PgAppender;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns,
 };
-use crate::http::paging::SortOrder;
+use crate::domain::page::SortOrder;
+use append::PgAppender;
 
 /// PostgreSQL store over one connection pool.
 pub struct PgStore {
@@ -27,7 +31,7 @@ pub struct PgStore {
     /// its own.
     appends: GroupCommit,
     /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
-    _listener: super::postgres_orders::WorkListener,
+    _listener: orders::WorkListener,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,7 +73,7 @@ impl PgStore {
             .connect_with(options.clone())
             .await?;
         let work = Arc::new(Notify::new());
-        let listener = super::postgres_orders::WorkListener::start(url, work.clone()).await;
+        let listener = orders::WorkListener::start(url, work.clone()).await;
         let appends = GroupCommit::start_on_own_thread(PgAppender::new(options))?;
         Ok(Self {
             appends,
