@@ -89,8 +89,24 @@ pub struct Settings {
     pub order_step_seconds: BTreeMap<String, f64>,
     /// Whether this process runs the order executor.
     pub executor_enabled: bool,
-    /// Orders one executor transaction advances at most.
+    /// Orders one engine pass claims at most.
     pub executor_batch: usize,
+    /// The bank's system of record for operations (API.md section 7); unset: bankapi
+    /// applies operations itself (the built-in adapter).
+    pub operations_url: Option<String>,
+    /// Bearer token sent to the system of record.
+    pub operations_token: Option<Secret>,
+    /// How long one call to the system of record may take.
+    pub operations_timeout_seconds: f64,
+    /// Calls of one step before its order is held.
+    pub operations_max_attempts: u32,
+    /// Calls in flight at once, for the whole process.
+    pub operations_concurrency: usize,
+    /// How long a claim on an order lasts; longer than a call's timeout.
+    pub operations_lease_seconds: f64,
+    /// Multiplies the retry and poll delays (1 s doubling to 5 min, 1 s doubling to
+    /// 60 s); tests make them short.
+    pub operations_retry_scale: f64,
 }
 
 /// How log lines are written.
@@ -131,6 +147,13 @@ impl Default for Settings {
             order_step_seconds: BTreeMap::new(),
             executor_enabled: true,
             executor_batch: 64,
+            operations_url: None,
+            operations_token: None,
+            operations_timeout_seconds: 10.0,
+            operations_max_attempts: 8,
+            operations_concurrency: 64,
+            operations_lease_seconds: 30.0,
+            operations_retry_scale: 1.0,
         }
     }
 }
@@ -173,6 +196,20 @@ impl Settings {
             self.database_max_connections >= 1,
             "database_max_connections must be at least 1"
         );
+        anyhow::ensure!(
+            self.operations_timeout_seconds > 0.0
+                && self.operations_lease_seconds > self.operations_timeout_seconds,
+            "operations_lease_seconds must be longer than operations_timeout_seconds, which must be positive: \
+             a claim must outlast the call made under it"
+        );
+        anyhow::ensure!(
+            self.operations_max_attempts >= 1 && self.operations_concurrency >= 1,
+            "operations_max_attempts and operations_concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            self.operations_retry_scale >= 0.0,
+            "operations_retry_scale must not be negative"
+        );
         Ok(())
     }
 
@@ -186,6 +223,7 @@ impl Settings {
         crate::domain::order::StepDurations {
             scale: self.order_duration_scale,
             overrides: self.order_step_seconds.clone(),
+            external_actions: self.operations_url.is_some(),
         }
     }
 

@@ -20,7 +20,7 @@ use crate::audit::{self, AuditLog};
 use crate::auth::TokenVerifier;
 use crate::config::Settings;
 use crate::domain::xml::XmlLimits;
-use crate::executor::Executor;
+use crate::engine::{Engine, EngineSettings};
 use crate::http::ApiError;
 use crate::http::extract::BodyLimit;
 use crate::http::links::Links;
@@ -34,7 +34,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     stores: Stores,
-    executor: Option<Executor>,
+    engine: Option<Engine>,
     rate_limit: ClientRateLimiter,
     audit_writer: tokio::task::JoinHandle<()>,
     header_timeout: Duration,
@@ -90,18 +90,20 @@ impl Application {
         };
         let rate_limit = state.rate_limit.clone();
         let router = router(state, settings);
-        let executor = settings.executor_enabled.then(|| {
-            Executor::new(
+        let engine = if settings.executor_enabled {
+            Some(Engine::new(
                 stores.orders.clone(),
-                settings.step_durations(),
-                settings.executor_batch,
-            )
-        });
+                crate::operations::from_settings(settings)?,
+                EngineSettings::from_settings(settings),
+            ))
+        } else {
+            None
+        };
         Ok(Self {
             listener,
             router,
             stores,
-            executor,
+            engine,
             rate_limit,
             audit_writer,
             header_timeout: Duration::from_secs(settings.header_timeout_seconds),
@@ -118,14 +120,14 @@ impl Application {
         &self.stores
     }
 
-    /// Serves (and runs the order executor) until `shutdown` completes, then lets
-    /// in-flight requests and the executor's current pass finish.
+    /// Serves (and runs the order engine) until `shutdown` completes, then lets
+    /// in-flight requests and the engine's current passes finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = self.executor.map(|executor| executor.spawn(stopped));
+        let worker = self.engine.map(|engine| engine.spawn(stopped));
         let sweeper = self.rate_limit.spawn_sweeper();
         let signal = async move {
             shutdown.await;

@@ -99,6 +99,7 @@ const LISTS: &[(&str, &str, &str, Entries)] = &[
             ("00009", "canceled", "Canceled before execution"),
             ("00010", "rejected", "Refused by a business rule"),
             ("00011", "expired", "Not executed before its deadline"),
+            ("00012", "held", "Held for a person to decide"),
         ],
     ),
     (

@@ -1,16 +1,20 @@
-//! The bank's rules for orders, and how an order moves through its steps. Pure functions
-//! over a snapshot: the store loads the snapshot and writes the [`Transition`] back in one
-//! transaction, so a step's effect, its completion and its events commit together.
+//! The bank's rules for orders: what each kind checks, what its effect is, and the events
+//! it registers. Pure functions over a snapshot: the engine loads the snapshot and writes
+//! the [`Transition`] back in one transaction, so a step's effect, its completion and its
+//! events commit together. How an order moves through its steps is [`machine`].
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::card::{Arrangement, Card, CardStatus, Customer, mask};
 use super::classification::is_lost_or_stolen;
-use super::order::{
-    Order, OrderKind, OrderRequest, OrderStatus, Phase, Step, StepDurations, StepStatus,
-};
+use super::operation::Produced;
+use super::order::{Order, OrderKind, OrderRequest};
 use super::xml::element;
 use super::{CustomerNumber, EventKind};
+
+mod machine;
+
+pub use machine::{Advanced, advance, cancel, complete_operation, reject_held, retry, start};
 
 /// What the rules see when they judge an order.
 #[derive(Debug, Default, Clone, Copy)]
@@ -37,7 +41,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn conflict(problem: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn conflict(problem: &'static str, reason: impl Into<String>) -> Self {
         Self {
             problem,
             conflict: true,
@@ -45,7 +49,7 @@ impl Refusal {
         }
     }
 
-    fn policy(problem: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn policy(problem: &'static str, reason: impl Into<String>) -> Self {
         Self {
             problem,
             conflict: false,
@@ -200,178 +204,29 @@ pub struct Transition {
     pub events: Vec<EventDraft>,
 }
 
-/// Starts an order: its first step runs from `now`. The store assigns the number.
-pub fn start(mut order: Order, now: DateTime<Utc>, durations: &StepDurations) -> Order {
-    let kind = order.kind();
-    order.steps = kind
-        .steps()
-        .iter()
-        .map(|s| Step {
-            name: s.name.to_owned(),
-            status: StepStatus::Pending,
-            started_at: None,
-            finished_at: None,
-        })
-        .collect();
-    order.current_step = 0;
-    order.status = OrderStatus::Proposed;
-    order.status_date = now;
-    order.creation_date = now;
-    if let Some(first) = order.steps.first_mut() {
-        first.status = StepStatus::Running;
-        first.started_at = Some(now);
-    }
-    order.next_run_at = Some(now + to_chrono(durations.of(kind, kind.steps()[0])));
-    order
-}
-
-/// Cancels an order whose irreversible step has not started.
-pub fn cancel(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
-    if !order.status.is_cancelable() {
-        return Err(Refusal::conflict(
-            "request-status-not-eligible-for-cancelation",
-            format!(
-                "order {} is {} and can no longer be canceled",
-                order.number,
-                order.status.as_str()
-            ),
-        ));
-    }
-    set_status(&mut order, OrderStatus::Canceled, now);
-    skip_rest(&mut order, now, StepStatus::Skipped);
-    Ok(order)
-}
-
-fn to_chrono(duration: std::time::Duration) -> Duration {
-    Duration::from_std(duration).unwrap_or(Duration::MAX)
-}
-
-fn set_status(order: &mut Order, status: OrderStatus, now: DateTime<Utc>) {
-    if order.status != status {
-        order.status = status;
-        order.status_date = now;
-    }
-}
-
-/// Ends the order at its current step: that step gets `current`, the rest are skipped.
-fn skip_rest(order: &mut Order, now: DateTime<Utc>, current: StepStatus) {
-    let from = order.current_step;
-    for (index, step) in order.steps.iter_mut().enumerate().skip(from) {
-        if index == from && step.status == StepStatus::Running {
-            step.status = current;
-            step.finished_at = Some(now);
-        } else {
-            step.status = StepStatus::Skipped;
+impl Transition {
+    /// Nothing changed yet.
+    pub fn of(order: Order) -> Self {
+        Self {
+            order,
+            changed_cards: Vec::new(),
+            new_cards: Vec::new(),
+            events: Vec::new(),
         }
     }
-    order.current_step = order.steps.len();
-    order.next_run_at = None;
-}
-
-/// Moves a due order as far as it can go now: finishes the running step if its time has
-/// come (checking the rules again and applying the effect), and starts the next one. Stops
-/// before an action step starts, so that the store can hold it until earlier orders of
-/// the same card are done.
-pub fn advance(
-    order: Order,
-    ctx: &Context<'_>,
-    now: DateTime<Utc>,
-    durations: &StepDurations,
-) -> Transition {
-    let mut t = Transition {
-        order,
-        changed_cards: Vec::new(),
-        new_cards: Vec::new(),
-        events: Vec::new(),
-    };
-    let kind = t.order.kind();
-    let plan = kind.steps();
-    while t.order.current_step < plan.len() {
-        let index = t.order.current_step;
-        let def = plan[index];
-        if t.order.steps[index].status == StepStatus::Pending {
-            if def.phase != Phase::Notify && now > t.order.deadline {
-                expire(&mut t, now);
-                break;
-            }
-            t.order.steps[index].status = StepStatus::Running;
-            t.order.steps[index].started_at = Some(now);
-            match def.phase {
-                Phase::Check => set_status(&mut t.order, OrderStatus::Proposed, now),
-                Phase::Action => {
-                    set_status(&mut t.order, OrderStatus::ExternalProcessingInProgress, now)
-                }
-                Phase::Notify => {}
-            }
-            t.order.next_run_at = Some(now + to_chrono(durations.of(kind, def)));
-        }
-        if t.order.next_run_at.is_some_and(|at| at > now) {
-            break;
-        }
-        match def.phase {
-            Phase::Check => {
-                if now > t.order.deadline {
-                    expire(&mut t, now);
-                    break;
-                }
-                if let Err(refusal) = check(&t.order.request, ctx) {
-                    reject(&mut t, refusal, now);
-                    break;
-                }
-                set_status(&mut t.order, OrderStatus::Approved, now);
-            }
-            Phase::Action => {
-                if let Err(refusal) = check(&t.order.request, ctx) {
-                    reject(&mut t, refusal, now);
-                    break;
-                }
-                apply_effect(&mut t, ctx, now);
-                set_status(&mut t.order, OrderStatus::ExternalProcessingSucceeded, now);
-            }
-            Phase::Notify => notify(&mut t, "completed", None),
-        }
-        let step = &mut t.order.steps[index];
-        step.status = StepStatus::Done;
-        step.finished_at = Some(now);
-        t.order.current_step += 1;
-        t.order.next_run_at = if t.order.current_step < plan.len() {
-            Some(now)
-        } else {
-            None
-        };
-        if plan
-            .get(t.order.current_step)
-            .is_some_and(|next| next.phase == Phase::Action)
-        {
-            // The action waits for its turn on the card: the store decides when.
-            break;
-        }
-    }
-    t
-}
-
-fn reject(t: &mut Transition, refusal: Refusal, now: DateTime<Utc>) {
-    set_status(&mut t.order, OrderStatus::Rejected, now);
-    t.order.rejection_reason = Some(refusal.reason.clone());
-    skip_rest(&mut t.order, now, StepStatus::Failed);
-    notify(t, "rejected", Some(&refusal.reason));
-}
-
-fn expire(t: &mut Transition, now: DateTime<Utc>) {
-    set_status(&mut t.order, OrderStatus::Expired, now);
-    t.order.rejection_reason = Some("the order was not executed before its deadline".into());
-    skip_rest(&mut t.order, now, StepStatus::Skipped);
-    notify(t, "expired", None);
 }
 
 /// The card an order produces: identified by the order's number, so that one order can
 /// never produce two.
+/// What the system of record answered about the card takes precedence over the ids
+/// bankapi would give it itself (the built-in adapter answers nothing).
 fn new_card(
     order: &Order,
     holder: &CustomerNumber,
     arrangement: &Arrangement,
     now: DateTime<Utc>,
     replaces: Option<String>,
+    produced: &Produced,
 ) -> Card {
     let digits = order.number.0;
     let bin = match arrangement.product_code.as_str() {
@@ -385,16 +240,25 @@ fn new_card(
         .and_then(|d| d.pred_opt())
         .unwrap_or_default();
     Card {
-        id: format!("C{digits:010}"),
-        serial_number: format!("SN{digits:010}"),
-        masked_number: mask(bin, &format!("{:04}", digits % 10_000)),
+        id: produced
+            .card_id
+            .clone()
+            .unwrap_or_else(|| format!("C{digits:010}")),
+        serial_number: produced
+            .serial_number
+            .clone()
+            .unwrap_or_else(|| format!("SN{digits:010}")),
+        masked_number: produced
+            .masked_number
+            .clone()
+            .unwrap_or_else(|| mask(bin, &format!("{:04}", digits % 10_000))),
         arrangement_number: arrangement.number.clone(),
         holder: holder.clone(),
         owner: arrangement.owner.clone(),
         product_code: arrangement.product_code.clone(),
         status: CardStatus::Inactive,
         blockade_reason: None,
-        expiry_date: expiry,
+        expiry_date: produced.expiry_date.unwrap_or(expiry),
         replaces,
         replaced_by: None,
         status_date: now,
@@ -409,7 +273,13 @@ fn with_status(card: &Card, status: CardStatus, now: DateTime<Utc>) -> Card {
     }
 }
 
-fn apply_effect(t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>) {
+/// Applies the action's effect to bankapi's tables, as the system of record answered it.
+pub(crate) fn apply_effect(
+    t: &mut Transition,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    produced: &Produced,
+) {
     let request = t.order.request.clone();
     match (&request, ctx.card, ctx.arrangement) {
         (
@@ -420,7 +290,14 @@ fn apply_effect(t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>) {
             _,
             Some(arrangement),
         ) => {
-            let card = new_card(&t.order, authorized_customer, arrangement, now, None);
+            let card = new_card(
+                &t.order,
+                authorized_customer,
+                arrangement,
+                now,
+                None,
+                produced,
+            );
             t.order.result_card_id = Some(card.id.clone());
             t.new_cards.push(card);
         }
@@ -458,6 +335,7 @@ fn apply_effect(t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>) {
                 arrangement,
                 now,
                 Some(card.id.clone()),
+                produced,
             );
             let mut old = if is_lost_or_stolen(reason) {
                 with_status(card, CardStatus::Terminated, now)
@@ -492,7 +370,7 @@ fn activity(kind: OrderKind, outcome: &str) -> String {
 
 /// Registers the order's arrangement-activity event and its notification to the owner
 /// (and to the holder, when someone else holds the card).
-fn notify(t: &mut Transition, outcome: &str, reason: Option<&str>) {
+pub(crate) fn notify(t: &mut Transition, outcome: &str, reason: Option<&str>) {
     let order = &t.order;
     let number = order.number.to_string();
     let kind = order.kind();

@@ -8,6 +8,7 @@ pub mod event_kind;
 pub mod execution;
 pub mod invalid;
 pub mod medium;
+pub mod operation;
 pub mod order;
 pub mod page;
 pub mod typed_fields;

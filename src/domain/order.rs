@@ -154,6 +154,9 @@ pub struct StepDurations {
     pub scale: f64,
     /// Overrides in seconds, keyed `kind.step` (`additional-card-issuance.produce-card`).
     pub overrides: BTreeMap<String, f64>,
+    /// Whether actions run at a system of record, which takes its own time: their
+    /// default durations are then zero (an override still applies).
+    pub external_actions: bool,
 }
 
 impl StepDurations {
@@ -162,17 +165,20 @@ impl StepDurations {
         Self {
             scale: 0.0,
             overrides: BTreeMap::new(),
+            external_actions: false,
         }
     }
 
     /// The duration of one step.
     pub fn of(&self, kind: OrderKind, step: StepDef) -> Duration {
         let key = format!("{}.{}", kind.as_str(), step.name);
-        let seconds = self
-            .overrides
-            .get(&key)
-            .copied()
-            .unwrap_or_else(|| kind.default_seconds(step.phase) * self.scale);
+        let seconds = self.overrides.get(&key).copied().unwrap_or_else(|| {
+            if self.external_actions && step.phase == Phase::Action {
+                0.0
+            } else {
+                kind.default_seconds(step.phase) * self.scale
+            }
+        });
         Duration::from_secs_f64(seconds.max(0.0))
     }
 }
@@ -195,11 +201,14 @@ pub enum OrderStatus {
     Rejected,
     /// Not executed before its deadline.
     Expired,
+    /// Set aside for a person to decide: the system of record kept failing or answered
+    /// something bankapi cannot use (API.md section 8).
+    Held,
 }
 
 impl OrderStatus {
     /// Every status.
-    pub const ALL: [OrderStatus; 7] = [
+    pub const ALL: [OrderStatus; 8] = [
         Self::Proposed,
         Self::Approved,
         Self::ExternalProcessingInProgress,
@@ -207,6 +216,7 @@ impl OrderStatus {
         Self::Canceled,
         Self::Rejected,
         Self::Expired,
+        Self::Held,
     ];
 
     /// The literal.
@@ -219,6 +229,7 @@ impl OrderStatus {
             Self::Canceled => "canceled",
             Self::Rejected => "rejected",
             Self::Expired => "expired",
+            Self::Held => "held",
         }
     }
 
@@ -235,6 +246,7 @@ impl OrderStatus {
             Self::Canceled => "abandoned",
             Self::Rejected => "rejected",
             Self::Expired => "expired",
+            Self::Held => "suspended",
         }
     }
 
@@ -378,6 +390,8 @@ pub enum StepStatus {
     Skipped,
     /// Ended the order (its check refused it).
     Failed,
+    /// Stopped with the order held: the system of record's answer awaits a person.
+    Held,
 }
 
 /// One step of one order.
@@ -391,6 +405,28 @@ pub struct Step {
     pub started_at: Option<DateTime<Utc>>,
     /// When it finished.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Failed calls in a row to the system of record for this step, since it started,
+    /// last made progress or was retried by staff: what the backoff and the hold
+    /// threshold count.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+    /// Every call made for this step (first requests and polls): once there is one, the
+    /// system may have applied the operation, so only its answer can end the step.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub calls: u32,
+    /// Polls of a pending operation, which back off on their own scale.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub polls: u32,
+    /// Why the last call failed, for staff deciding about a held order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The system of record's reference of a pending operation, polled until final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An order and everything known about its progress.
@@ -426,6 +462,8 @@ pub struct Order {
     pub rejection_reason: Option<String>,
     /// The card the order produced.
     pub result_card_id: Option<String>,
+    /// Why the order is held, while it is.
+    pub hold_reason: Option<String>,
 }
 
 impl Order {
@@ -444,13 +482,20 @@ impl Order {
         self.kind().steps().get(self.current_step).map(|s| s.phase)
     }
 
-    /// The key under which orders run one at a time: the card, or for an issuance the
-    /// arrangement (its card limit is shared).
+    /// The key under which orders run their actions one at a time, in the order they were
+    /// accepted: the arrangement, for card orders too. A card's orders could not run
+    /// apart from its arrangement's anyway: a replacement adds a card that an issuance's
+    /// card limit counts, and activating a replacement terminates the card it replaces.
+    /// One key per arrangement means no two operations on one arrangement's cards are
+    /// ever in flight at once, so a step can be judged and completed without locks.
     pub fn serial_key(&self) -> String {
-        match self.card_id() {
-            Some(card) => format!("card:{card}"),
-            None => format!("arrangement:{}", self.arrangement_number),
-        }
+        format!("arrangement:{}", self.arrangement_number)
+    }
+
+    /// The `Idempotency-Key` of this order's call for `step` at the system of record:
+    /// one per (order, step), the same on every retry, forever (API.md section 7).
+    pub fn operation_key(&self, step: &str) -> String {
+        format!("{}:{step}", self.number)
     }
 
     /// The key under which at most one active order of a kind may exist: the same order
@@ -506,6 +551,7 @@ mod tests {
             (Canceled, "abandoned"),
             (Rejected, "rejected"),
             (Expired, "expired"),
+            (Held, "suspended"),
         ];
         for (status, friendly) in pairs {
             assert_eq!(status.friendly(), friendly);
@@ -518,7 +564,7 @@ mod tests {
         let [check, action, notify] = kind.steps();
         let normal = StepDurations {
             scale: 1.0,
-            overrides: BTreeMap::new(),
+            ..StepDurations::default()
         };
         assert_eq!(normal.of(kind, check), Duration::from_secs(60));
         assert_eq!(normal.of(kind, notify), Duration::ZERO);

@@ -12,7 +12,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::order::OrderKind;
 use crate::http::ApiError;
 use crate::state::AppState;
-use crate::store::CancelOutcome;
+use crate::store::Decision;
 
 /// Cancels an order of `kind` the caller may see. Kind and visibility are checked first,
 /// so that another kind's or another customer's order is a 404 and is left alone.
@@ -30,17 +30,17 @@ async fn cancel(
         .cancel_order(order.number, Utc::now())
         .await?
     {
-        CancelOutcome::Canceled(order) => {
+        Decision::Done(order) => {
             tracing::info!(order = %order.number, kind = kind.as_str(), "order canceled");
             metrics::counter!("bankapi_orders_canceled_total", "kind" => kind.as_str())
                 .increment(1);
             Ok(StatusCode::NO_CONTENT)
         }
-        CancelOutcome::Refused(refusal) => Err(ApiError::Conflict {
+        Decision::Refused(refusal) => Err(ApiError::Conflict {
             problem: refusal.problem,
             detail: refusal.reason,
         }),
-        CancelOutcome::NotFound => Err(ApiError::NotFound(format!(
+        Decision::NotFound => Err(ApiError::NotFound(format!(
             "no {} {}",
             kind.as_str(),
             order.number

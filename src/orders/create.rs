@@ -163,6 +163,7 @@ async fn accept(
         next_run_at: None,
         rejection_reason: None,
         result_card_id: None,
+        hold_reason: None,
     };
     let order = execution::start(order, now, &state.orders.durations);
     let recorded = state

@@ -17,7 +17,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
-pub use orders::{CancelOutcome, CardFilter, OrderFilter, OrderSort, OrderStore};
+pub use orders::{CardFilter, Decision, OrderFilter, OrderSort, OrderStore};
 
 /// What can go wrong below the domain, in terms the HTTP layer can answer.
 #[derive(Debug, thiserror::Error)]

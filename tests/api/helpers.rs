@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use bankapi::auth::TokenVerifier;
 use bankapi::auth::mint::{TokenRequest, mint_hs256};
 use bankapi::config::{Secret, Settings};
-use bankapi::executor::Executor;
+use bankapi::engine::{Engine, EngineSettings};
 use bankapi::startup::Application;
 use bankapi::store::{self, Stores};
 use reqwest::{Client, Response};
@@ -239,16 +239,21 @@ impl TestApp {
         body
     }
 
-    /// Advances every due order as far as it can go now, as the executor would.
-    pub async fn run_orders(&self) -> usize {
-        Executor::new(
+    /// An engine as the server's own would be, with the app's system of record.
+    pub fn engine(&self) -> Engine {
+        Engine::new(
             self.stores.orders.clone(),
-            self.settings.step_durations(),
-            100,
+            bankapi::operations::from_settings(&self.settings).expect("operations adapter"),
+            EngineSettings {
+                batch: 100,
+                ..EngineSettings::from_settings(&self.settings)
+            },
         )
-        .run_until_idle()
-        .await
-        .expect("executor pass")
+    }
+
+    /// Advances every due order as far as it can go now, as the engine would.
+    pub async fn run_orders(&self) -> usize {
+        self.engine().run_until_idle().await.expect("engine pass")
     }
 
     /// Registers an event through the staff endpoint and returns its id.

@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use super::machine::advance as machine_advance;
 use super::*;
-use crate::domain::order::OrderNumber;
+use crate::domain::operation::{Outcome, RetryPolicy};
+use crate::domain::order::{OrderNumber, OrderStatus, Phase, StepDurations, StepStatus};
 
 fn cn(raw: &str) -> CustomerNumber {
     CustomerNumber::parse("c", raw).unwrap()
@@ -60,8 +62,34 @@ fn order(request: OrderRequest) -> Order {
         next_run_at: None,
         rejection_reason: None,
         result_card_id: None,
+        hold_reason: None,
     };
     start(draft, now(), &StepDurations::zero())
+}
+
+/// One pass as the engine makes it with the built-in adapter: an order whose action is
+/// next is the oldest of its arrangement (as when the store claims it), and the call is
+/// answered at once.
+fn advance(
+    order: Order,
+    ctx: &Context<'_>,
+    now: DateTime<Utc>,
+    durations: &StepDurations,
+) -> Transition {
+    let head = order.phase() == Some(Phase::Action);
+    let Advanced { transition, call } = machine_advance(order, ctx, now, durations, head);
+    match call {
+        Some(_) => complete_operation(
+            transition,
+            ctx,
+            Outcome::applied_here(),
+            now,
+            durations,
+            &RetryPolicy::default(),
+            0.5,
+        ),
+        None => transition,
+    }
 }
 
 /// Runs an order to its end with zero durations, as the executor would, one pass per claim.

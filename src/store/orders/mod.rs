@@ -1,19 +1,25 @@
-//! The storage contract of the Customer Order API, and the row encoding both backends
-//! share (an order's request and steps are stored as JSON beside indexed columns).
+//! The storage contract of the Customer Order API. The backends hold statements only:
+//! reads, one claim, and the writes of a transaction ([`OrderTx`]); what a create, a
+//! cancel or an engine pass does with them is written once, in [`writes`], above both.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{IdempotencyKey, Recorded, StoreError};
+use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
-use crate::domain::card::{Arrangement, Card, CardStatus, Customer};
-use crate::domain::execution::Refusal;
-use crate::domain::order::{
-    Order, OrderKind, OrderNumber, OrderRequest, OrderStatus, Phase, Step, StepDurations,
-};
+use crate::domain::card::{Arrangement, Card, Customer};
+use crate::domain::execution::{Context, Refusal};
+use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
 use crate::domain::page::{PageRequest, SortOrder};
+
+mod columns;
+mod writes;
+
+pub use columns::OrderColumns;
+pub(crate) use columns::{CardColumns, customer_number};
 
 /// Which cards a list asks for.
 #[derive(Debug, Clone)]
@@ -53,18 +59,133 @@ pub struct OrderFilter {
     pub page: PageRequest,
 }
 
-/// The answer to a cancel.
+/// The answer to a decision about one order: a customer's cancel, staff's retry or
+/// reject of a held order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// Canceled now.
-    Canceled(Box<Order>),
-    /// The order exists but its state forbids canceling.
+pub enum Decision {
+    /// Done; the order as it now stands.
+    Done(Box<Order>),
+    /// The order exists but its state forbids the decision.
     Refused(Refusal),
     /// No such order.
     NotFound,
 }
 
-/// The Customer Order API's storage.
+/// A claimed order's lease: until it expires, no other process claims the order, and
+/// only the holder of `token` can write what the step did (fencing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// The order.
+    pub order_id: i64,
+    /// Its fencing token: raised by every claim and every decision that overrides one.
+    pub token: i64,
+}
+
+/// One order an engine claimed.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The claim.
+    pub lease: Lease,
+    /// Whether no earlier order of its arrangement is still active: only then may its
+    /// action run.
+    pub head: bool,
+    /// The order's columns, or why the row could not be read.
+    pub columns: Result<OrderColumns, StoreError>,
+}
+
+/// How a write of an order is guarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Only while `lease` still holds; `release` ends the claim (the step is done).
+    Fenced {
+        /// The claim.
+        lease: Lease,
+        /// Whether the lease ends with this write.
+        release: bool,
+    },
+    /// A decision taken under the row's lock (cancel, retry, reject): it raises the
+    /// fencing token, so an engine pass that still holds the old one writes nothing.
+    Override,
+}
+
+/// Which reference data an engine batch needs.
+#[derive(Debug, Clone, Default)]
+pub struct ContextKeys {
+    /// The orders' arrangements (a card order's is its card's).
+    pub arrangements: Vec<String>,
+    /// The customers the orders name besides the owners (an issuance's authorized one).
+    pub customers: Vec<String>,
+}
+
+impl ContextKeys {
+    /// What `orders` need, each key once.
+    pub fn of<'a>(orders: impl IntoIterator<Item = &'a Order>) -> Self {
+        let mut keys = Self::default();
+        for order in orders {
+            keys.arrangements.push(order.arrangement_number.clone());
+            if let OrderRequest::AdditionalCardIssuance {
+                authorized_customer,
+                ..
+            } = &order.request
+            {
+                keys.customers.push(authorized_customer.as_str().to_owned());
+            }
+        }
+        for list in [&mut keys.arrangements, &mut keys.customers] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        keys
+    }
+}
+
+/// The reference data of a whole batch, read in a few set-based queries.
+#[derive(Debug, Clone, Default)]
+pub struct BatchContext {
+    /// Arrangements by number.
+    pub arrangements: HashMap<String, Arrangement>,
+    /// Every card of each arrangement, by card id.
+    pub cards: HashMap<String, Vec<Card>>,
+    /// Customers by number.
+    pub customers: HashMap<String, Customer>,
+}
+
+impl BatchContext {
+    /// What the rules see when they judge `order`.
+    pub fn for_order<'a>(&'a self, order: &Order) -> Context<'a> {
+        let arrangement_cards = self
+            .cards
+            .get(&order.arrangement_number)
+            .map_or(&[][..], Vec::as_slice);
+        let card = order
+            .card_id()
+            .and_then(|id| arrangement_cards.iter().find(|c| c.id == id));
+        let authorized_customer = match &order.request {
+            OrderRequest::AdditionalCardIssuance {
+                authorized_customer,
+                ..
+            } => self.customers.get(authorized_customer.as_str()),
+            _ => None,
+        };
+        Context {
+            card,
+            arrangement: self.arrangements.get(&order.arrangement_number),
+            arrangement_cards,
+            authorized_customer,
+        }
+    }
+}
+
+/// What operators watch of the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueGauges {
+    /// Orders held for a person.
+    pub held: u64,
+    /// When the longest-waiting due order fell due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+/// The Customer Order API's storage: reads and the statements the shared code runs.
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// One customer.
@@ -77,15 +198,6 @@ pub trait OrderStore: Send + Sync {
     async fn arrangement_cards(&self, number: &str) -> Result<Vec<Card>, StoreError>;
     /// A page of cards and the number of all that match.
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError>;
-
-    /// Stores a new order (its `number` is ignored: the database assigns it), atomically
-    /// with its idempotency key, and wakes the executor. An active order with the same
-    /// [`Order::duplicate_key`] makes this a [`StoreError::Conflict`].
-    async fn create_order(
-        &self,
-        order: &Order,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<Recorded<OrderNumber>, StoreError>;
     /// What an idempotency key already recorded, if anything. Checked before the business
     /// rules so that a retry of an accepted order gets its first answer, not a conflict
     /// with the order it created itself.
@@ -97,28 +209,30 @@ pub trait OrderStore: Send + Sync {
     async fn get_order(&self, number: OrderNumber) -> Result<Option<Order>, StoreError>;
     /// A page of orders and the number of all that match.
     async fn list_orders(&self, filter: &OrderFilter) -> Result<(Vec<Order>, u64), StoreError>;
-    /// Cancels an order if its state allows, atomically with respect to the executor.
-    async fn cancel_order(
-        &self,
-        number: OrderNumber,
-        now: DateTime<Utc>,
-    ) -> Result<CancelOutcome, StoreError>;
 
-    /// Advances up to `limit` due orders in one transaction: each order's step effect,
-    /// step completion and events commit together or not at all. An order whose next step
-    /// is its action waits while an earlier order of the same card (or, for an issuance,
-    /// the same arrangement) is still active. Returns how many orders it advanced.
-    async fn run_due_orders(
+    /// Opens a write transaction.
+    async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError>;
+    /// Claims up to `limit` orders due at `now` (in order of when they fell due) with a
+    /// lease until `lease_until`, in one statement committed at once: held orders, orders
+    /// another lease still holds, and actions that are not their arrangement's turn are
+    /// left alone.
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         limit: usize,
-        durations: &StepDurations,
-    ) -> Result<usize, StoreError>;
-    /// When the earliest active order is next due, if any is active.
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<Claimed>, StoreError>;
+    /// The reference data `keys` name.
+    async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError>;
+    /// When the earliest claimable order is next due (or its lease ends), if any.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The held orders and the oldest due one, for the metrics.
+    async fn queue_gauges(&self, now: DateTime<Utc>) -> Result<QueueGauges, StoreError>;
     /// Waits until an order is created (here or, on PostgreSQL, by another process) or
     /// `max_wait` passes.
     async fn wait_for_work(&self, max_wait: Duration);
+    /// Wakes this process's engine after a commit that added work.
+    fn work_added(&self);
 
     /// Loads customers, arrangements and cards (the demo data set); existing rows are kept.
     async fn import_reference_data(
@@ -129,164 +243,38 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// An order's stored columns, independent of the backend's time type.
-#[derive(Debug, Clone)]
-pub(crate) struct OrderColumns {
-    pub order_id: i64,
-    pub kind: String,
-    pub serial_key: String,
-    pub duplicate_key: String,
-    pub card_id: Option<String>,
-    pub arrangement_number: String,
-    pub owner_customer_number: String,
-    pub holder_customer_number: String,
-    pub request_json: String,
-    pub description: Option<String>,
-    pub status: String,
-    pub status_date: DateTime<Utc>,
-    pub creation_date: DateTime<Utc>,
-    pub deadline: DateTime<Utc>,
-    pub current_step: i64,
-    pub phase: Option<String>,
-    pub next_run_at: Option<DateTime<Utc>>,
-    pub steps_json: String,
-    pub rejection_reason: Option<String>,
-    pub result_card_id: Option<String>,
-}
-
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("stored {what} is not readable: {detail}"))
-}
-
-/// The stored literal of a phase.
-pub(crate) fn phase_literal(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Check => "check",
-        Phase::Action => "action",
-        Phase::Notify => "notify",
-    }
-}
-
-impl OrderColumns {
-    /// The columns of `order`.
-    pub(crate) fn encode(order: &Order) -> Result<Self, StoreError> {
-        Ok(Self {
-            order_id: order.number.0,
-            kind: order.kind().as_str().to_owned(),
-            serial_key: order.serial_key(),
-            duplicate_key: order.duplicate_key(),
-            card_id: order.card_id().map(str::to_owned),
-            arrangement_number: order.arrangement_number.clone(),
-            owner_customer_number: order.owner.as_str().to_owned(),
-            holder_customer_number: order.holder.as_str().to_owned(),
-            request_json: serde_json::to_string(&order.request)
-                .map_err(|e| StoreError::Other(e.into()))?,
-            description: order.description.clone(),
-            status: order.status.as_str().to_owned(),
-            status_date: order.status_date,
-            creation_date: order.creation_date,
-            deadline: order.deadline,
-            current_step: order.current_step as i64,
-            phase: order
-                .next_run_at
-                .and(order.phase())
-                .map(|p| phase_literal(p).to_owned()),
-            next_run_at: order.next_run_at,
-            steps_json: serde_json::to_string(&order.steps)
-                .map_err(|e| StoreError::Other(e.into()))?,
-            rejection_reason: order.rejection_reason.clone(),
-            result_card_id: order.result_card_id.clone(),
-        })
-    }
-
-    /// The order these columns describe.
-    pub(crate) fn decode(self) -> Result<Order, StoreError> {
-        let request: OrderRequest =
-            serde_json::from_str(&self.request_json).map_err(|e| corrupt("order request", e))?;
-        let steps: Vec<Step> =
-            serde_json::from_str(&self.steps_json).map_err(|e| corrupt("order steps", e))?;
-        Ok(Order {
-            number: OrderNumber(self.order_id),
-            request,
-            description: self.description,
-            owner: customer_number(&self.owner_customer_number)?,
-            holder: customer_number(&self.holder_customer_number)?,
-            arrangement_number: self.arrangement_number,
-            status: OrderStatus::from_stored(&self.status)
-                .ok_or_else(|| corrupt("order status", &self.status))?,
-            status_date: self.status_date,
-            creation_date: self.creation_date,
-            deadline: self.deadline,
-            steps,
-            current_step: usize::try_from(self.current_step)
-                .map_err(|e| corrupt("current step", e))?,
-            next_run_at: self.next_run_at,
-            rejection_reason: self.rejection_reason,
-            result_card_id: self.result_card_id,
-        })
-    }
-}
-
-/// A stored customer number, checked again on the way out.
-pub(crate) fn customer_number(raw: &str) -> Result<CustomerNumber, StoreError> {
-    CustomerNumber::parse("customer-number", raw).map_err(|e| corrupt("customer number", e.message))
-}
-
-/// A card's stored columns, independent of the backend's time type.
-#[derive(Debug, Clone)]
-pub(crate) struct CardColumns {
-    pub card_id: String,
-    pub serial_number: String,
-    pub masked_number: String,
-    pub arrangement_number: String,
-    pub holder_customer_number: String,
-    pub owner_customer_number: String,
-    pub product_code: String,
-    pub status: String,
-    pub blockade_reason: Option<String>,
-    pub expiry_date: NaiveDate,
-    pub replaces: Option<String>,
-    pub replaced_by: Option<String>,
-    pub status_date: DateTime<Utc>,
-}
-
-impl CardColumns {
-    /// The columns of `card`.
-    pub(crate) fn encode(card: &Card) -> Self {
-        Self {
-            card_id: card.id.clone(),
-            serial_number: card.serial_number.clone(),
-            masked_number: card.masked_number.clone(),
-            arrangement_number: card.arrangement_number.clone(),
-            holder_customer_number: card.holder.as_str().to_owned(),
-            owner_customer_number: card.owner.as_str().to_owned(),
-            product_code: card.product_code.clone(),
-            status: card.status.as_str().to_owned(),
-            blockade_reason: card.blockade_reason.clone(),
-            expiry_date: card.expiry_date,
-            replaces: card.replaces.clone(),
-            replaced_by: card.replaced_by.clone(),
-            status_date: card.status_date,
-        }
-    }
-
-    /// The card these columns describe.
-    pub(crate) fn decode(self) -> Result<Card, StoreError> {
-        Ok(Card {
-            status: CardStatus::from_stored(&self.status)
-                .ok_or_else(|| corrupt("card status", &self.status))?,
-            holder: customer_number(&self.holder_customer_number)?,
-            owner: customer_number(&self.owner_customer_number)?,
-            id: self.card_id,
-            serial_number: self.serial_number,
-            masked_number: self.masked_number,
-            arrangement_number: self.arrangement_number,
-            product_code: self.product_code,
-            blockade_reason: self.blockade_reason,
-            expiry_date: self.expiry_date,
-            replaces: self.replaces,
-            replaced_by: self.replaced_by,
-            status_date: self.status_date,
-        })
-    }
+/// One write transaction's statements. Dropped without [`OrderTx::commit`], it rolls back.
+#[async_trait]
+pub trait OrderTx: Send {
+    /// Inserts an order (its number is assigned here) and returns the number. An active
+    /// order with the same duplicate key is a [`StoreError::Conflict`].
+    async fn insert_order(&mut self, order: &OrderColumns) -> Result<i64, StoreError>;
+    /// Records `key` as having created `resource`; false when another request did first.
+    async fn claim_key(&mut self, key: &IdempotencyKey, resource: &str)
+    -> Result<bool, StoreError>;
+    /// Reads an order and locks it against other writers until the transaction ends.
+    async fn lock_order(&mut self, number: OrderNumber)
+    -> Result<Option<OrderColumns>, StoreError>;
+    /// Writes orders' progress, each as its guard allows; answers which were written.
+    async fn save_orders(
+        &mut self,
+        orders: &[(OrderColumns, Guard)],
+    ) -> Result<Vec<bool>, StoreError>;
+    /// Holds an order whose row cannot be read, if `lease` still holds.
+    async fn hold_unreadable(
+        &mut self,
+        lease: Lease,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Inserts produced cards.
+    async fn insert_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
+    /// Writes cards' changed state.
+    async fn update_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
+    /// Registers events (and counts them for their customers' pages).
+    async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError>;
+    /// Tells other processes, at commit, that work was added.
+    async fn announce_work(&mut self) -> Result<(), StoreError>;
+    /// Commits.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -21,7 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use super::{claim_key, insert_event, recorded_key};
 use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use crate::store::{Recorded, StoreError};
+use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
 /// How long opening the connection may take, as the pool's acquire timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -164,7 +164,11 @@ async fn append_group(
         return Ok(results);
     }
 
-    let ids = insert_group(connection, &new).await?;
+    let rows: Vec<_> = new
+        .iter()
+        .map(|(_, a)| (&a.event, a.key.as_ref()))
+        .collect();
+    let ids = insert_group(connection, &rows).await?;
     if ids.len() != new.len() {
         return Err(StoreError::Other(anyhow::anyhow!(
             "wrote {} events, got {} ids",
@@ -178,33 +182,31 @@ async fn append_group(
     Ok(results)
 }
 
-/// Writes a group's events, their counters and their keys in one statement. Returns the
-/// new ids in the order of `new`; they come from the identity's sequence (named by
+/// Writes a group's events, their counters and their keys in one statement (the order
+/// engine's events too, without keys). Returns the new ids in the order of `new`; they come from the identity's sequence (named by
 /// migration 0001) and are sorted, so they increase with the group.
 ///
 /// A key inserted meanwhile by another process makes the statement fail (after waiting
 /// for that process to commit); the group is then retried event by event.
-async fn insert_group(
+pub(super) async fn insert_group(
     connection: &mut PgConnection,
-    new: &[(usize, &Append)],
+    new: &[(&NewEvent, Option<&IdempotencyKey>)],
 ) -> Result<Vec<i64>, StoreError> {
     let customers: Vec<&str> = new
         .iter()
-        .map(|(_, a)| a.event.customer_number.as_str())
+        .map(|(e, _)| e.customer_number.as_str())
         .collect();
-    let kinds: Vec<&str> = new.iter().map(|(_, a)| a.event.kind.as_str()).collect();
-    let times: Vec<DateTime<Utc>> = new.iter().map(|(_, a)| a.event.created_at).collect();
-    let descriptions: Vec<Option<&str>> = new
-        .iter()
-        .map(|(_, a)| a.event.description.as_deref())
-        .collect();
-    let xmls: Vec<&str> = new.iter().map(|(_, a)| a.event.xml.as_str()).collect();
+    let kinds: Vec<&str> = new.iter().map(|(e, _)| e.kind.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = new.iter().map(|(e, _)| e.created_at).collect();
+    let descriptions: Vec<Option<&str>> =
+        new.iter().map(|(e, _)| e.description.as_deref()).collect();
+    let xmls: Vec<&str> = new.iter().map(|(e, _)| e.xml.as_str()).collect();
     let mut key_positions = Vec::new();
     let mut key_principals = Vec::new();
     let mut key_values = Vec::new();
     let mut fingerprints = Vec::new();
-    for (position, (_, append)) in (1_i64..).zip(new) {
-        if let Some(key) = &append.key {
+    for (position, (_, key)) in (1_i64..).zip(new) {
+        if let Some(key) = key {
             key_positions.push(position);
             key_principals.push(key.principal.as_str());
             key_values.push(key.key.as_str());

@@ -2,6 +2,9 @@
 
 mod append;
 mod audit;
+mod listener;
+mod order_rows;
+mod order_tx;
 mod orders;
 
 use std::sync::Arc;
@@ -31,7 +34,7 @@ pub struct PgStore {
     /// its own.
     appends: GroupCommit,
     /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
-    _listener: orders::WorkListener,
+    _listener: listener::WorkListener,
 }
 
 #[derive(sqlx::FromRow)]
@@ -73,7 +76,7 @@ impl PgStore {
             .connect_with(options.clone())
             .await?;
         let work = Arc::new(Notify::new());
-        let listener = orders::WorkListener::start(url, work.clone()).await;
+        let listener = listener::WorkListener::start(url, work.clone()).await;
         let appends = GroupCommit::start_on_own_thread(PgAppender::new(options))?;
         Ok(Self {
             appends,

@@ -3,6 +3,8 @@
 
 mod append;
 mod audit;
+mod order_rows;
+mod order_tx;
 mod orders;
 
 use std::str::FromStr;
@@ -103,11 +105,12 @@ impl SqliteStore {
         })
     }
 
-    /// Applies the SQLite migrations.
+    /// Applies the SQLite migrations, then releases the leases a killed process left.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.writer)
             .await?;
+        self.release_leases().await?;
         Ok(())
     }
 }

@@ -1,0 +1,201 @@
+//! What the order writes do, written once over the backends' statements: the
+//! idempotent create, the decisions taken under a row lock (cancel, retry, reject), and
+//! the engine's fenced writes of a batch's transitions.
+
+use chrono::{DateTime, Utc};
+
+use super::{Decision, Guard, Lease, OrderColumns, OrderStore};
+use crate::domain::execution::{self, Refusal, Transition};
+use crate::domain::order::{Order, OrderNumber};
+use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
+
+impl dyn OrderStore {
+    /// Stores a new order, atomically with its idempotency key, and wakes the engines.
+    /// A retry with a key already recorded answers what the key recorded; an active
+    /// order with the same duplicate key is a [`StoreError::Conflict`].
+    #[tracing::instrument(skip_all, fields(kind = order.kind().as_str()))]
+    pub async fn create_order(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<Recorded<OrderNumber>, StoreError> {
+        if let Some(key) = idempotency
+            && let Some(seen) = self.recorded_order(key).await?
+        {
+            return Ok(seen);
+        }
+        let columns = OrderColumns::encode(order)?;
+        let mut tx = self.begin().await?;
+        let number = OrderNumber(tx.insert_order(&columns).await?);
+        if let Some(key) = idempotency
+            && !tx.claim_key(key, &number.to_string()).await?
+        {
+            // A concurrent request with the same key won: answer what it recorded.
+            drop(tx);
+            return self.recorded_order(key).await?.ok_or(StoreError::NotFound);
+        }
+        tx.announce_work().await?;
+        tx.commit().await?;
+        self.work_added();
+        Ok(Recorded::Created(number))
+    }
+
+    /// Cancels an order if its state allows.
+    pub async fn cancel_order(
+        &self,
+        number: OrderNumber,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        self.decide(number, |order| {
+            execution::cancel(order, now).map(Transition::of)
+        })
+        .await
+    }
+
+    /// Staff's retry of a held order: its step runs again with the same key.
+    pub async fn retry_order(
+        &self,
+        number: OrderNumber,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        let decision = self
+            .decide(number, |order| {
+                execution::retry(order, now).map(Transition::of)
+            })
+            .await?;
+        if matches!(decision, Decision::Done(_)) {
+            self.work_added();
+        }
+        Ok(decision)
+    }
+
+    /// Staff's rejection of a held order, with the customer's notification.
+    pub async fn reject_order(
+        &self,
+        number: OrderNumber,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        self.decide(number, |order| execution::reject_held(order, reason, now))
+            .await
+    }
+
+    /// Reads the order under a lock, lets `rule` judge it, and writes what it decided,
+    /// overriding (fencing out) any engine pass that holds the order's lease.
+    async fn decide(
+        &self,
+        number: OrderNumber,
+        rule: impl FnOnce(Order) -> Result<Transition, Refusal> + Send,
+    ) -> Result<Decision, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(columns) = tx.lock_order(number).await? else {
+            return Ok(Decision::NotFound);
+        };
+        let transition = match rule(columns.decode()?) {
+            Ok(transition) => transition,
+            Err(refusal) => return Ok(Decision::Refused(refusal)),
+        };
+        let row = OrderColumns::encode(&transition.order)?;
+        tx.save_orders(&[(row, Guard::Override)]).await?;
+        write_effects(tx.as_mut(), std::slice::from_ref(&transition)).await?;
+        tx.commit().await?;
+        Ok(Decision::Done(Box::new(transition.order)))
+    }
+
+    /// Writes an engine batch's transitions in one transaction: each order only while its
+    /// lease holds, and the cards and events of exactly those orders. Answers, per
+    /// transition, whether it was written (false: the lease was lost, nothing changed).
+    pub async fn write_transitions(
+        &self,
+        batch: &[(Lease, Transition)],
+        release: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = batch
+            .iter()
+            .map(|(lease, t)| {
+                let guard = Guard::Fenced {
+                    lease: *lease,
+                    release,
+                };
+                OrderColumns::encode(&t.order).map(|row| (row, guard))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.begin().await?;
+        let written = tx.save_orders(&rows).await?;
+        let kept: Vec<Transition> = batch
+            .iter()
+            .zip(&written)
+            .filter(|(_, ok)| **ok)
+            .map(|((_, t), _)| t.clone())
+            .collect();
+        write_effects_at(tx.as_mut(), &kept, now).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Sets aside an order whose row cannot be read, so that it never fails its batch
+    /// again; staff see it among the held orders.
+    pub async fn hold_unreadable(
+        &self,
+        lease: Lease,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.hold_unreadable(lease, reason, now).await?;
+        tx.commit().await
+    }
+}
+
+/// The cards and events of `transitions`, registered at their orders' status dates.
+async fn write_effects(
+    tx: &mut dyn super::OrderTx,
+    transitions: &[Transition],
+) -> Result<(), StoreError> {
+    let now = transitions
+        .iter()
+        .map(|t| t.order.status_date)
+        .max()
+        .unwrap_or_else(Utc::now);
+    write_effects_at(tx, transitions, now).await
+}
+
+async fn write_effects_at(
+    tx: &mut dyn super::OrderTx,
+    transitions: &[Transition],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let new_cards: Vec<_> = transitions
+        .iter()
+        .flat_map(|t| t.new_cards.iter().cloned())
+        .collect();
+    let changed_cards: Vec<_> = transitions
+        .iter()
+        .flat_map(|t| t.changed_cards.iter().cloned())
+        .collect();
+    let events: Vec<NewEvent> = transitions
+        .iter()
+        .flat_map(|t| &t.events)
+        .map(|draft| NewEvent {
+            customer_number: draft.customer_number.clone(),
+            kind: draft.kind,
+            created_at: now,
+            description: draft.description.clone(),
+            xml: draft.xml.clone(),
+        })
+        .collect();
+    if !new_cards.is_empty() {
+        tx.insert_cards(&new_cards).await?;
+    }
+    if !changed_cards.is_empty() {
+        tx.update_cards(&changed_cards).await?;
+    }
+    if !events.is_empty() {
+        tx.insert_events(&events).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! PostgreSQL's rows of the order tables and the statements both the reads and the write
+//! transaction share.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::card::{Arrangement, Card, Customer};
+use crate::domain::order::Order;
+use crate::store::StoreError;
+use crate::store::orders::{CardColumns, OrderColumns, customer_number};
+
+macro_rules! order_columns {
+    () => {
+        "order_id, kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number, \
+         holder_customer_number, request_json, description, status, status_date, creation_date, deadline, \
+         current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason"
+    };
+}
+pub(super) use order_columns;
+
+macro_rules! card_columns {
+    () => {
+        "card_id, serial_number, masked_number, arrangement_number, holder_customer_number, owner_customer_number, \
+         product_code, status, blockade_reason, expiry_date, replaces, replaced_by, status_date"
+    };
+}
+pub(super) use card_columns;
+
+/// An order's row.
+#[derive(sqlx::FromRow)]
+pub(super) struct OrderRow {
+    order_id: i64,
+    kind: String,
+    serial_key: String,
+    duplicate_key: String,
+    card_id: Option<String>,
+    arrangement_number: String,
+    owner_customer_number: String,
+    holder_customer_number: String,
+    request_json: String,
+    description: Option<String>,
+    status: String,
+    status_date: DateTime<Utc>,
+    creation_date: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    current_step: i32,
+    phase: Option<String>,
+    next_run_at: Option<DateTime<Utc>>,
+    steps_json: String,
+    rejection_reason: Option<String>,
+    result_card_id: Option<String>,
+    hold_reason: Option<String>,
+}
+
+impl OrderRow {
+    /// The order's number, readable even when the rest of the row is not.
+    pub(super) fn order_id(&self) -> i64 {
+        self.order_id
+    }
+
+    /// The row's columns, with its instants read.
+    pub(super) fn into_columns(self) -> Result<OrderColumns, StoreError> {
+        Ok(OrderColumns {
+            order_id: self.order_id,
+            kind: self.kind,
+            serial_key: self.serial_key,
+            duplicate_key: self.duplicate_key,
+            card_id: self.card_id,
+            arrangement_number: self.arrangement_number,
+            owner_customer_number: self.owner_customer_number,
+            holder_customer_number: self.holder_customer_number,
+            request_json: self.request_json,
+            description: self.description,
+            status: self.status,
+            status_date: self.status_date,
+            creation_date: self.creation_date,
+            deadline: self.deadline,
+            current_step: i64::from(self.current_step),
+            phase: self.phase,
+            next_run_at: self.next_run_at,
+            steps_json: self.steps_json,
+            rejection_reason: self.rejection_reason,
+            result_card_id: self.result_card_id,
+            hold_reason: self.hold_reason,
+        })
+    }
+
+    /// The order the row describes.
+    pub(super) fn into_order(self) -> Result<Order, StoreError> {
+        self.into_columns()?.decode()
+    }
+}
+
+/// A card's row.
+#[derive(sqlx::FromRow)]
+pub(super) struct CardRow {
+    card_id: String,
+    serial_number: String,
+    masked_number: String,
+    arrangement_number: String,
+    holder_customer_number: String,
+    owner_customer_number: String,
+    product_code: String,
+    status: String,
+    blockade_reason: Option<String>,
+    expiry_date: NaiveDate,
+    replaces: Option<String>,
+    replaced_by: Option<String>,
+    status_date: DateTime<Utc>,
+}
+
+impl CardRow {
+    /// The card the row describes.
+    pub(super) fn into_card(self) -> Result<Card, StoreError> {
+        CardColumns {
+            card_id: self.card_id,
+            serial_number: self.serial_number,
+            masked_number: self.masked_number,
+            arrangement_number: self.arrangement_number,
+            holder_customer_number: self.holder_customer_number,
+            owner_customer_number: self.owner_customer_number,
+            product_code: self.product_code,
+            status: self.status,
+            blockade_reason: self.blockade_reason,
+            expiry_date: self.expiry_date,
+            replaces: self.replaces,
+            replaced_by: self.replaced_by,
+            status_date: self.status_date,
+        }
+        .decode()
+    }
+}
+
+/// An arrangement's row.
+#[derive(sqlx::FromRow)]
+pub(super) struct ArrangementRow {
+    arrangement_number: String,
+    owner_customer_number: String,
+    product_code: String,
+    active: bool,
+    allows_cards: bool,
+    card_limit: i32,
+}
+
+impl ArrangementRow {
+    /// The arrangement the row describes.
+    pub(super) fn into_arrangement(self) -> Result<Arrangement, StoreError> {
+        Ok(Arrangement {
+            owner: customer_number(&self.owner_customer_number)?,
+            number: self.arrangement_number,
+            product_code: self.product_code,
+            active: self.active,
+            allows_cards: self.allows_cards,
+            // A negative limit allows no card, as on SQLite.
+            card_limit: u32::try_from(self.card_limit).unwrap_or(0),
+        })
+    }
+}
+
+/// A customer's row.
+pub(super) fn into_customer((number, name): (String, String)) -> Result<Customer, StoreError> {
+    Ok(Customer {
+        number: customer_number(&number)?,
+        name,
+    })
+}
+
+/// The `INTEGER` the schema stores an order's current step in.
+pub(super) fn current_step_column(columns: &OrderColumns) -> Result<i32, StoreError> {
+    i32::try_from(columns.current_step).map_err(|_| {
+        StoreError::Other(anyhow::anyhow!(
+            "order {}: step {} does not fit the current_step column",
+            columns.order_id,
+            columns.current_step
+        ))
+    })
+}

@@ -1,0 +1,269 @@
+//! PostgreSQL's write transaction for orders. A batch's writes are set-based: each kind
+//! of row is written with one statement over arrays (`UNNEST`), whatever the batch size,
+//! so an engine pass costs a handful of round trips rather than a few per order.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use super::append::insert_group;
+use super::claim_key;
+use super::listener::WORK_CHANNEL;
+use super::order_rows::{OrderRow, current_step_column, order_columns};
+use crate::domain::card::Card;
+use crate::domain::order::OrderNumber;
+use crate::store::orders::{CardColumns, Guard, Lease, OrderColumns, OrderTx};
+use crate::store::{IdempotencyKey, NewEvent, StoreError};
+
+/// A transaction on a pooled connection; rolled back when dropped uncommitted.
+pub(super) struct PgOrderTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PgOrderTx {
+    pub(super) fn new(tx: Transaction<'static, Postgres>) -> Self {
+        Self { tx }
+    }
+}
+
+/// Inserts cards in one statement; `or_ignore` keeps existing ones (reference data
+/// loaded twice).
+pub(super) async fn insert_cards(
+    conn: &mut PgConnection,
+    cards: &[Card],
+    or_ignore: bool,
+) -> Result<(), StoreError> {
+    if cards.is_empty() {
+        return Ok(());
+    }
+    let c: Vec<CardColumns> = cards.iter().map(CardColumns::encode).collect();
+    let text = |f: fn(&CardColumns) -> &str| c.iter().map(f).collect::<Vec<&str>>();
+    let optional =
+        |f: fn(&CardColumns) -> Option<&str>| c.iter().map(f).collect::<Vec<Option<&str>>>();
+    let expiry: Vec<NaiveDate> = c.iter().map(|c| c.expiry_date).collect();
+    let status_dates: Vec<DateTime<Utc>> = c.iter().map(|c| c.status_date).collect();
+    let conflict = if or_ignore {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO cards (card_id, serial_number, masked_number, arrangement_number, holder_customer_number,
+             owner_customer_number, product_code, status, blockade_reason, expiry_date, replaces, replaced_by, status_date)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::text[], $10::date[], $11::text[], $12::text[], $13::timestamptz[]){conflict}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(text(|c| &c.card_id))
+        .bind(text(|c| &c.serial_number))
+        .bind(text(|c| &c.masked_number))
+        .bind(text(|c| &c.arrangement_number))
+        .bind(text(|c| &c.holder_customer_number))
+        .bind(text(|c| &c.owner_customer_number))
+        .bind(text(|c| &c.product_code))
+        .bind(text(|c| &c.status))
+        .bind(optional(|c| c.blockade_reason.as_deref()))
+        .bind(expiry)
+        .bind(optional(|c| c.replaces.as_deref()))
+        .bind(optional(|c| c.replaced_by.as_deref()))
+        .bind(status_dates)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl OrderTx for PgOrderTx {
+    async fn insert_order(&mut self, c: &OrderColumns) -> Result<i64, StoreError> {
+        // A concurrent create of the same active order waits on the partial unique index
+        // until this one commits, then fails as a unique violation: `Conflict`.
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
+                 holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
+                 current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+             RETURNING order_id",
+        )
+        .bind(&c.kind)
+        .bind(&c.serial_key)
+        .bind(&c.duplicate_key)
+        .bind(&c.card_id)
+        .bind(&c.arrangement_number)
+        .bind(&c.owner_customer_number)
+        .bind(&c.holder_customer_number)
+        .bind(&c.request_json)
+        .bind(&c.description)
+        .bind(&c.status)
+        .bind(c.status_date)
+        .bind(c.creation_date)
+        .bind(c.deadline)
+        .bind(current_step_column(c)?)
+        .bind(&c.phase)
+        .bind(c.next_run_at)
+        .bind(&c.steps_json)
+        .bind(&c.rejection_reason)
+        .bind(&c.result_card_id)
+        .bind(&c.hold_reason)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn claim_key(
+        &mut self,
+        key: &IdempotencyKey,
+        resource: &str,
+    ) -> Result<bool, StoreError> {
+        claim_key(&mut self.tx, key, resource).await
+    }
+
+    async fn lock_order(
+        &mut self,
+        number: OrderNumber,
+    ) -> Result<Option<OrderColumns>, StoreError> {
+        // Waits for a write holding the order (an engine's completion), then reads the
+        // order as that write left it.
+        let row: Option<OrderRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE order_id = $1 FOR UPDATE"
+        ))
+        .bind(number.0)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(OrderRow::into_columns).transpose()
+    }
+
+    async fn save_orders(
+        &mut self,
+        orders: &[(OrderColumns, Guard)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut ids = Vec::with_capacity(orders.len());
+        let mut tokens = Vec::with_capacity(orders.len());
+        let mut releases = Vec::with_capacity(orders.len());
+        let mut steps = Vec::with_capacity(orders.len());
+        for (c, guard) in orders {
+            let (token, release) = match guard {
+                Guard::Fenced { lease, release } => (Some(lease.token), *release),
+                Guard::Override => (None, true),
+            };
+            ids.push(c.order_id);
+            tokens.push(token);
+            releases.push(release);
+            steps.push(current_step_column(c)?);
+        }
+        let text =
+            |f: fn(&OrderColumns) -> &str| orders.iter().map(|(c, _)| f(c)).collect::<Vec<&str>>();
+        let optional = |f: fn(&OrderColumns) -> Option<&str>| {
+            orders
+                .iter()
+                .map(|(c, _)| f(c))
+                .collect::<Vec<Option<&str>>>()
+        };
+        let status_dates: Vec<DateTime<Utc>> = orders.iter().map(|(c, _)| c.status_date).collect();
+        let next_runs: Vec<Option<DateTime<Utc>>> =
+            orders.iter().map(|(c, _)| c.next_run_at).collect();
+        // A row whose fence fails is not updated and not returned. An override raises
+        // the token, fencing out whichever pass still holds the old one.
+        let written: Vec<i64> = sqlx::query_scalar(
+            "UPDATE orders o SET status = u.status, status_date = u.status_date, current_step = u.current_step,
+                    phase = u.phase, next_run_at = u.next_run_at, steps_json = u.steps_json,
+                    rejection_reason = u.rejection_reason, result_card_id = u.result_card_id,
+                    hold_reason = u.hold_reason,
+                    leased_until = CASE WHEN u.release THEN NULL ELSE o.leased_until END,
+                    lease_token = CASE WHEN u.token IS NULL THEN o.lease_token + 1 ELSE o.lease_token END
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bool[], $4::text[], $5::timestamptz[], $6::int[],
+                         $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[])
+                  AS u(order_id, token, release, status, status_date, current_step, phase, next_run_at,
+                       steps_json, rejection_reason, result_card_id, hold_reason)
+             WHERE o.order_id = u.order_id AND (u.token IS NULL OR o.lease_token = u.token)
+             RETURNING o.order_id",
+        )
+        .bind(&ids)
+        .bind(&tokens)
+        .bind(&releases)
+        .bind(text(|c| &c.status))
+        .bind(&status_dates)
+        .bind(&steps)
+        .bind(optional(|c| c.phase.as_deref()))
+        .bind(&next_runs)
+        .bind(text(|c| &c.steps_json))
+        .bind(optional(|c| c.rejection_reason.as_deref()))
+        .bind(optional(|c| c.result_card_id.as_deref()))
+        .bind(optional(|c| c.hold_reason.as_deref()))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let written: std::collections::HashSet<i64> = written.into_iter().collect();
+        Ok(ids.iter().map(|id| written.contains(id)).collect())
+    }
+
+    async fn hold_unreadable(
+        &mut self,
+        lease: Lease,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET status = 'held', status_date = $1, hold_reason = $2, leased_until = NULL
+             WHERE order_id = $3 AND lease_token = $4",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(lease.order_id)
+        .bind(lease.token)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_cards(&mut self, cards: &[Card]) -> Result<(), StoreError> {
+        insert_cards(&mut self.tx, cards, false).await
+    }
+
+    async fn update_cards(&mut self, cards: &[Card]) -> Result<(), StoreError> {
+        let ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
+        let statuses: Vec<&str> = cards.iter().map(|c| c.status.as_str()).collect();
+        let reasons: Vec<Option<&str>> =
+            cards.iter().map(|c| c.blockade_reason.as_deref()).collect();
+        let replaces: Vec<Option<&str>> = cards.iter().map(|c| c.replaces.as_deref()).collect();
+        let replaced_by: Vec<Option<&str>> =
+            cards.iter().map(|c| c.replaced_by.as_deref()).collect();
+        let dates: Vec<DateTime<Utc>> = cards.iter().map(|c| c.status_date).collect();
+        sqlx::query(
+            "UPDATE cards c SET status = u.status, blockade_reason = u.blockade_reason, replaces = u.replaces,
+                    replaced_by = u.replaced_by, status_date = u.status_date
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                  AS u(card_id, status, blockade_reason, replaces, replaced_by, status_date)
+             WHERE c.card_id = u.card_id",
+        )
+        .bind(&ids)
+        .bind(&statuses)
+        .bind(&reasons)
+        .bind(&replaces)
+        .bind(&replaced_by)
+        .bind(&dates)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError> {
+        let rows: Vec<_> = events.iter().map(|e| (e, None)).collect();
+        insert_group(&mut self.tx, &rows).await?;
+        Ok(())
+    }
+
+    async fn announce_work(&mut self) -> Result<(), StoreError> {
+        // Delivered at commit (and not at all on rollback) to every process listening.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(WORK_CHANNEL)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
