@@ -10,6 +10,7 @@ mod cancel;
 mod cards;
 mod classifications;
 mod create;
+mod decide;
 mod get;
 mod input;
 mod list;
@@ -67,6 +68,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_additional_card_issuance,
             cancel::cancel_additional_card_issuance_post
         ))
+        .routes(routes!(decide::retry_additional_card_issuance))
+        .routes(routes!(decide::reject_additional_card_issuance))
         .routes(routes!(
             list::list_card_activations,
             create::create_card_activation
@@ -76,6 +79,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_card_activation,
             cancel::cancel_card_activation_post
         ))
+        .routes(routes!(decide::retry_card_activation))
+        .routes(routes!(decide::reject_card_activation))
         .routes(routes!(
             list::list_card_blockades,
             create::create_card_blockade
@@ -85,6 +90,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_card_blockade,
             cancel::cancel_card_blockade_post
         ))
+        .routes(routes!(decide::retry_card_blockade))
+        .routes(routes!(decide::reject_card_blockade))
         .routes(routes!(
             list::list_card_deblockades,
             create::create_card_deblockade
@@ -94,6 +101,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_card_deblockade,
             cancel::cancel_card_deblockade_post
         ))
+        .routes(routes!(decide::retry_card_deblockade))
+        .routes(routes!(decide::reject_card_deblockade))
         .routes(routes!(
             list::list_card_terminations,
             create::create_card_termination
@@ -103,6 +112,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_card_termination,
             cancel::cancel_card_termination_post
         ))
+        .routes(routes!(decide::retry_card_termination))
+        .routes(routes!(decide::reject_card_termination))
         .routes(routes!(
             list::list_card_replacements,
             create::create_card_replacement
@@ -112,6 +123,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             cancel::cancel_card_replacement,
             cancel::cancel_card_replacement_post
         ))
+        .routes(routes!(decide::retry_card_replacement))
+        .routes(routes!(decide::reject_card_replacement))
         .routes(routes!(requests::list_customer_requests))
         .routes(routes!(cards::list_cards))
         .routes(routes!(cards::get_card))

@@ -58,6 +58,10 @@ pub struct StepView {
     #[serde(serialize_with = "optional_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<DateTime<Utc>>,
+    /// Failed calls in a row to the bank's system of record for this step.
+    pub attempts: u32,
+    /// Why the last call failed; `null` when none did.
+    pub last_error: Option<String>,
 }
 
 impl From<&Step> for StepView {
@@ -69,6 +73,8 @@ impl From<&Step> for StepView {
             status: step.status,
             started_at: step.started_at.map(|at| at.trunc_subsecs(6)),
             finished_at: step.finished_at.map(|at| at.trunc_subsecs(6)),
+            attempts: step.attempts,
+            last_error: step.last_error.clone(),
         }
     }
 }
@@ -128,6 +134,8 @@ pub struct OrderView<F: ToSchema> {
     pub rejection_reason: Option<String>,
     /// The card the order produced (issuances and replacements); `null` until then.
     pub result_card_id: Option<String>,
+    /// Why the order is held for a person (status `held`); `null` otherwise.
+    pub hold_reason: Option<String>,
 }
 
 impl<F: KindFields> OrderView<F> {
@@ -153,6 +161,7 @@ impl<F: KindFields> OrderView<F> {
             steps: order.steps.iter().map(StepView::from).collect(),
             rejection_reason: order.rejection_reason.clone(),
             result_card_id: order.result_card_id.clone(),
+            hold_reason: order.hold_reason.clone(),
         })
     }
 }

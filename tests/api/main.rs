@@ -19,3 +19,6 @@ mod order_guide;
 mod orders;
 mod paging;
 mod rate_limit;
+mod sor;
+mod store_conformance;
+mod systems_of_record;

@@ -1,0 +1,202 @@
+//! `POST /{resource}/{order-number}/retry` and `/reject` (API.md section 8): staff decide
+//! about an order held for a person. Both are in the audit trail like every POST.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::get::load_visible;
+use super::schema::OrderPath;
+use crate::auth::{Principal, Scope};
+use crate::domain::order::OrderKind;
+use crate::http::extract::ApiJson;
+use crate::http::validation::required_text;
+use crate::http::{ApiError, ErrorLiteral, FieldError};
+use crate::state::AppState;
+use crate::store::Decision;
+
+/// The longest reason staff may give.
+const REASON_MAX: usize = 500;
+
+/// Why staff reject a held order; the customer's notification carries it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectHeld {
+    /// Why the order ends here.
+    #[schema(value_type = String, min_length = 1, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", example = "the card processor confirmed it never blocked the card")]
+    reason: Option<String>,
+}
+
+impl RejectHeld {
+    fn validate(&self) -> Result<String, ApiError> {
+        let raw = self.reason.as_deref().ok_or_else(|| {
+            ApiError::field(FieldError::new(
+                "reason",
+                ErrorLiteral::Required,
+                "reason is required",
+            ))
+        })?;
+        required_text("reason", raw, REASON_MAX).map_err(ApiError::field)
+    }
+}
+
+/// What staff decide.
+enum Choice {
+    Retry,
+    Reject(String),
+}
+
+/// Checks who may decide, then decides. A customer's token is refused for its own order
+/// (403) and cannot see anyone else's (404), so the lookup comes first.
+async fn decide(
+    state: &AppState,
+    principal: &Principal,
+    kind: OrderKind,
+    raw_number: &str,
+    choice: Choice,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::OrderWrite)?;
+    let order = load_visible(state, principal, kind, raw_number).await?;
+    if !principal.is_staff() {
+        return Err(ApiError::Forbidden(
+            "only bank staff (bank:staff) decide about held orders".into(),
+        ));
+    }
+    let store = &state.stores.orders;
+    let (decision, verb) = match &choice {
+        Choice::Retry => (
+            store.retry_order(order.number, Utc::now()).await?,
+            "retried",
+        ),
+        Choice::Reject(reason) => (
+            store.reject_order(order.number, reason, Utc::now()).await?,
+            "rejected",
+        ),
+    };
+    match decision {
+        Decision::Done(order) => {
+            tracing::info!(order = %order.number, kind = kind.as_str(), decision = verb,
+                "held order decided by staff");
+            metrics::counter!("bankapi_held_orders_decided_total", "decision" => verb).increment(1);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Decision::Refused(refusal) => Err(ApiError::Conflict {
+            problem: refusal.problem,
+            detail: refusal.reason,
+        }),
+        Decision::NotFound => Err(ApiError::NotFound(format!(
+            "no {} {}",
+            kind.as_str(),
+            order.number
+        ))),
+    }
+}
+
+/// A `retry` and a `reject` handler per kind.
+macro_rules! decide_handlers {
+    ($retry:ident, $reject:ident, $retry_path:literal, $reject_path:literal, $tag:literal, $kind:expr) => {
+        #[doc = "Runs a held order's step again, with the same idempotency key and its attempts counted afresh."]
+        #[utoipa::path(
+            post,
+            path = $retry_path,
+            tag = $tag,
+            params(OrderPath),
+            responses(
+                (status = 204, description = "The step will run again"),
+                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`request-status-not-eligible-for-retry`: the order is not held", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all, fields(order = %number))]
+        pub async fn $retry(
+            State(state): State<AppState>,
+            principal: Principal,
+            Path(OrderPath { number }): Path<OrderPath>,
+        ) -> Result<StatusCode, ApiError> {
+            decide(&state, &principal, $kind, &number, Choice::Retry).await
+        }
+
+        #[doc = "Ends a held order rejected with the given reason, changing nothing; the customer is notified."]
+        #[utoipa::path(
+            post,
+            path = $reject_path,
+            tag = $tag,
+            params(OrderPath),
+            request_body = RejectHeld,
+            responses(
+                (status = 204, description = "Rejected; the customer is notified"),
+                (status = 400, description = "The number or the reason is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`request-status-not-eligible-for-rejection`: the order is not held", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[tracing::instrument(skip_all, fields(order = %number))]
+        pub async fn $reject(
+            State(state): State<AppState>,
+            principal: Principal,
+            Path(OrderPath { number }): Path<OrderPath>,
+            body: ApiJson<RejectHeld>,
+        ) -> Result<StatusCode, ApiError> {
+            let reason = body.value.validate()?;
+            decide(&state, &principal, $kind, &number, Choice::Reject(reason)).await
+        }
+    };
+}
+
+decide_handlers!(
+    retry_additional_card_issuance,
+    reject_additional_card_issuance,
+    "/additional-card-issuances/{order-number}/retry",
+    "/additional-card-issuances/{order-number}/reject",
+    "additional-card-issuances",
+    OrderKind::AdditionalCardIssuance
+);
+decide_handlers!(
+    retry_card_activation,
+    reject_card_activation,
+    "/card-activations/{order-number}/retry",
+    "/card-activations/{order-number}/reject",
+    "card-activations",
+    OrderKind::CardActivation
+);
+decide_handlers!(
+    retry_card_blockade,
+    reject_card_blockade,
+    "/card-blockades/{order-number}/retry",
+    "/card-blockades/{order-number}/reject",
+    "card-blockades",
+    OrderKind::CardBlockade
+);
+decide_handlers!(
+    retry_card_deblockade,
+    reject_card_deblockade,
+    "/card-deblockades/{order-number}/retry",
+    "/card-deblockades/{order-number}/reject",
+    "card-deblockades",
+    OrderKind::CardDeblockade
+);
+decide_handlers!(
+    retry_card_termination,
+    reject_card_termination,
+    "/card-terminations/{order-number}/retry",
+    "/card-terminations/{order-number}/reject",
+    "card-terminations",
+    OrderKind::CardTermination
+);
+decide_handlers!(
+    retry_card_replacement,
+    reject_card_replacement,
+    "/card-replacements/{order-number}/retry",
+    "/card-replacements/{order-number}/reject",
+    "card-replacements",
+    OrderKind::CardReplacement
+);

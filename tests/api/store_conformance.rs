@@ -1,0 +1,281 @@
+//! The order store's contract, below HTTP, on whichever backend the run uses: claims are
+//! leases, a lost lease writes nothing, a decision fences out the engine, an action runs
+//! only when it is its arrangement's turn, and a batch's context comes in sets.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use bankapi::domain::execution::Transition;
+use bankapi::domain::order::OrderStatus;
+use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns};
+
+use crate::helpers::TestApp;
+
+async fn accept(app: &TestApp, resource: &str, body: Value) -> String {
+    let response = app
+        .post_json(
+            &format!("/customer-order/{resource}"),
+            &app.staff_token(),
+            &body,
+        )
+        .await;
+    let status = response.status();
+    let created: Value = response.json().await.expect("json");
+    assert_eq!(status, 202, "{created}");
+    created["id"].as_str().expect("id").to_owned()
+}
+
+/// A claimed order's state with its status changed, as an engine pass might leave it.
+fn changed(claim: &Claimed, status: OrderStatus) -> Transition {
+    let columns: &OrderColumns = claim.columns.as_ref().expect("readable row");
+    let mut order = columns.clone().decode().expect("order");
+    order.status = status;
+    Transition::of(order)
+}
+
+/// Runs SQL on the test's database beside the application: how a broken row gets there.
+pub async fn execute(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    let url = &app.settings.database_url;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("sql");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("sql");
+    }
+}
+
+#[tokio::test]
+async fn a_claim_is_a_lease_and_whoever_lost_it_writes_nothing() {
+    let app = TestApp::spawn_demo().await;
+    accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let store = app.stores.orders.as_ref();
+    let t0 = Utc::now() + Duration::seconds(1);
+
+    let first = store
+        .claim_due(t0, 10, t0 + Duration::seconds(10))
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    let during = store
+        .claim_due(t0 + Duration::seconds(5), 10, t0 + Duration::seconds(15))
+        .await
+        .expect("claim");
+    assert!(during.is_empty(), "a live lease keeps the order");
+    let second = store
+        .claim_due(t0 + Duration::seconds(11), 10, t0 + Duration::seconds(21))
+        .await
+        .expect("claim");
+    assert_eq!(second.len(), 1, "an expired lease gives the order up");
+    assert!(second[0].lease.token > first[0].lease.token);
+
+    let stale = store
+        .write_transitions(
+            &[(first[0].lease, changed(&first[0], OrderStatus::Rejected))],
+            true,
+            t0,
+        )
+        .await
+        .expect("write");
+    assert_eq!(stale, vec![false], "the first holder is fenced out");
+    let live = store
+        .write_transitions(
+            &[(second[0].lease, changed(&second[0], OrderStatus::Approved))],
+            true,
+            t0,
+        )
+        .await
+        .expect("write");
+    assert_eq!(live, vec![true]);
+    let order = app
+        .get_ok(
+            &format!(
+                "/customer-order/card-activations/{}",
+                first[0].lease_number()
+            ),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(
+        order["status"], "approved",
+        "only the live holder's write landed"
+    );
+    let released = store
+        .claim_due(t0 + Duration::seconds(12), 10, t0 + Duration::seconds(22))
+        .await
+        .expect("claim");
+    assert_eq!(released.len(), 1, "a completed step releases its lease");
+}
+
+#[tokio::test]
+async fn a_cancel_fences_out_an_engine_pass_that_holds_the_order() {
+    let app = TestApp::spawn_demo().await;
+    let id = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let store = app.stores.orders.as_ref();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_due(now, 10, now + Duration::seconds(30))
+        .await
+        .expect("claim");
+    let canceled = app
+        .client
+        .put(app.url(&format!("/customer-order/card-activations/{id}/cancel")))
+        .bearer_auth(app.staff_token())
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(canceled.status(), 204);
+    let written = store
+        .write_transitions(
+            &[(
+                claimed[0].lease,
+                changed(&claimed[0], OrderStatus::Approved),
+            )],
+            true,
+            now,
+        )
+        .await
+        .expect("write");
+    assert_eq!(written, vec![false]);
+    let order = app
+        .get_ok(
+            &format!("/customer-order/card-activations/{id}"),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(order["status"], "canceled");
+}
+
+#[tokio::test]
+async fn only_the_oldest_active_order_of_an_arrangement_is_its_head() {
+    let app = TestApp::spawn_demo().await;
+    // Two cards of the same arrangement (0064200001948), then a card of another one.
+    accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    accept(
+        &app,
+        "card-blockades",
+        json!({"card-id": "C0000000206", "blockade-reason": "temporary-blockage"}),
+    )
+    .await;
+    accept(
+        &app,
+        "additional-card-issuances",
+        json!({"authorized-customer-number": "1400054", "arrangement-number": "0064200001930"}),
+    )
+    .await;
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = app
+        .stores
+        .orders
+        .claim_due(now, 10, now + Duration::seconds(30))
+        .await
+        .expect("claim");
+    let heads: Vec<bool> = claimed.iter().map(|c| c.head).collect();
+    assert_eq!(heads, vec![true, false, true], "claimed oldest first");
+}
+
+#[tokio::test]
+async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
+    let app = TestApp::spawn_demo().await;
+    let keys = ContextKeys {
+        arrangements: vec!["0064200001930".into(), "0064200001948".into()],
+        customers: vec!["1400054".into(), "1400269".into()],
+    };
+    let context = app
+        .stores
+        .orders
+        .load_context(&keys)
+        .await
+        .expect("context");
+    assert_eq!(context.arrangements.len(), 2);
+    assert_eq!(context.customers.len(), 2);
+    for number in &keys.arrangements {
+        let expected = app
+            .stores
+            .orders
+            .arrangement_cards(number)
+            .await
+            .expect("cards");
+        assert_eq!(context.cards.get(number), Some(&expected), "{number}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_order_is_held_with_its_reason_while_the_rest_of_the_queue_completes() {
+    let app = TestApp::spawn_demo().await;
+    let poison = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let other = accept(
+        &app,
+        "card-blockades",
+        json!({"card-id": "C0000000201", "blockade-reason": "temporary-blockage"}),
+    )
+    .await;
+    let third = accept(
+        &app,
+        "additional-card-issuances",
+        json!({"authorized-customer-number": "1400054", "arrangement-number": "0064200001930"}),
+    )
+    .await;
+    let digits: i64 = poison[2..].parse().expect("number");
+    execute(
+        &app,
+        &format!("UPDATE orders SET request_json = '{{not json' WHERE order_id = {digits}"),
+    )
+    .await;
+    // The poison blocks its own arrangement's later orders (they wait behind it, as
+    // behind any held order), never the rest of the queue.
+    app.run_orders().await;
+    let issuance = app
+        .get_ok(
+            &format!("/customer-order/additional-card-issuances/{third}"),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(issuance["status"], "external-processing-succeeded");
+    let blockade = app
+        .get_ok(
+            &format!("/customer-order/card-blockades/{other}"),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(
+        blockade["status"], "approved",
+        "waits behind the held order"
+    );
+    let (status, reason) = held_row(&app, digits).await;
+    assert_eq!(status, "held");
+    assert!(reason.contains("cannot be read"), "{reason}");
+    assert_eq!(
+        app.run_orders().await,
+        0,
+        "a held order is not claimed again"
+    );
+}
+
+async fn held_row(app: &TestApp, order_id: i64) -> (String, String) {
+    use sqlx::Connection;
+    let url = &app.settings.database_url;
+    let sql = format!("SELECT status, hold_reason FROM orders WHERE order_id = {order_id}");
+    let sql = sqlx::AssertSqlSafe(sql);
+    let row: (String, Option<String>) = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query_as(sql).fetch_one(&mut conn).await.expect("row")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_as(sql).fetch_one(&mut conn).await.expect("row")
+    };
+    (row.0, row.1.unwrap_or_default())
+}
+
+trait LeaseNumber {
+    fn lease_number(&self) -> String;
+}
+
+impl LeaseNumber for Claimed {
+    /// The order's number as the API prints it.
+    fn lease_number(&self) -> String {
+        format!("WI{:010}", self.lease.order_id)
+    }
+}
