@@ -18,16 +18,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SECRET, TestDatabase};
 
-const CUSTOMER: &str = "CRASH001";
-const ARRANGEMENT: &str = "0099900000001";
+pub(crate) const CUSTOMER: &str = "CRASH001";
+pub(crate) const ARRANGEMENT: &str = "0099900000001";
 
-fn customer() -> CustomerNumber {
+pub(crate) fn customer() -> CustomerNumber {
     CustomerNumber::parse("c", CUSTOMER).expect("customer number")
 }
 
 /// Opens the test database directly. On SQLite this takes the file's exclusive lock, so it
 /// must only be held while no server runs on the same file.
-async fn open(database: &TestDatabase) -> Stores {
+pub(crate) async fn open(database: &TestDatabase) -> Stores {
     store::connect(database.url(), 2, true)
         .await
         .expect("open database")
@@ -35,7 +35,7 @@ async fn open(database: &TestDatabase) -> Stores {
 
 /// A database holding one customer with `cards` inactive cards, ready for activations.
 /// The store is closed again before returning, releasing the SQLite lock for the servers.
-async fn prepared_database(cards: usize) -> TestDatabase {
+pub(crate) async fn prepared_database(cards: usize) -> TestDatabase {
     let database = TestDatabase::create().await;
     let stores = open(&database).await;
     let owner = customer();
@@ -80,9 +80,9 @@ async fn prepared_database(cards: usize) -> TestDatabase {
 }
 
 /// A `bankapi serve` child process.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 fn free_port() -> u16 {
@@ -112,11 +112,23 @@ fn server_command(database_url: &str, port: u16, scale: &str) -> Command {
 }
 
 impl Server {
-    async fn start(client: &Client, database_url: &str, scale: &str) -> Self {
+    pub(crate) async fn start(client: &Client, database_url: &str, scale: &str) -> Self {
+        Self::start_with(client, database_url, scale, &[]).await
+    }
+
+    /// A server with more settings in its environment (`BANKAPI_OPERATIONS_URL`, ...).
+    pub(crate) async fn start_with(
+        client: &Client,
+        database_url: &str,
+        scale: &str,
+        env: &[(&str, String)],
+    ) -> Self {
         let port = free_port();
-        let child = server_command(database_url, port, scale)
-            .spawn()
-            .expect("start bankapi");
+        let mut command = server_command(database_url, port, scale);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("start bankapi");
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -137,7 +149,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown hook runs, whatever was uncommitted is lost.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -150,13 +162,13 @@ impl Drop for Server {
     }
 }
 
-fn staff_token() -> String {
+pub(crate) fn staff_token() -> String {
     mint_hs256(SECRET, "bankapi", "bankapi", &TokenRequest::staff()).expect("token")
 }
 
 /// Posts the activation of card `n` with a stable idempotency key; `None` if the server
 /// did not answer (it may have died).
-async fn activate(client: &Client, base: &str, token: &str, n: usize) -> Option<String> {
+pub(crate) async fn activate(client: &Client, base: &str, token: &str, n: usize) -> Option<String> {
     let response = client
         .post(format!("{base}/customer-order/card-activations"))
         .bearer_auth(token)
@@ -175,7 +187,12 @@ async fn activate(client: &Client, base: &str, token: &str, n: usize) -> Option<
 
 /// Waits, over HTTP, until every accepted order reached a final state: the server holds
 /// the SQLite lock, so the store can only be opened once it is stopped.
-async fn wait_until_final_over_http(client: &Client, base: &str, token: &str, ids: &[String]) {
+pub(crate) async fn wait_until_final_over_http(
+    client: &Client,
+    base: &str,
+    token: &str,
+    ids: &[String],
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut open: Vec<&String> = ids.iter().collect();
     while !open.is_empty() {
@@ -298,7 +315,7 @@ async fn events_per_work_item(stores: &Stores, kind: EventKind) -> HashMap<Strin
 
 /// Every order reached a final state exactly once: each card activated, each order with
 /// exactly one activity event and one notification.
-async fn check_invariants(stores: &Stores, accepted: &[String], cards: usize) {
+pub(crate) async fn check_invariants(stores: &Stores, accepted: &[String], cards: usize) {
     let all = wait_until_final(stores, accepted.len()).await;
     for id in accepted {
         assert_eq!(
@@ -382,8 +399,11 @@ async fn orders_survive_repeated_sigkill_and_run_exactly_once() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_sqlite_file_refuses_to_start() {
-    if std::env::var(crate::helpers::PG_ENV).is_ok_and(|v| !v.is_empty()) {
-        return; // SQLite only.
+    if crate::helpers::on_postgres() {
+        return crate::helpers::skip(
+            "a_second_server_on_the_same_sqlite_file_refuses_to_start",
+            "SQLite only; PostgreSQL runs several servers on purpose",
+        );
     }
     let database = prepared_database(1).await;
     let client = Client::new();
@@ -399,8 +419,11 @@ async fn a_second_server_on_the_same_sqlite_file_refuses_to_start() {
 
 #[tokio::test]
 async fn several_servers_on_postgresql_share_the_work_and_run_each_step_once() {
-    if !std::env::var(crate::helpers::PG_ENV).is_ok_and(|v| !v.is_empty()) {
-        return; // Needs PostgreSQL.
+    if !crate::helpers::on_postgres() {
+        return crate::helpers::skip(
+            "several_servers_on_postgresql_share_the_work_and_run_each_step_once",
+            "needs PostgreSQL; SQLite allows one server per file",
+        );
     }
     const CARDS: usize = 120;
     let database = prepared_database(CARDS).await;

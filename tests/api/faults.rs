@@ -80,8 +80,11 @@ async fn status_of(app: &TestApp, path: &str, token: &str) -> u16 {
 
 #[tokio::test]
 async fn the_database_going_away_answers_503_and_the_service_recovers_by_itself() {
-    if !std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
-        return; // Needs PostgreSQL.
+    if !crate::helpers::on_postgres() {
+        return crate::helpers::skip(
+            "the_database_going_away_answers_503_and_the_service_recovers_by_itself",
+            "needs PostgreSQL: SQLite is a file in the process and cannot go away",
+        );
     }
     let proxy = Proxy::start().await;
     let through = proxy.address.to_string();
@@ -173,7 +176,10 @@ async fn the_database_going_away_answers_503_and_the_service_recovers_by_itself(
 #[tokio::test]
 async fn the_event_writer_reconnects_when_postgresql_ends_its_session() {
     let Some(admin_url) = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty()) else {
-        return; // Needs PostgreSQL.
+        return crate::helpers::skip(
+            "the_event_writer_reconnects_when_postgresql_ends_its_session",
+            "needs PostgreSQL: SQLite has no server session to end",
+        );
     };
     let app = TestApp::spawn_demo().await;
     let token = app.customer_token("1400269");

@@ -320,3 +320,16 @@ pub async fn newest_communication(app: &TestApp, customer: &str, token: &str) ->
     )
     .await
 }
+
+/// Whether this run tests PostgreSQL (else SQLite).
+pub fn on_postgres() -> bool {
+    std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty())
+}
+
+/// Says that `test` does not apply to this run's backend. Written to the process's own
+/// stderr rather than through `eprintln!`, which the test harness captures and hides for
+/// a passing test: a skip must show in the run's output, never pass silently.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
