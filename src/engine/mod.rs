@@ -48,6 +48,10 @@ const GAUGES_EVERY: Duration = Duration::from_secs(5);
 /// Passes run at once with a remote adapter, so that one slow call does not hold back
 /// the orders of other arrangements.
 const REMOTE_WORKERS: usize = 4;
+/// Passes run at once with the built-in adapter where the database takes concurrent
+/// writes: one claims and computes while the other's batch is being written, which keeps
+/// both the process and the database busy.
+const LOCAL_WORKERS: usize = 2;
 
 /// How the engine paces its work.
 #[derive(Debug, Clone)]
@@ -122,10 +126,12 @@ impl Engine {
     /// Starts the engine's loops in the background; they stop after their current pass
     /// once `stop` turns true.
     pub fn spawn(self, stop: watch::Receiver<bool>) -> JoinHandle<()> {
-        let workers = if self.inner.operations.is_local() {
-            1
-        } else {
+        let workers = if !self.inner.operations.is_local() {
             REMOTE_WORKERS
+        } else if self.inner.store.concurrent_writes() {
+            LOCAL_WORKERS
+        } else {
+            1
         };
         tokio::spawn(async move {
             tracing::info!(

@@ -233,6 +233,10 @@ pub trait OrderStore: Send + Sync {
     async fn wait_for_work(&self, max_wait: Duration);
     /// Wakes this process's engine after a commit that added work.
     fn work_added(&self);
+    /// Whether two write transactions can make progress at once (PostgreSQL), so that an
+    /// engine gains by writing one batch while it prepares the next; SQLite has one
+    /// writer, and a second pass would only queue behind the first.
+    fn concurrent_writes(&self) -> bool;
 
     /// Loads customers, arrangements and cards (the demo data set); existing rows are kept.
     async fn import_reference_data(

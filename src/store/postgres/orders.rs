@@ -341,6 +341,10 @@ impl OrderStore for PgStore {
         self.work.notify_one();
     }
 
+    fn concurrent_writes(&self) -> bool {
+        true
+    }
+
     async fn import_reference_data(
         &self,
         customers: &[Customer],

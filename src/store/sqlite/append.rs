@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{claim_key, insert_event, recorded_key};
 use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
-use crate::store::{IdempotencyKey, Recorded, StoreError, to_micros};
+use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError, to_micros};
 
 /// Writes through the store's single writer connection.
 pub(super) struct SqliteAppender {
@@ -58,24 +59,19 @@ impl AppendWriter for SqliteAppender {
             seen.extend(rows.into_iter().map(|(p, k, f, r)| ((p, k), (f, r))));
         }
 
-        // Ids continue the AUTOINCREMENT sequence (the writer is exclusive, so nothing
-        // else takes one meanwhile); SQLite moves the sequence past them on insert.
-        let (last,): (i64,) = sqlx::query_as(
-            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-                        COALESCE((SELECT MAX(event_id) FROM events), 0))",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut next = last;
         let mut results = Vec::with_capacity(appends.len());
         let mut new = Vec::new();
-        for (append, found) in appends.iter().zip(answers_for_recorded(appends, seen)) {
+        for (index, (append, found)) in appends
+            .iter()
+            .zip(answers_for_recorded(appends, seen))
+            .enumerate()
+        {
             match found {
                 Some(answer) => results.push(answer),
                 None => {
-                    next += 1;
-                    new.push((next, append));
-                    results.push(Recorded::Created(next));
+                    new.push((index, append));
+                    // Replaced by the id below.
+                    results.push(Recorded::Created(0));
                 }
             }
         }
@@ -83,40 +79,16 @@ impl AppendWriter for SqliteAppender {
             tx.commit().await?;
             return Ok(results);
         }
-
-        let mut events = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml) ",
-        );
-        events.push_values(&new, |mut row, (id, append)| {
-            row.push_bind(*id)
-                .push_bind(append.event.customer_number.as_str())
-                .push_bind(append.event.kind.as_str())
-                .push_bind(to_micros(append.event.created_at))
-                .push_bind(append.event.description.as_deref())
-                .push_bind(&append.event.xml);
-        });
-        events.build().execute(&mut *tx).await?;
-
-        let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-        for (_, append) in &new {
-            *counts
-                .entry((
-                    append.event.customer_number.as_str(),
-                    append.event.kind.as_str(),
-                ))
-                .or_default() += 1;
-        }
-        let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) ",
-        );
-        upsert.push_values(&counts, |mut row, ((customer, kind), count)| {
-            row.push_bind(*customer).push_bind(*kind).push_bind(*count);
-        });
-        upsert.push(
-            " ON CONFLICT (customer_number, event_kind)
-              DO UPDATE SET event_count = event_count + excluded.event_count",
-        );
-        upsert.build().execute(&mut *tx).await?;
+        let events: Vec<&NewEvent> = new.iter().map(|(_, a)| &a.event).collect();
+        let ids = insert_events(&mut tx, &events).await?;
+        let new: Vec<(i64, &Append)> = new
+            .into_iter()
+            .zip(ids)
+            .map(|((index, append), id)| {
+                results[index] = Recorded::Created(id);
+                (id, append)
+            })
+            .collect();
 
         let now = to_micros(chrono::Utc::now());
         let keyed: Vec<(i64, &IdempotencyKey)> = new
@@ -140,3 +112,59 @@ impl AppendWriter for SqliteAppender {
         Ok(results)
     }
 }
+
+/// Registers `events` with multi-row statements (an event takes six bound values, so a
+/// call stays far below SQLite's 32766) and counts them for their customers' pages.
+/// Returns their ids, in order. The caller holds the writer, so ids continue the
+/// AUTOINCREMENT sequence without anything else taking one meanwhile.
+pub(super) async fn insert_events(
+    tx: &mut SqliteConnection,
+    events: &[&NewEvent],
+) -> Result<Vec<i64>, StoreError> {
+    let (last,): (i64,) = sqlx::query_as(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                    COALESCE((SELECT MAX(event_id) FROM events), 0))",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let ids: Vec<i64> = (last + 1..).take(events.len()).collect();
+    let rows: Vec<(i64, &NewEvent)> = ids.iter().copied().zip(events.iter().copied()).collect();
+    for chunk in rows.chunks(EVENTS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml) ",
+        );
+        insert.push_values(chunk, |mut row, (id, event)| {
+            row.push_bind(*id)
+                .push_bind(event.customer_number.as_str())
+                .push_bind(event.kind.as_str())
+                .push_bind(to_micros(event.created_at))
+                .push_bind(event.description.as_deref())
+                .push_bind(&event.xml);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for event in events {
+        *counts
+            .entry((event.customer_number.as_str(), event.kind.as_str()))
+            .or_default() += 1;
+    }
+    let counts: Vec<_> = counts.into_iter().collect();
+    for chunk in counts.chunks(EVENTS_PER_STATEMENT) {
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) ",
+        );
+        upsert.push_values(chunk, |mut row, ((customer, kind), count)| {
+            row.push_bind(*customer).push_bind(*kind).push_bind(*count);
+        });
+        upsert.push(
+            " ON CONFLICT (customer_number, event_kind)
+              DO UPDATE SET event_count = event_count + excluded.event_count",
+        );
+        upsert.build().execute(&mut *tx).await?;
+    }
+    Ok(ids)
+}
+
+/// Rows per multi-row statement: 6 values each, well below SQLite's bound-value limit.
+const EVENTS_PER_STATEMENT: usize = 2_000;

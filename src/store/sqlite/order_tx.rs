@@ -1,15 +1,21 @@
 //! SQLite's write transaction for orders, on the single writer connection.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+use super::append::insert_events;
+use super::claim_key;
 use super::order_rows::{OrderRow, insert_card, order_columns};
-use super::{claim_key, insert_event};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
 use crate::store::orders::{Guard, Lease, OrderColumns, OrderTx};
 use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
+
+/// Rows per multi-row statement: at most 12 values a row, far below SQLite's 32766.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// A transaction on the writer; rolled back when dropped uncommitted.
 pub(super) struct SqliteOrderTx {
@@ -84,38 +90,52 @@ impl OrderTx for SqliteOrderTx {
         &mut self,
         orders: &[(OrderColumns, Guard)],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut written = Vec::with_capacity(orders.len());
-        for (c, guard) in orders {
-            let (token, release) = match guard {
-                Guard::Fenced { lease, release } => (Some(lease.token), *release),
-                Guard::Override => (None, true),
-            };
-            let result = sqlx::query(
-                "UPDATE orders SET status = ?, status_date = ?, current_step = ?, phase = ?, next_run_at = ?,
-                        steps_json = ?, rejection_reason = ?, result_card_id = ?, hold_reason = ?,
-                        leased_until = CASE WHEN ? THEN NULL ELSE leased_until END,
-                        lease_token = CASE WHEN ? IS NULL THEN lease_token + 1 ELSE lease_token END
-                 WHERE order_id = ? AND (? IS NULL OR lease_token = ?)",
-            )
-            .bind(&c.status)
-            .bind(to_micros(c.status_date))
-            .bind(c.current_step)
-            .bind(&c.phase)
-            .bind(c.next_run_at.map(to_micros))
-            .bind(&c.steps_json)
-            .bind(&c.rejection_reason)
-            .bind(&c.result_card_id)
-            .bind(&c.hold_reason)
-            .bind(release)
-            .bind(token)
-            .bind(c.order_id)
-            .bind(token)
-            .bind(token)
-            .execute(&mut *self.tx)
-            .await?;
-            written.push(result.rows_affected() == 1);
+        let mut written = HashSet::with_capacity(orders.len());
+        for chunk in orders.chunks(ROWS_PER_STATEMENT) {
+            // One statement per chunk: each statement is a round trip to the connection's
+            // worker thread, which per row was most of a batch's time.
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "WITH v (order_id, token, release, status, status_date, current_step, phase, next_run_at,
+                         steps_json, rejection_reason, result_card_id, hold_reason) AS (",
+            );
+            query.push_values(chunk, |mut row, (c, guard)| {
+                let (token, release) = match guard {
+                    Guard::Fenced { lease, release } => (Some(lease.token), *release),
+                    Guard::Override => (None, true),
+                };
+                row.push_bind(c.order_id)
+                    .push_bind(token)
+                    .push_bind(release)
+                    .push_bind(c.status.clone())
+                    .push_bind(to_micros(c.status_date))
+                    .push_bind(c.current_step)
+                    .push_bind(c.phase.clone())
+                    .push_bind(c.next_run_at.map(to_micros))
+                    .push_bind(c.steps_json.clone())
+                    .push_bind(c.rejection_reason.clone())
+                    .push_bind(c.result_card_id.clone())
+                    .push_bind(c.hold_reason.clone());
+            });
+            // An override raises the token, fencing out whichever pass holds the old one.
+            query.push(
+                ") UPDATE orders SET status = v.status, status_date = v.status_date,
+                        current_step = v.current_step, phase = v.phase, next_run_at = v.next_run_at,
+                        steps_json = v.steps_json, rejection_reason = v.rejection_reason,
+                        result_card_id = v.result_card_id, hold_reason = v.hold_reason,
+                        leased_until = CASE WHEN v.release THEN NULL ELSE orders.leased_until END,
+                        lease_token = CASE WHEN v.token IS NULL THEN orders.lease_token + 1
+                                           ELSE orders.lease_token END
+                 FROM v
+                 WHERE orders.order_id = v.order_id AND (v.token IS NULL OR orders.lease_token = v.token)
+                 RETURNING orders.order_id",
+            );
+            let ids: Vec<i64> = query.build_query_scalar().fetch_all(&mut *self.tx).await?;
+            written.extend(ids);
         }
-        Ok(written)
+        Ok(orders
+            .iter()
+            .map(|(c, _)| written.contains(&c.order_id))
+            .collect())
     }
 
     async fn hold_unreadable(
@@ -145,27 +165,31 @@ impl OrderTx for SqliteOrderTx {
     }
 
     async fn update_cards(&mut self, cards: &[Card]) -> Result<(), StoreError> {
-        for card in cards {
-            sqlx::query(
-                "UPDATE cards SET status = ?, blockade_reason = ?, replaces = ?, replaced_by = ?, status_date = ?
-                 WHERE card_id = ?",
-            )
-            .bind(card.status.as_str())
-            .bind(&card.blockade_reason)
-            .bind(&card.replaces)
-            .bind(&card.replaced_by)
-            .bind(to_micros(card.status_date))
-            .bind(&card.id)
-            .execute(&mut *self.tx)
-            .await?;
+        for chunk in cards.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "WITH v (card_id, status, blockade_reason, replaces, replaced_by, status_date) AS (",
+            );
+            query.push_values(chunk, |mut row, card| {
+                row.push_bind(card.id.clone())
+                    .push_bind(card.status.as_str())
+                    .push_bind(card.blockade_reason.clone())
+                    .push_bind(card.replaces.clone())
+                    .push_bind(card.replaced_by.clone())
+                    .push_bind(to_micros(card.status_date));
+            });
+            query.push(
+                ") UPDATE cards SET status = v.status, blockade_reason = v.blockade_reason,
+                        replaces = v.replaces, replaced_by = v.replaced_by, status_date = v.status_date
+                 FROM v WHERE cards.card_id = v.card_id",
+            );
+            query.build().execute(&mut *self.tx).await?;
         }
         Ok(())
     }
 
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError> {
-        for event in events {
-            insert_event(&mut self.tx, None, event).await?;
-        }
+        let events: Vec<&NewEvent> = events.iter().collect();
+        insert_events(&mut self.tx, &events).await?;
         Ok(())
     }
 

@@ -358,6 +358,10 @@ impl OrderStore for SqliteStore {
         self.work.notify_one();
     }
 
+    fn concurrent_writes(&self) -> bool {
+        false
+    }
+
     async fn import_reference_data(
         &self,
         customers: &[Customer],

@@ -1,0 +1,53 @@
+//! Throughput of the order engine and the Customer Order API, on SQLite or PostgreSQL.
+//!
+//! `cargo bench --bench orders` runs every mode on SQLite in a temp directory;
+//! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432` runs them on PostgreSQL (a
+//! scratch database per mode, dropped afterwards). `bench/run.sh` runs both and puts the
+//! figures beside its peers. `BENCH_MODES` picks modes (comma-separated):
+//! - `e2e`: clients POST card activations over HTTP while the engine runs them:
+//!   accepted/s, completed/s, acceptance to completion; and the event POST rate with the
+//!   same clients in the same run. Knobs `BENCH_ORDERS` (20000), `BENCH_CONCURRENCY` (32).
+//! - `drain`: a backlog of `BENCH_DRAIN` (100000) accepted activations, drained by the
+//!   engine with the built-in adapter and zero durations: orders/s.
+//! - `drain2`: the same backlog drained by two engines with a pool each, as two processes
+//!   would (PostgreSQL; SQLite has one writer per file).
+//! - `remote`: a backlog of `BENCH_REMOTE` (20000) carried by the HTTP adapter to a local
+//!   system of record that answers in about 2 ms: orders/s and calls in flight.
+//!
+//! The server, the engine and the clients run in this process over real loopback HTTP:
+//! a wrk script could not check every answer nor read the orders' own timestamps.
+
+mod drain;
+mod e2e;
+mod setup;
+
+use setup::{Scratch, env_usize};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let modes = std::env::var("BENCH_MODES").unwrap_or_else(|_| "e2e,drain,drain2,remote".into());
+    for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let (scratch, url) = Scratch::create().await?;
+        let result = match mode {
+            "e2e" => {
+                e2e::run(
+                    &url,
+                    env_usize("BENCH_ORDERS", 20_000)?,
+                    env_usize("BENCH_CONCURRENCY", 32)?,
+                )
+                .await
+            }
+            "drain" => drain::builtin(&url, env_usize("BENCH_DRAIN", 100_000)?, 1).await,
+            "drain2" if url.starts_with("sqlite") => {
+                println!("drain2: skipped on SQLite (one writer per file)");
+                Ok(())
+            }
+            "drain2" => drain::builtin(&url, env_usize("BENCH_DRAIN", 100_000)?, 2).await,
+            "remote" => drain::remote(&url, env_usize("BENCH_REMOTE", 20_000)?).await,
+            other => Err(anyhow::anyhow!("unknown BENCH_MODES entry {other:?}")),
+        };
+        scratch.remove().await?;
+        result?;
+    }
+    Ok(())
+}
