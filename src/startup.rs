@@ -86,6 +86,7 @@ impl Application {
                     .ok()
                     .and_then(chrono::Duration::try_seconds)
                     .unwrap_or(chrono::Duration::MAX),
+                acceptor: crate::store::orders::Acceptor::start(stores.orders.clone()),
             }),
         };
         let rate_limit = state.rate_limit.clone();

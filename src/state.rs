@@ -32,12 +32,14 @@ pub struct AppState {
 }
 
 /// What order handlers need to start a new order.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OrderSettings {
     /// Step durations, for the first step's schedule.
     pub durations: StepDurations,
     /// How long after acceptance an order may still start executing.
     pub deadline: chrono::Duration,
+    /// Where accepted orders are written, in groups under load.
+    pub acceptor: crate::store::orders::Acceptor,
 }
 
 impl FromRef<AppState> for ClientRateLimiter {

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::setup::{CUSTOMER, arrangement, count, seed};
 
 /// Orders inserted per transaction while the backlog is built.
-const BACKLOG_CHUNK: usize = 2_000;
+const BACKLOG_CHUNK: usize = 1_000;
 
 fn backend(url: &str) -> &'static str {
     if url.starts_with("postgres") {
@@ -41,7 +41,7 @@ async fn backlog(stores: &Stores, orders: usize) -> anyhow::Result<()> {
     let now = Utc::now();
     let numbers: Vec<usize> = (1..=orders).collect();
     for chunk in numbers.chunks(BACKLOG_CHUNK) {
-        let mut tx = stores.orders.begin().await?;
+        let mut rows = Vec::with_capacity(chunk.len());
         for n in chunk {
             let draft = Order {
                 number: OrderNumber(0),
@@ -64,8 +64,10 @@ async fn backlog(stores: &Stores, orders: usize) -> anyhow::Result<()> {
                 hold_reason: None,
             };
             let order = execution::start(draft, now, &StepDurations::zero());
-            tx.insert_order(&OrderColumns::encode(&order)?).await?;
+            rows.push(OrderColumns::encode(&order)?);
         }
+        let mut tx = stores.orders.begin().await?;
+        tx.insert_orders(&rows).await?;
         tx.commit().await?;
     }
     Ok(())

@@ -43,6 +43,9 @@ const POLL: Duration = Duration::from_secs(1);
 const BACKOFF: Duration = Duration::from_secs(1);
 /// Shortest sleep when work is due but could not be claimed.
 const CONTENDED: Duration = Duration::from_millis(10);
+/// How long a pass that found only a few orders waits before the next one: a small
+/// part of an order's latency, which saves most of a pass's cost under a steady trickle.
+const GATHER: Duration = Duration::from_millis(5);
 /// How often the queue gauges are refreshed.
 const GAUGES_EVERY: Duration = Duration::from_secs(5);
 /// Passes run at once with a remote adapter, so that one slow call does not hold back
@@ -300,7 +303,17 @@ impl Engine {
         let mut gauges_due = tokio::time::Instant::now();
         while !*stop.borrow() {
             let pause = match self.pass().await {
-                Ok(advanced) if advanced > 0 => continue,
+                Ok(advanced) if advanced >= self.inner.settings.batch / 4 => continue,
+                // A trickle: let a few milliseconds' orders gather (a plain sleep: every
+                // new order would cut a wait for work short), so that passes, each a
+                // claim and a commit, stay few while orders keep arriving one by one.
+                Ok(advanced) if advanced > 0 => {
+                    tokio::select! {
+                        () = tokio::time::sleep(GATHER) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                }
                 Ok(_) => self.until_next_due().await,
                 Err(error) => {
                     tracing::warn!(%error, "order engine pass failed; retrying");

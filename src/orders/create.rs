@@ -25,6 +25,7 @@ use crate::http::extract::ApiJson;
 use crate::http::{ApiError, idempotency};
 use crate::state::AppState;
 use crate::store::Recorded;
+use crate::store::orders::CardSubject;
 
 /// What the rules judge an order against, loaded for a caller allowed to see it.
 struct Subject {
@@ -82,13 +83,15 @@ async fn load_subject(
         });
     }
     let card_id = request.card_id().unwrap_or_default();
-    let card = store
-        .card(card_id)
+    let CardSubject {
+        card,
+        arrangement,
+        arrangement_cards,
+    } = store
+        .card_subject(card_id)
         .await?
-        .filter(|c| may_see_card(principal, c))
+        .filter(|s| may_see_card(principal, &s.card))
         .ok_or_else(|| ApiError::NotFound(format!("no card {card_id}")))?;
-    let arrangement = store.arrangement(&card.arrangement_number).await?;
-    let arrangement_cards = store.arrangement_cards(&card.arrangement_number).await?;
     Ok(Subject {
         owner: card.owner.clone(),
         holder: card.holder.clone(),
@@ -166,11 +169,7 @@ async fn accept(
         hold_reason: None,
     };
     let order = execution::start(order, now, &state.orders.durations);
-    let recorded = state
-        .stores
-        .orders
-        .create_order(&order, key.as_ref())
-        .await?;
+    let recorded = state.orders.acceptor.accept(order, key.as_ref()).await?;
     if let Recorded::Created(number) = &recorded {
         tracing::info!(order = %number, kind = kind.as_str(), "order accepted");
         metrics::counter!("bankapi_orders_accepted_total", "kind" => kind.as_str()).increment(1);

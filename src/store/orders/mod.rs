@@ -15,8 +15,11 @@ use crate::domain::execution::{Context, Refusal};
 use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
 use crate::domain::page::{PageRequest, SortOrder};
 
+mod accept;
 mod columns;
 mod writes;
+
+pub use accept::Acceptor;
 
 pub use columns::OrderColumns;
 pub(crate) use columns::{CardColumns, customer_number};
@@ -176,6 +179,35 @@ impl BatchContext {
     }
 }
 
+/// A card and its arrangement, as [`OrderStore::card_subject`] reads them.
+#[derive(Debug, Clone)]
+pub struct CardSubject {
+    /// The card.
+    pub card: Card,
+    /// Its arrangement, if the row exists.
+    pub arrangement: Option<Arrangement>,
+    /// Every card on the arrangement (the card too), by id.
+    pub arrangement_cards: Vec<Card>,
+}
+
+impl CardSubject {
+    /// The subject of `card_id` from the rows of its arrangement's cards, each with the
+    /// arrangement's columns beside it; `None` when the card is not among them.
+    pub(crate) fn from_rows(
+        card_id: &str,
+        rows: Vec<(Card, Option<Arrangement>)>,
+    ) -> Option<Self> {
+        let arrangement = rows.first().and_then(|(_, a)| a.clone());
+        let arrangement_cards: Vec<Card> = rows.into_iter().map(|(card, _)| card).collect();
+        let card = arrangement_cards.iter().find(|c| c.id == card_id)?.clone();
+        Some(Self {
+            card,
+            arrangement,
+            arrangement_cards,
+        })
+    }
+}
+
 /// What operators watch of the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueGauges {
@@ -183,6 +215,25 @@ pub struct QueueGauges {
     pub held: u64,
     /// When the longest-waiting due order fell due.
     pub oldest_due: Option<DateTime<Utc>>,
+}
+
+/// The numbers a multi-row insert gave `orders`, in their order, from what it returned
+/// by duplicate key (unique among active orders, which new ones are).
+pub(crate) fn numbered(
+    orders: &[OrderColumns],
+    numbers: &HashMap<String, i64>,
+) -> Result<Vec<i64>, StoreError> {
+    orders
+        .iter()
+        .map(|c| {
+            numbers.get(&c.duplicate_key).copied().ok_or_else(|| {
+                StoreError::Other(anyhow::anyhow!(
+                    "no number came back for the order with key {}",
+                    c.duplicate_key
+                ))
+            })
+        })
+        .collect()
 }
 
 /// The Customer Order API's storage: reads and the statements the shared code runs.
@@ -196,6 +247,9 @@ pub trait OrderStore: Send + Sync {
     async fn arrangement(&self, number: &str) -> Result<Option<Arrangement>, StoreError>;
     /// Every card on an arrangement, by id.
     async fn arrangement_cards(&self, number: &str) -> Result<Vec<Card>, StoreError>;
+    /// A card with its arrangement and every card on that arrangement, in one query:
+    /// what the rules judge a card order against when it is accepted.
+    async fn card_subject(&self, card_id: &str) -> Result<Option<CardSubject>, StoreError>;
     /// A page of cards and the number of all that match.
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError>;
     /// What an idempotency key already recorded, if anything. Checked before the business
@@ -250,9 +304,10 @@ pub trait OrderStore: Send + Sync {
 /// One write transaction's statements. Dropped without [`OrderTx::commit`], it rolls back.
 #[async_trait]
 pub trait OrderTx: Send {
-    /// Inserts an order (its number is assigned here) and returns the number. An active
-    /// order with the same duplicate key is a [`StoreError::Conflict`].
-    async fn insert_order(&mut self, order: &OrderColumns) -> Result<i64, StoreError>;
+    /// Inserts orders (their numbers are assigned here) and returns the numbers, in the
+    /// order of `orders`. An active order with the same duplicate key, here or among
+    /// `orders`, is a [`StoreError::Conflict`].
+    async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError>;
     /// Records `key` as having created `resource`; false when another request did first.
     async fn claim_key(&mut self, key: &IdempotencyKey, resource: &str)
     -> Result<bool, StoreError>;

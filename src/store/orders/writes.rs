@@ -9,7 +9,7 @@ use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
-impl dyn OrderStore {
+impl dyn OrderStore + '_ {
     /// Stores a new order, atomically with its idempotency key, and wakes the engines.
     /// A retry with a key already recorded answers what the key recorded; an active
     /// order with the same duplicate key is a [`StoreError::Conflict`].
@@ -26,7 +26,10 @@ impl dyn OrderStore {
         }
         let columns = OrderColumns::encode(order)?;
         let mut tx = self.begin().await?;
-        let number = OrderNumber(tx.insert_order(&columns).await?);
+        let number = match tx.insert_orders(std::slice::from_ref(&columns)).await?[..] {
+            [id] => OrderNumber(id),
+            _ => return Err(StoreError::Other(anyhow::anyhow!("one order inserted, not one id"))),
+        };
         if let Some(key) = idempotency
             && !tx.claim_key(key, &number.to_string()).await?
         {

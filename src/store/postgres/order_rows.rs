@@ -130,6 +130,46 @@ impl CardRow {
     }
 }
 
+/// A card's row with its arrangement's columns beside it (absent when the arrangement
+/// row is).
+#[derive(sqlx::FromRow)]
+pub(super) struct SubjectRow {
+    #[sqlx(flatten)]
+    card: CardRow,
+    arrangement_owner: Option<String>,
+    arrangement_product: Option<String>,
+    arrangement_active: Option<bool>,
+    arrangement_allows_cards: Option<bool>,
+    arrangement_card_limit: Option<i32>,
+}
+
+impl SubjectRow {
+    /// The card and, if its row exists, its arrangement.
+    pub(super) fn into_parts(self) -> Result<(Card, Option<Arrangement>), StoreError> {
+        let card = self.card.into_card()?;
+        let arrangement = match (
+            self.arrangement_owner,
+            self.arrangement_product,
+            self.arrangement_active,
+            self.arrangement_allows_cards,
+            self.arrangement_card_limit,
+        ) {
+            (Some(owner), Some(product_code), Some(active), Some(allows_cards), Some(limit)) => {
+                Some(Arrangement {
+                    owner: customer_number(&owner)?,
+                    number: card.arrangement_number.clone(),
+                    product_code,
+                    active,
+                    allows_cards,
+                    card_limit: u32::try_from(limit).unwrap_or(0),
+                })
+            }
+            _ => None,
+        };
+        Ok((card, arrangement))
+    }
+}
+
 /// An arrangement's row.
 #[derive(sqlx::FromRow)]
 pub(super) struct ArrangementRow {

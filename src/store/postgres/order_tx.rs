@@ -2,6 +2,8 @@
 //! of row is written with one statement over arrays (`UNNEST`), whatever the batch size,
 //! so an engine pass costs a handful of round trips rather than a few per order.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -12,7 +14,7 @@ use super::listener::WORK_CHANNEL;
 use super::order_rows::{OrderRow, current_step_column, order_columns};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
-use crate::store::orders::{CardColumns, Guard, Lease, OrderColumns, OrderTx};
+use crate::store::orders::{CardColumns, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
 /// A transaction on a pooled connection; rolled back when dropped uncommitted.
@@ -74,39 +76,53 @@ pub(super) async fn insert_cards(
 
 #[async_trait]
 impl OrderTx for PgOrderTx {
-    async fn insert_order(&mut self, c: &OrderColumns) -> Result<i64, StoreError> {
+    async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+        let text = |f: fn(&OrderColumns) -> &str| orders.iter().map(f).collect::<Vec<&str>>();
+        let optional =
+            |f: fn(&OrderColumns) -> Option<&str>| orders.iter().map(f).collect::<Vec<Option<&str>>>();
+        let times = |f: fn(&OrderColumns) -> DateTime<Utc>| {
+            orders.iter().map(f).collect::<Vec<DateTime<Utc>>>()
+        };
+        let steps = orders
+            .iter()
+            .map(current_step_column)
+            .collect::<Result<Vec<i32>, _>>()?;
+        let next_runs: Vec<Option<DateTime<Utc>>> = orders.iter().map(|c| c.next_run_at).collect();
         // A concurrent create of the same active order waits on the partial unique index
-        // until this one commits, then fails as a unique violation: `Conflict`.
-        let (id,): (i64,) = sqlx::query_as(
+        // until that one commits, then fails as a unique violation: `Conflict`.
+        let rows: Vec<(i64, String)> = sqlx::query_as(
             "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
                  holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
                  current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-             RETURNING order_id",
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[],
+                 $14::int[], $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[])
+             RETURNING order_id, duplicate_key",
         )
-        .bind(&c.kind)
-        .bind(&c.serial_key)
-        .bind(&c.duplicate_key)
-        .bind(&c.card_id)
-        .bind(&c.arrangement_number)
-        .bind(&c.owner_customer_number)
-        .bind(&c.holder_customer_number)
-        .bind(&c.request_json)
-        .bind(&c.description)
-        .bind(&c.status)
-        .bind(c.status_date)
-        .bind(c.creation_date)
-        .bind(c.deadline)
-        .bind(current_step_column(c)?)
-        .bind(&c.phase)
-        .bind(c.next_run_at)
-        .bind(&c.steps_json)
-        .bind(&c.rejection_reason)
-        .bind(&c.result_card_id)
-        .bind(&c.hold_reason)
-        .fetch_one(&mut *self.tx)
+        .bind(text(|c| &c.kind))
+        .bind(text(|c| &c.serial_key))
+        .bind(text(|c| &c.duplicate_key))
+        .bind(optional(|c| c.card_id.as_deref()))
+        .bind(text(|c| &c.arrangement_number))
+        .bind(text(|c| &c.owner_customer_number))
+        .bind(text(|c| &c.holder_customer_number))
+        .bind(text(|c| &c.request_json))
+        .bind(optional(|c| c.description.as_deref()))
+        .bind(text(|c| &c.status))
+        .bind(times(|c| c.status_date))
+        .bind(times(|c| c.creation_date))
+        .bind(times(|c| c.deadline))
+        .bind(&steps)
+        .bind(optional(|c| c.phase.as_deref()))
+        .bind(&next_runs)
+        .bind(text(|c| &c.steps_json))
+        .bind(optional(|c| c.rejection_reason.as_deref()))
+        .bind(optional(|c| c.result_card_id.as_deref()))
+        .bind(optional(|c| c.hold_reason.as_deref()))
+        .fetch_all(&mut *self.tx)
         .await?;
-        Ok(id)
+        let numbers: HashMap<String, i64> = rows.into_iter().map(|(id, key)| (key, id)).collect();
+        numbered(orders, &numbers)
     }
 
     async fn claim_key(

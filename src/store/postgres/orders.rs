@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::order_rows::{
+use super::order_rows::{SubjectRow, 
     ArrangementRow, CardRow, OrderRow, card_columns, into_customer, order_columns,
 };
 use super::order_tx::{PgOrderTx, insert_cards};
@@ -23,7 +23,7 @@ use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::{Order, OrderNumber};
 use crate::domain::page::SortOrder;
 use crate::store::orders::{
-    BatchContext, CardFilter, Claimed, ContextKeys, Lease, OrderFilter, OrderSort, OrderStore,
+    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderFilter, OrderSort, OrderStore,
     OrderTx, QueueGauges,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
@@ -124,6 +124,28 @@ impl OrderStore for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(CardRow::into_card).collect()
+    }
+
+    async fn card_subject(&self, card_id: &str) -> Result<Option<CardSubject>, StoreError> {
+        let rows: Vec<SubjectRow> = sqlx::query_as(
+            "SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
+                    c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
+                    c.replaces, c.replaced_by, c.status_date,
+                    a.owner_customer_number AS arrangement_owner, a.product_code AS arrangement_product,
+                    a.active AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
+                    a.card_limit AS arrangement_card_limit
+             FROM cards c LEFT JOIN arrangements a ON a.arrangement_number = c.arrangement_number
+             WHERE c.arrangement_number = (SELECT arrangement_number FROM cards WHERE card_id = $1)
+             ORDER BY c.card_id",
+        )
+        .bind(card_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = rows
+            .into_iter()
+            .map(SubjectRow::into_parts)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CardSubject::from_rows(card_id, rows))
     }
 
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError> {

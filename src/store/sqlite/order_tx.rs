@@ -1,6 +1,6 @@
 //! SQLite's write transaction for orders, on the single writer connection.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use super::claim_key;
 use super::order_rows::{OrderRow, insert_card, order_columns};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
-use crate::store::orders::{Guard, Lease, OrderColumns, OrderTx};
+use crate::store::orders::{Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
 
 /// Rows per multi-row statement: at most 12 values a row, far below SQLite's 32766.
@@ -30,36 +30,43 @@ impl SqliteOrderTx {
 
 #[async_trait]
 impl OrderTx for SqliteOrderTx {
-    async fn insert_order(&mut self, c: &OrderColumns) -> Result<i64, StoreError> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
-                 holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
-                 current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING order_id",
-        )
-        .bind(&c.kind)
-        .bind(&c.serial_key)
-        .bind(&c.duplicate_key)
-        .bind(&c.card_id)
-        .bind(&c.arrangement_number)
-        .bind(&c.owner_customer_number)
-        .bind(&c.holder_customer_number)
-        .bind(&c.request_json)
-        .bind(&c.description)
-        .bind(&c.status)
-        .bind(to_micros(c.status_date))
-        .bind(to_micros(c.creation_date))
-        .bind(to_micros(c.deadline))
-        .bind(c.current_step)
-        .bind(&c.phase)
-        .bind(c.next_run_at.map(to_micros))
-        .bind(&c.steps_json)
-        .bind(&c.rejection_reason)
-        .bind(&c.result_card_id)
-        .bind(&c.hold_reason)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(id)
+    async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+        let mut numbers: HashMap<String, i64> = HashMap::with_capacity(orders.len());
+        for chunk in orders.chunks(ROWS_PER_STATEMENT / 2) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
+                     holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
+                     current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason) ",
+            );
+            query.push_values(chunk, |mut row, c| {
+                row.push_bind(c.kind.clone())
+                    .push_bind(c.serial_key.clone())
+                    .push_bind(c.duplicate_key.clone())
+                    .push_bind(c.card_id.clone())
+                    .push_bind(c.arrangement_number.clone())
+                    .push_bind(c.owner_customer_number.clone())
+                    .push_bind(c.holder_customer_number.clone())
+                    .push_bind(c.request_json.clone())
+                    .push_bind(c.description.clone())
+                    .push_bind(c.status.clone())
+                    .push_bind(to_micros(c.status_date))
+                    .push_bind(to_micros(c.creation_date))
+                    .push_bind(to_micros(c.deadline))
+                    .push_bind(c.current_step)
+                    .push_bind(c.phase.clone())
+                    .push_bind(c.next_run_at.map(to_micros))
+                    .push_bind(c.steps_json.clone())
+                    .push_bind(c.rejection_reason.clone())
+                    .push_bind(c.result_card_id.clone())
+                    .push_bind(c.hold_reason.clone());
+            });
+            // RETURNING names no order; the duplicate key (unique among active orders,
+            // which new ones are) tells which number is whose.
+            query.push(" RETURNING order_id, duplicate_key");
+            let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(&mut *self.tx).await?;
+            numbers.extend(rows.into_iter().map(|(id, key)| (key, id)));
+        }
+        numbered(orders, &numbers)
     }
 
     async fn claim_key(
