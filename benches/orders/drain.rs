@@ -182,11 +182,8 @@ pub async fn remote(url: &str, orders: usize) -> anyhow::Result<()> {
     let stores = store::connect(url, settings.database_max_connections, true).await?;
     seed(&stores, orders).await?;
     backlog(&stores, orders).await?;
-    let operations: Arc<dyn Operations> = Arc::new(HttpOperations::new(
-        &system,
-        None,
-        Duration::from_secs(10),
-    )?);
+    let operations: Arc<dyn Operations> =
+        Arc::new(HttpOperations::new(&system, None, Duration::from_secs(10))?);
     let engine_settings = EngineSettings::from_settings(&settings);
     let concurrency = engine_settings.concurrency;
     let engine = Engine::new(stores.orders.clone(), operations, engine_settings);

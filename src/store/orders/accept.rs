@@ -102,9 +102,6 @@ async fn write_group(
         .iter()
         .map(|(order, _)| OrderColumns::encode(order))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut tx = store.begin().await?;
-    let ids = tx.insert_orders(&rows).await?;
-    tx.announce_work().await?;
-    tx.commit().await?;
+    let ids = store.insert_orders_now(&rows).await?;
     Ok(ids.into_iter().map(OrderNumber).collect())
 }

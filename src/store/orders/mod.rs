@@ -193,10 +193,7 @@ pub struct CardSubject {
 impl CardSubject {
     /// The subject of `card_id` from the rows of its arrangement's cards, each with the
     /// arrangement's columns beside it; `None` when the card is not among them.
-    pub(crate) fn from_rows(
-        card_id: &str,
-        rows: Vec<(Card, Option<Arrangement>)>,
-    ) -> Option<Self> {
+    pub(crate) fn from_rows(card_id: &str, rows: Vec<(Card, Option<Arrangement>)>) -> Option<Self> {
         let arrangement = rows.first().and_then(|(_, a)| a.clone());
         let arrangement_cards: Vec<Card> = rows.into_iter().map(|(card, _)| card).collect();
         let card = arrangement_cards.iter().find(|c| c.id == card_id)?.clone();
@@ -266,6 +263,15 @@ pub trait OrderStore: Send + Sync {
 
     /// Opens a write transaction.
     async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError>;
+    /// Inserts orders and commits them at once, telling the engines of every process:
+    /// a whole group of acceptances. A backend that can do it in one statement should.
+    async fn insert_orders_now(&self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.begin().await?;
+        let numbers = tx.insert_orders(orders).await?;
+        tx.announce_work().await?;
+        tx.commit().await?;
+        Ok(numbers)
+    }
     /// Claims up to `limit` orders due at `now` (in order of when they fell due) with a
     /// lease until `lease_until`, in one statement committed at once: held orders, orders
     /// another lease still holds, and actions that are not their arrangement's turn are

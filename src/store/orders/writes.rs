@@ -28,7 +28,11 @@ impl dyn OrderStore + '_ {
         let mut tx = self.begin().await?;
         let number = match tx.insert_orders(std::slice::from_ref(&columns)).await?[..] {
             [id] => OrderNumber(id),
-            _ => return Err(StoreError::Other(anyhow::anyhow!("one order inserted, not one id"))),
+            _ => {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "one order inserted, not one id"
+                )));
+            }
         };
         if let Some(key) = idempotency
             && !tx.claim_key(key, &number.to_string()).await?

@@ -74,31 +74,47 @@ pub(super) async fn insert_cards(
     Ok(())
 }
 
-#[async_trait]
-impl OrderTx for PgOrderTx {
-    async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
-        let text = |f: fn(&OrderColumns) -> &str| orders.iter().map(f).collect::<Vec<&str>>();
-        let optional =
-            |f: fn(&OrderColumns) -> Option<&str>| orders.iter().map(f).collect::<Vec<Option<&str>>>();
-        let times = |f: fn(&OrderColumns) -> DateTime<Utc>| {
-            orders.iter().map(f).collect::<Vec<DateTime<Utc>>>()
-        };
-        let steps = orders
-            .iter()
-            .map(current_step_column)
-            .collect::<Result<Vec<i32>, _>>()?;
-        let next_runs: Vec<Option<DateTime<Utc>>> = orders.iter().map(|c| c.next_run_at).collect();
-        // A concurrent create of the same active order waits on the partial unique index
-        // until that one commits, then fails as a unique violation: `Conflict`.
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
-                 holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
-                 current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                 $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[],
-                 $14::int[], $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[])
-             RETURNING order_id, duplicate_key",
-        )
+/// The insert of [`insert_orders`]: every column from arrays, whatever the count.
+macro_rules! insert_orders_sql {
+    () => {
+        "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
+             holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
+             current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[],
+             $14::int[], $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::text[])
+         RETURNING order_id, duplicate_key"
+    };
+}
+
+/// Inserts orders with one statement and returns their numbers in the order of `orders`.
+/// With `announce`, the statement also notifies the engines: run outside a transaction it
+/// is then a whole acceptance, committed in one round trip.
+pub(super) async fn insert_orders(
+    conn: &mut PgConnection,
+    orders: &[OrderColumns],
+    announce: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let text = |f: fn(&OrderColumns) -> &str| orders.iter().map(f).collect::<Vec<&str>>();
+    let optional =
+        |f: fn(&OrderColumns) -> Option<&str>| orders.iter().map(f).collect::<Vec<Option<&str>>>();
+    let times = |f: fn(&OrderColumns) -> DateTime<Utc>| {
+        orders.iter().map(f).collect::<Vec<DateTime<Utc>>>()
+    };
+    let steps = orders
+        .iter()
+        .map(current_step_column)
+        .collect::<Result<Vec<i32>, _>>()?;
+    let next_runs: Vec<Option<DateTime<Utc>>> = orders.iter().map(|c| c.next_run_at).collect();
+    // A concurrent create of the same active order waits on the partial unique index
+    // until that one commits, then fails as a unique violation: `Conflict`.
+    let sql = if announce {
+        concat!("WITH inserted AS (", insert_orders_sql!(), ")
+             SELECT order_id, duplicate_key FROM inserted CROSS JOIN (SELECT pg_notify($21, '')) AS woken")
+    } else {
+        insert_orders_sql!()
+    };
+    let query = sqlx::query_as(sql)
         .bind(text(|c| &c.kind))
         .bind(text(|c| &c.serial_key))
         .bind(text(|c| &c.duplicate_key))
@@ -118,11 +134,21 @@ impl OrderTx for PgOrderTx {
         .bind(text(|c| &c.steps_json))
         .bind(optional(|c| c.rejection_reason.as_deref()))
         .bind(optional(|c| c.result_card_id.as_deref()))
-        .bind(optional(|c| c.hold_reason.as_deref()))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let numbers: HashMap<String, i64> = rows.into_iter().map(|(id, key)| (key, id)).collect();
-        numbered(orders, &numbers)
+        .bind(optional(|c| c.hold_reason.as_deref()));
+    let query = if announce {
+        query.bind(WORK_CHANNEL)
+    } else {
+        query
+    };
+    let rows: Vec<(i64, String)> = query.fetch_all(&mut *conn).await?;
+    let numbers: HashMap<String, i64> = rows.into_iter().map(|(id, key)| (key, id)).collect();
+    numbered(orders, &numbers)
+}
+
+#[async_trait]
+impl OrderTx for PgOrderTx {
+    async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+        insert_orders(&mut self.tx, orders, false).await
     }
 
     async fn claim_key(

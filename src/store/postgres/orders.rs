@@ -14,17 +14,17 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::order_rows::{SubjectRow, 
-    ArrangementRow, CardRow, OrderRow, card_columns, into_customer, order_columns,
+use super::order_rows::{
+    ArrangementRow, CardRow, OrderRow, SubjectRow, card_columns, into_customer, order_columns,
 };
-use super::order_tx::{PgOrderTx, insert_cards};
+use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::{Order, OrderNumber};
 use crate::domain::page::SortOrder;
 use crate::store::orders::{
-    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderFilter, OrderSort, OrderStore,
-    OrderTx, QueueGauges,
+    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderColumns, OrderFilter,
+    OrderSort, OrderStore, OrderTx, QueueGauges,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
 
@@ -231,6 +231,13 @@ impl OrderStore for PgStore {
 
     async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError> {
         Ok(Box::new(PgOrderTx::new(self.pool.begin().await?)))
+    }
+
+    async fn insert_orders_now(&self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+        // One statement outside a transaction: the insert and the NOTIFY commit together
+        // in one round trip, where BEGIN, INSERT, NOTIFY and COMMIT took four.
+        let mut conn = self.pool.acquire().await?;
+        insert_orders(&mut conn, orders, true).await
     }
 
     #[tracing::instrument(skip_all)]

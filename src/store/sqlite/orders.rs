@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
-use super::order_rows::{SubjectRow, 
-    ArrangementRow, CardRow, OrderRow, card_columns, insert_card, into_customer, order_columns,
+use super::order_rows::{
+    ArrangementRow, CardRow, OrderRow, SubjectRow, card_columns, insert_card, into_customer,
+    order_columns,
 };
 use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
@@ -19,8 +20,8 @@ use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::OrderNumber;
 use crate::domain::page::SortOrder;
 use crate::store::orders::{
-    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderFilter, OrderSort, OrderStore,
-    OrderTx, QueueGauges,
+    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderFilter, OrderSort,
+    OrderStore, OrderTx, QueueGauges,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
