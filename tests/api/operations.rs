@@ -117,7 +117,8 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
     let app = TestApp::spawn().await;
     for (document, expected) in [
         ("/customer-event/openapi.json", 12),
-        ("/customer-order/openapi.json", 35),
+        // 35, and retry and reject on each of the six order resources.
+        ("/customer-order/openapi.json", 47),
     ] {
         let doc: Value = app
             .client
