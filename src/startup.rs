@@ -184,7 +184,11 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
     let docs = SwaggerUi::new("/swagger-ui")
         .url("/customer-event/openapi.json", event_doc)
-        .url("/customer-order/openapi.json", order_doc);
+        .url("/customer-order/openapi.json", order_doc)
+        .url(
+            "/system-of-record/openapi.json",
+            crate::operations::contract::document(),
+        );
     Router::new()
         .merge(api)
         .merge(ops::router())

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::domain::operation::{Operation, Outcome};
 
+pub mod contract;
 pub mod http;
 
 /// Carries operations to a system of record.

@@ -455,3 +455,30 @@ async fn a_produced_card_is_recorded_as_the_processor_answered() {
     let body = &sor.bodies(&format!("{id}:produce-card"))[0];
     assert_eq!(body["authorized-customer-number"], "1400054");
 }
+
+#[tokio::test]
+async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/system-of-record/openapi.json"))
+        .send()
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+    let post = &doc["paths"]["/operations"]["post"];
+    assert!(post["responses"]["202"].is_object(), "{post}");
+    assert!(post["responses"]["422"].is_object(), "{post}");
+    let header = post["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "Idempotency-Key"));
+    assert!(header.is_some(), "{post}");
+    assert!(doc["paths"]["/operations/{reference}"]["get"].is_object());
+    let request = &doc["components"]["schemas"]["OperationRequest"]["properties"];
+    for field in ["operation", "order-number", "card-id", "embossement-line-1"] {
+        assert!(request[field].is_object(), "{field} missing: {request}");
+    }
+}
