@@ -45,6 +45,25 @@ pub enum OrderSort {
     OrderNumber,
 }
 
+impl OrderSort {
+    /// The column a list is sorted by.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::CreationDate => "creation_date",
+            Self::StatusDate => "status_date",
+            Self::OrderNumber => "order_id",
+        }
+    }
+}
+
+/// The SQL of a direction.
+pub(crate) fn direction(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    }
+}
+
 /// Which orders a list asks for.
 #[derive(Debug, Clone)]
 pub struct OrderFilter {
@@ -282,8 +301,38 @@ pub trait OrderStore: Send + Sync {
         limit: usize,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<Claimed>, StoreError>;
-    /// The reference data `keys` name.
-    async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError>;
+    /// Arrangements by number, in one query.
+    async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError>;
+    /// Every card of these arrangements, by id, in one query.
+    async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError>;
+    /// Customers by number, in one query.
+    async fn customers_in(&self, numbers: &[String]) -> Result<Vec<Customer>, StoreError>;
+    /// The reference data `keys` name: three queries, whatever the batch.
+    async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
+        let mut context = BatchContext::default();
+        if !keys.arrangements.is_empty() {
+            for arrangement in self.arrangements_in(&keys.arrangements).await? {
+                context
+                    .arrangements
+                    .insert(arrangement.number.clone(), arrangement);
+            }
+            for card in self.cards_in(&keys.arrangements).await? {
+                context
+                    .cards
+                    .entry(card.arrangement_number.clone())
+                    .or_default()
+                    .push(card);
+            }
+        }
+        if !keys.customers.is_empty() {
+            for customer in self.customers_in(&keys.customers).await? {
+                context
+                    .customers
+                    .insert(customer.number.as_str().to_owned(), customer);
+            }
+        }
+        Ok(context)
+    }
     /// When the earliest claimable order is next due (or its lease ends), if any.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// The held orders and the oldest due one, for the metrics.

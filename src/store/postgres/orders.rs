@@ -21,10 +21,9 @@ use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::{Order, OrderNumber};
-use crate::domain::page::SortOrder;
 use crate::store::orders::{
-    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderColumns, OrderFilter,
-    OrderSort, OrderStore, OrderTx, QueueGauges,
+    CardFilter, CardSubject, Claimed, Lease, OrderColumns, OrderFilter, OrderStore, OrderTx,
+    QueueGauges, direction,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
 
@@ -202,15 +201,8 @@ impl OrderStore for PgStore {
         let mut query =
             QueryBuilder::<Postgres>::new(concat!("SELECT ", order_columns!(), " FROM orders"));
         push_order_filters(&mut query, filter);
-        let column = match filter.sort {
-            OrderSort::CreationDate => "creation_date",
-            OrderSort::StatusDate => "status_date",
-            OrderSort::OrderNumber => "order_id",
-        };
-        let direction = match filter.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
-        };
+        let column = filter.sort.column();
+        let direction = direction(filter.order);
         query.push(format!(
             " ORDER BY {column} {direction}, order_id {direction} LIMIT "
         ));
@@ -286,54 +278,39 @@ impl OrderStore for PgStore {
         Ok(claimed)
     }
 
-    async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
-        let mut context = BatchContext::default();
-        if !keys.arrangements.is_empty() {
-            let rows: Vec<ArrangementRow> = sqlx::query_as(
-                "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
-                 FROM arrangements WHERE arrangement_number = ANY($1)",
-            )
-            .bind(&keys.arrangements)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                let arrangement = row.into_arrangement()?;
-                context
-                    .arrangements
-                    .insert(arrangement.number.clone(), arrangement);
-            }
-            let rows: Vec<CardRow> = sqlx::query_as(concat!(
-                "SELECT ",
-                card_columns!(),
-                " FROM cards WHERE arrangement_number = ANY($1) ORDER BY card_id"
-            ))
-            .bind(&keys.arrangements)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                let card = row.into_card()?;
-                context
-                    .cards
-                    .entry(card.arrangement_number.clone())
-                    .or_default()
-                    .push(card);
-            }
-        }
-        if !keys.customers.is_empty() {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT customer_number, name FROM customers WHERE customer_number = ANY($1)",
-            )
-            .bind(&keys.customers)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                let customer = into_customer(row)?;
-                context
-                    .customers
-                    .insert(customer.number.as_str().to_owned(), customer);
-            }
-        }
-        Ok(context)
+    async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {
+        let rows: Vec<ArrangementRow> = sqlx::query_as(
+            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+             FROM arrangements WHERE arrangement_number = ANY($1)",
+        )
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(ArrangementRow::into_arrangement)
+            .collect()
+    }
+
+    async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {
+        let rows: Vec<CardRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            card_columns!(),
+            " FROM cards WHERE arrangement_number = ANY($1) ORDER BY card_id"
+        ))
+        .bind(arrangements)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(CardRow::into_card).collect()
+    }
+
+    async fn customers_in(&self, numbers: &[String]) -> Result<Vec<Customer>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT customer_number, name FROM customers WHERE customer_number = ANY($1)",
+        )
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(into_customer).collect()
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -18,10 +18,9 @@ use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::OrderNumber;
-use crate::domain::page::SortOrder;
 use crate::store::orders::{
-    BatchContext, CardFilter, CardSubject, Claimed, ContextKeys, Lease, OrderFilter, OrderSort,
-    OrderStore, OrderTx, QueueGauges,
+    CardFilter, CardSubject, Claimed, Lease, OrderFilter, OrderStore, OrderTx, QueueGauges,
+    direction,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
@@ -225,15 +224,8 @@ impl OrderStore for SqliteStore {
         let mut query =
             QueryBuilder::<Sqlite>::new(concat!("SELECT ", order_columns!(), " FROM orders"));
         push_order_filters(&mut query, filter);
-        let column = match filter.sort {
-            OrderSort::CreationDate => "creation_date",
-            OrderSort::StatusDate => "status_date",
-            OrderSort::OrderNumber => "order_id",
-        };
-        let direction = match filter.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
-        };
+        let column = filter.sort.column();
+        let direction = direction(filter.order);
         query.push(format!(
             " ORDER BY {column} {direction}, order_id {direction} LIMIT "
         ));
@@ -298,53 +290,37 @@ impl OrderStore for SqliteStore {
         Ok(claimed)
     }
 
-    async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
-        let mut context = BatchContext::default();
-        if !keys.arrangements.is_empty() {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
-                 FROM arrangements WHERE arrangement_number",
-            );
-            push_in(&mut query, &keys.arrangements);
-            let rows: Vec<ArrangementRow> = query.build_query_as().fetch_all(&self.reader).await?;
-            for row in rows {
-                let arrangement = row.into_arrangement()?;
-                context
-                    .arrangements
-                    .insert(arrangement.number.clone(), arrangement);
-            }
-            let mut query = QueryBuilder::<Sqlite>::new(concat!(
-                "SELECT ",
-                card_columns!(),
-                " FROM cards WHERE arrangement_number"
-            ));
-            push_in(&mut query, &keys.arrangements);
-            query.push(" ORDER BY card_id");
-            let rows: Vec<CardRow> = query.build_query_as().fetch_all(&self.reader).await?;
-            for row in rows {
-                let card = row.into_card()?;
-                context
-                    .cards
-                    .entry(card.arrangement_number.clone())
-                    .or_default()
-                    .push(card);
-            }
-        }
-        if !keys.customers.is_empty() {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT customer_number, name FROM customers WHERE customer_number",
-            );
-            push_in(&mut query, &keys.customers);
-            let rows: Vec<(String, String)> =
-                query.build_query_as().fetch_all(&self.reader).await?;
-            for row in rows {
-                let customer = into_customer(row)?;
-                context
-                    .customers
-                    .insert(customer.number.as_str().to_owned(), customer);
-            }
-        }
-        Ok(context)
+    async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+             FROM arrangements WHERE arrangement_number",
+        );
+        push_in(&mut query, numbers);
+        let rows: Vec<ArrangementRow> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter()
+            .map(ArrangementRow::into_arrangement)
+            .collect()
+    }
+
+    async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            card_columns!(),
+            " FROM cards WHERE arrangement_number"
+        ));
+        push_in(&mut query, arrangements);
+        query.push(" ORDER BY card_id");
+        let rows: Vec<CardRow> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(CardRow::into_card).collect()
+    }
+
+    async fn customers_in(&self, numbers: &[String]) -> Result<Vec<Customer>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT customer_number, name FROM customers WHERE customer_number",
+        );
+        push_in(&mut query, numbers);
+        let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(into_customer).collect()
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
