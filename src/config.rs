@@ -146,7 +146,7 @@ impl Default for Settings {
             order_duration_scale: 1.0,
             order_step_seconds: BTreeMap::new(),
             executor_enabled: true,
-            executor_batch: 256,
+            executor_batch: 512,
             operations_url: None,
             operations_token: None,
             operations_timeout_seconds: 10.0,

@@ -20,6 +20,10 @@
 //!    process that stalled past its lease writes nothing; whoever claimed the order
 //!    after it calls again with the same idempotency key.
 //!
+//! With the built-in adapter nothing is called outside, so a pass does all of this in
+//! one transaction instead: the claim is the rows' locks (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, the single writer on SQLite), which saves the lease's own write and commit.
+//!
 //! An order whose row cannot be read is held with the reason and the pass goes on.
 
 use std::sync::Arc;
@@ -31,9 +35,9 @@ use tokio::task::JoinHandle;
 
 use crate::domain::execution::{self, Advanced, Transition};
 use crate::domain::operation::{Operation, Outcome, RetryPolicy};
-use crate::domain::order::{Order, StepDurations};
+use crate::domain::order::{Order, OrderStatus, StepDurations};
 use crate::operations::Operations;
-use crate::store::orders::{ContextKeys, Lease, OrderColumns};
+use crate::store::orders::{BatchContext, Claimed, ContextKeys, Lease, OrderColumns, write_batch};
 use crate::store::{OrderStore, StoreError};
 
 /// Longest sleep between passes when nothing wakes the engine: the fallback for wake-ups
@@ -169,6 +173,52 @@ impl Engine {
     /// orders it claimed.
     #[tracing::instrument(skip_all)]
     pub async fn pass(&self) -> Result<usize, StoreError> {
+        let count = if self.inner.operations.is_local() {
+            self.pass_here().await?
+        } else {
+            self.pass_with_leases().await?
+        };
+        if count > 0 {
+            metrics::counter!("bankapi_order_steps_advanced_total").increment(count as u64);
+        }
+        Ok(count)
+    }
+
+    /// A pass that calls nothing outside (the built-in adapter): claim, work and write in
+    /// one transaction, the claim being the rows' locks. It saves the lease's own write
+    /// and commit, a third of a batch's cost.
+    async fn pass_here(&self) -> Result<usize, StoreError> {
+        let inner = &self.inner;
+        let now = Utc::now();
+        let mut tx = inner.store.begin().await?;
+        let claimed = tx.claim_due(now, inner.settings.batch).await?;
+        let count = claimed.len();
+        if count == 0 {
+            return Ok(0);
+        }
+        let (work, unreadable) = read(claimed);
+        for (lease, reason) in &unreadable {
+            tx.hold_unreadable(*lease, reason, now).await?;
+        }
+        let context = inner
+            .store
+            .load_context(&ContextKeys::of(work.iter().map(|w| &w.order)))
+            .await?;
+        let (mut done, calls) = self.advance_all(work, &context, now);
+        let mut answered = Vec::with_capacity(calls.len());
+        for (lease, transition, operation) in calls {
+            let outcome = inner.operations.call(&operation).await;
+            answered.push((lease, transition, outcome));
+        }
+        done.extend(self.complete_all(answered, &context, now));
+        write_batch(tx.as_mut(), &done, true, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// A pass that calls a system of record: claim with leases (committed at once), call
+    /// with no transaction open, write back only while the leases hold.
+    async fn pass_with_leases(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
         let now = Utc::now();
         let lease_until = now + to_chrono(inner.settings.lease);
@@ -180,63 +230,18 @@ impl Engine {
         if count == 0 {
             return Ok(0);
         }
-        let mut work = Vec::with_capacity(count);
-        for claim in claimed {
-            match claim.columns.and_then(OrderColumns::decode) {
-                Ok(order) => work.push(Work {
-                    lease: claim.lease,
-                    head: claim.head,
-                    order,
-                }),
-                Err(error) => {
-                    tracing::error!(order_id = claim.lease.order_id, %error,
-                        "a stored order cannot be read; holding it");
-                    metrics::counter!("bankapi_orders_unreadable_total").increment(1);
-                    let reason = format!("the stored order cannot be read: {error}");
-                    inner
-                        .store
-                        .hold_unreadable(claim.lease, &reason, now)
-                        .await?;
-                }
-            }
+        let (work, unreadable) = read(claimed);
+        for (lease, reason) in &unreadable {
+            inner.store.hold_unreadable(*lease, reason, now).await?;
         }
         let context = inner
             .store
             .load_context(&ContextKeys::of(work.iter().map(|w| &w.order)))
             .await?;
-        let durations = &inner.settings.durations;
-        let mut done = Vec::with_capacity(work.len());
-        let mut calls = Vec::new();
-        for Work { lease, head, order } in work {
-            let ctx = context.for_order(&order);
-            let Advanced { transition, call } =
-                execution::advance(order, &ctx, now, durations, head);
-            match call {
-                None => done.push((lease, transition)),
-                Some(operation) => calls.push((lease, transition, operation)),
-            }
-        }
+        let (mut done, calls) = self.advance_all(work, &context, now);
         if !calls.is_empty() {
             let answered = self.call_out(calls, now).await?;
-            let after = Utc::now();
-            for (lease, transition, outcome) in answered {
-                let ctx = context.for_order(&transition.order);
-                let completed = execution::complete_operation(
-                    transition,
-                    &ctx,
-                    outcome,
-                    after,
-                    durations,
-                    &inner.settings.policy,
-                    rand::random(),
-                );
-                if completed.order.status == crate::domain::order::OrderStatus::Held {
-                    tracing::warn!(order = %completed.order.number,
-                        reason = completed.order.hold_reason.as_deref().unwrap_or_default(),
-                        "order held for a person to decide");
-                }
-                done.push((lease, completed));
-            }
+            done.extend(self.complete_all(answered, &context, Utc::now()));
         }
         let written = inner
             .store
@@ -250,8 +255,64 @@ impl Engine {
             );
             metrics::counter!("bankapi_order_claims_lost_total").increment(lost as u64);
         }
-        metrics::counter!("bankapi_order_steps_advanced_total").increment(count as u64);
         Ok(count)
+    }
+
+    /// Each order as far as it goes without a call; the calls the rest need.
+    #[allow(clippy::type_complexity)]
+    fn advance_all(
+        &self,
+        work: Vec<Work>,
+        context: &BatchContext,
+        now: DateTime<Utc>,
+    ) -> (
+        Vec<(Lease, Transition)>,
+        Vec<(Lease, Transition, Operation)>,
+    ) {
+        let durations = &self.inner.settings.durations;
+        let mut done = Vec::with_capacity(work.len());
+        let mut calls = Vec::new();
+        for Work { lease, head, order } in work {
+            let ctx = context.for_order(&order);
+            let Advanced { transition, call } =
+                execution::advance(order, &ctx, now, durations, head);
+            match call {
+                None => done.push((lease, transition)),
+                Some(operation) => calls.push((lease, transition, operation)),
+            }
+        }
+        (done, calls)
+    }
+
+    /// Goes on from each call's answer.
+    fn complete_all(
+        &self,
+        answered: Vec<(Lease, Transition, Outcome)>,
+        context: &BatchContext,
+        now: DateTime<Utc>,
+    ) -> Vec<(Lease, Transition)> {
+        let settings = &self.inner.settings;
+        answered
+            .into_iter()
+            .map(|(lease, transition, outcome)| {
+                let ctx = context.for_order(&transition.order);
+                let completed = execution::complete_operation(
+                    transition,
+                    &ctx,
+                    outcome,
+                    now,
+                    &settings.durations,
+                    &settings.policy,
+                    rand::random(),
+                );
+                if completed.order.status == OrderStatus::Held {
+                    tracing::warn!(order = %completed.order.number,
+                        reason = completed.order.hold_reason.as_deref().unwrap_or_default(),
+                        "order held for a person to decide");
+                }
+                (lease, completed)
+            })
+            .collect()
     }
 
     /// Carries the batch's operations to the system of record and answers each.
@@ -261,14 +322,6 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<(Lease, Transition, Outcome)>, StoreError> {
         let inner = &self.inner;
-        if inner.operations.is_local() {
-            let mut answered = Vec::with_capacity(calls.len());
-            for (lease, transition, operation) in calls {
-                let outcome = inner.operations.call(&operation).await;
-                answered.push((lease, transition, outcome));
-            }
-            return Ok(answered);
-        }
         // The started step is on record before any call leaves: from here on the order
         // can no longer be canceled, and a crash leaves it running, to be called again
         // with the same key.
@@ -360,6 +413,31 @@ impl Engine {
             Err(error) => tracing::debug!(%error, "cannot read the queue's gauges"),
         }
     }
+}
+
+/// The claimed orders that can be read, and the reasons of those that cannot.
+fn read(claimed: Vec<Claimed>) -> (Vec<Work>, Vec<(Lease, String)>) {
+    let mut work = Vec::with_capacity(claimed.len());
+    let mut unreadable = Vec::new();
+    for claim in claimed {
+        match claim.columns.and_then(OrderColumns::decode) {
+            Ok(order) => work.push(Work {
+                lease: claim.lease,
+                head: claim.head,
+                order,
+            }),
+            Err(error) => {
+                tracing::error!(order_id = claim.lease.order_id, %error,
+                    "a stored order cannot be read; holding it");
+                metrics::counter!("bankapi_orders_unreadable_total").increment(1);
+                unreadable.push((
+                    claim.lease,
+                    format!("the stored order cannot be read: {error}"),
+                ));
+            }
+        }
+    }
+    (work, unreadable)
 }
 
 fn to_chrono(duration: Duration) -> chrono::Duration {

@@ -19,6 +19,8 @@ mod accept;
 mod columns;
 mod writes;
 
+pub(crate) use writes::write_batch;
+
 pub use accept::Acceptor;
 
 pub use columns::OrderColumns;
@@ -366,6 +368,15 @@ pub trait OrderTx: Send {
     /// Records `key` as having created `resource`; false when another request did first.
     async fn claim_key(&mut self, key: &IdempotencyKey, resource: &str)
     -> Result<bool, StoreError>;
+    /// Claims up to `limit` orders due at `now` as [`OrderStore::claim_due`] does, but by
+    /// locking their rows until this transaction ends instead of leasing them: for a
+    /// pass that calls nothing outside and so can do all its work in one transaction.
+    /// Their tokens are left as they are; the pass writes with them.
+    async fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError>;
     /// Reads an order and locks it against other writers until the transaction ends.
     async fn lock_order(&mut self, number: OrderNumber)
     -> Result<Option<OrderColumns>, StoreError>;

@@ -121,25 +121,8 @@ impl dyn OrderStore + '_ {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = batch
-            .iter()
-            .map(|(lease, t)| {
-                let guard = Guard::Fenced {
-                    lease: *lease,
-                    release,
-                };
-                OrderColumns::encode(&t.order).map(|row| (row, guard))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let mut tx = self.begin().await?;
-        let written = tx.save_orders(&rows).await?;
-        let kept: Vec<Transition> = batch
-            .iter()
-            .zip(&written)
-            .filter(|(_, ok)| **ok)
-            .map(|((_, t), _)| t.clone())
-            .collect();
-        write_effects_at(tx.as_mut(), &kept, now).await?;
+        let written = write_batch(tx.as_mut(), batch, release, now).await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -156,6 +139,36 @@ impl dyn OrderStore + '_ {
         tx.hold_unreadable(lease, reason, now).await?;
         tx.commit().await
     }
+}
+
+/// Writes a batch's transitions in the open transaction `tx`, each order only while its
+/// lease holds, with the cards and events of exactly those orders; answers which were
+/// written.
+pub(crate) async fn write_batch(
+    tx: &mut dyn super::OrderTx,
+    batch: &[(Lease, Transition)],
+    release: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>, StoreError> {
+    let rows = batch
+        .iter()
+        .map(|(lease, t)| {
+            let guard = Guard::Fenced {
+                lease: *lease,
+                release,
+            };
+            OrderColumns::encode(&t.order).map(|row| (row, guard))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let written = tx.save_orders(&rows).await?;
+    let kept: Vec<Transition> = batch
+        .iter()
+        .zip(&written)
+        .filter(|(_, ok)| **ok)
+        .map(|((_, t), _)| t.clone())
+        .collect();
+    write_effects_at(tx, &kept, now).await?;
+    Ok(written)
 }
 
 /// The cards and events of `transitions`, registered at their orders' status dates.

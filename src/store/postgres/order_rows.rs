@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::Order;
 use crate::store::StoreError;
-use crate::store::orders::{CardColumns, OrderColumns, customer_number};
+use crate::store::orders::{CardColumns, Claimed, Lease, OrderColumns, customer_number};
 
 macro_rules! order_columns {
     () => {
@@ -24,6 +24,58 @@ macro_rules! card_columns {
     };
 }
 pub(super) use card_columns;
+
+/// Whether no earlier order of the same arrangement is still active (held ones count).
+macro_rules! head_of_arrangement {
+    ($table:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM orders e WHERE e.serial_key = ",
+            $table,
+            ".serial_key AND e.next_run_at IS NOT NULL AND e.order_id < ",
+            $table,
+            ".order_id)"
+        )
+    };
+}
+
+/// Orders an engine may claim, but for time: active, not held, and an action only when
+/// it is its arrangement's turn.
+macro_rules! claimable {
+    () => {
+        concat!(
+            "o.next_run_at IS NOT NULL AND o.hold_reason IS NULL AND (o.phase IS DISTINCT FROM 'action' OR ",
+            head_of_arrangement!("o"),
+            ")"
+        )
+    };
+}
+
+pub(super) use {claimable, head_of_arrangement};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClaimRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    lease_token: i64,
+    head: bool,
+}
+
+/// The claimed orders of `rows`, oldest first (a RETURNING clause gives no order).
+pub(super) fn claimed(rows: Vec<ClaimRow>) -> Vec<Claimed> {
+    let mut claimed: Vec<Claimed> = rows
+        .into_iter()
+        .map(|row| Claimed {
+            lease: Lease {
+                order_id: row.order.order_id(),
+                token: row.lease_token,
+            },
+            head: row.head,
+            columns: row.order.into_columns(),
+        })
+        .collect();
+    claimed.sort_by_key(|c| c.lease.order_id);
+    claimed
+}
 
 /// An order's row.
 #[derive(sqlx::FromRow)]

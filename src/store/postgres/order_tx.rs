@@ -11,10 +11,12 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use super::append::insert_group;
 use super::claim_key;
 use super::listener::WORK_CHANNEL;
-use super::order_rows::{OrderRow, current_step_column, order_columns};
+use super::order_rows::{
+    ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement, order_columns,
+};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
-use crate::store::orders::{CardColumns, Guard, Lease, OrderColumns, OrderTx, numbered};
+use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
 /// A transaction on a pooled connection; rolled back when dropped uncommitted.
@@ -157,6 +159,29 @@ impl OrderTx for PgOrderTx {
         resource: &str,
     ) -> Result<bool, StoreError> {
         claim_key(&mut self.tx, key, resource).await
+    }
+
+    async fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let rows: Vec<ClaimRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            order_columns!(),
+            ", lease_token, ",
+            head_of_arrangement!("o"),
+            " AS head FROM orders o WHERE ",
+            claimable!(),
+            " AND o.next_run_at <= $1 AND (o.leased_until IS NULL OR o.leased_until <= $1)
+                 ORDER BY o.next_run_at, o.order_id LIMIT $2
+                 FOR UPDATE OF o SKIP LOCKED"
+        ))
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(claimed(rows))
     }
 
     async fn lock_order(

@@ -15,50 +15,18 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
 use super::order_rows::{
-    ArrangementRow, CardRow, OrderRow, SubjectRow, card_columns, into_customer, order_columns,
+    ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
+    head_of_arrangement, into_customer, order_columns,
 };
 use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, Lease, OrderColumns, OrderFilter, OrderStore, OrderTx,
-    QueueGauges, direction,
+    CardFilter, CardSubject, Claimed, OrderColumns, OrderFilter, OrderStore, OrderTx, QueueGauges,
+    direction,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
-
-/// Whether no earlier order of the same arrangement is still active (held ones count).
-macro_rules! head_of_arrangement {
-    ($table:literal) => {
-        concat!(
-            "NOT EXISTS (SELECT 1 FROM orders e WHERE e.serial_key = ",
-            $table,
-            ".serial_key AND e.next_run_at IS NOT NULL AND e.order_id < ",
-            $table,
-            ".order_id)"
-        )
-    };
-}
-
-/// Orders an engine may claim, but for time: active, not held, and an action only when
-/// it is its arrangement's turn.
-macro_rules! claimable {
-    () => {
-        concat!(
-            "o.next_run_at IS NOT NULL AND o.hold_reason IS NULL AND (o.phase IS DISTINCT FROM 'action' OR ",
-            head_of_arrangement!("o"),
-            ")"
-        )
-    };
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimRow {
-    #[sqlx(flatten)]
-    order: OrderRow,
-    lease_token: i64,
-    head: bool,
-}
 
 fn push_order_filters(query: &mut QueryBuilder<Postgres>, filter: &OrderFilter) {
     query.push(" WHERE 1 = 1");
@@ -263,19 +231,7 @@ impl OrderStore for PgStore {
         .bind(lease_until)
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed: Vec<Claimed> = rows
-            .into_iter()
-            .map(|row| Claimed {
-                lease: Lease {
-                    order_id: row.order.order_id(),
-                    token: row.lease_token,
-                },
-                head: row.head,
-                columns: row.order.into_columns(),
-            })
-            .collect();
-        claimed.sort_by_key(|c| c.lease.order_id);
-        Ok(claimed)
+        Ok(claimed(rows))
     }
 
     async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {

@@ -8,10 +8,12 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::append::insert_events;
 use super::claim_key;
-use super::order_rows::{OrderRow, insert_card, order_columns};
+use super::order_rows::{
+    ClaimRow, OrderRow, claimable, claimed, head_of_arrangement, insert_card, order_columns,
+};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
-use crate::store::orders::{Guard, Lease, OrderColumns, OrderTx, numbered};
+use crate::store::orders::{Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
 
 /// Rows per multi-row statement: at most 12 values a row, far below SQLite's 32766.
@@ -75,6 +77,28 @@ impl OrderTx for SqliteOrderTx {
         resource: &str,
     ) -> Result<bool, StoreError> {
         claim_key(&mut self.tx, key, resource).await
+    }
+
+    async fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let rows: Vec<ClaimRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            order_columns!(),
+            ", lease_token, ",
+            head_of_arrangement!("o"),
+            " AS head FROM orders o WHERE ",
+            claimable!(),
+            " AND o.next_run_at <= ?1 AND (o.leased_until IS NULL OR o.leased_until <= ?1)
+                 ORDER BY o.next_run_at, o.order_id LIMIT ?2"
+        ))
+        .bind(to_micros(now))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(claimed(rows))
     }
 
     async fn lock_order(

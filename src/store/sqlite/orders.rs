@@ -11,51 +11,17 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::order_rows::{
-    ArrangementRow, CardRow, OrderRow, SubjectRow, card_columns, insert_card, into_customer,
-    order_columns,
+    ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
+    head_of_arrangement, insert_card, into_customer, order_columns,
 };
 use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::order::OrderNumber;
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, Lease, OrderFilter, OrderStore, OrderTx, QueueGauges,
-    direction,
+    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, direction,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
-
-/// Whether no earlier order of the same arrangement is still active (held ones count).
-macro_rules! head_of_arrangement {
-    ($table:literal) => {
-        concat!(
-            "NOT EXISTS (SELECT 1 FROM orders e WHERE e.serial_key = ",
-            $table,
-            ".serial_key AND e.next_run_at IS NOT NULL AND e.order_id < ",
-            $table,
-            ".order_id)"
-        )
-    };
-}
-
-/// Orders an engine may claim, but for time: active, not held, and an action only when
-/// it is its arrangement's turn.
-macro_rules! claimable {
-    () => {
-        concat!(
-            "o.next_run_at IS NOT NULL AND o.hold_reason IS NULL AND (o.phase IS NOT 'action' OR ",
-            head_of_arrangement!("o"),
-            ")"
-        )
-    };
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimRow {
-    #[sqlx(flatten)]
-    order: OrderRow,
-    lease_token: i64,
-    head: bool,
-}
 
 fn push_in(query: &mut QueryBuilder<Sqlite>, values: &[String]) {
     query.push(" IN (");
@@ -274,20 +240,7 @@ impl OrderStore for SqliteStore {
         .bind(to_micros(lease_until))
         .fetch_all(&self.writer)
         .await?;
-        let mut claimed: Vec<Claimed> = rows
-            .into_iter()
-            .map(|row| Claimed {
-                lease: Lease {
-                    order_id: row.order.order_id(),
-                    token: row.lease_token,
-                },
-                head: row.head,
-                columns: row.order.into_columns(),
-            })
-            .collect();
-        // RETURNING gives no order; the engine works oldest first.
-        claimed.sort_by_key(|c| c.lease.order_id);
-        Ok(claimed)
+        Ok(claimed(rows))
     }
 
     async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {
