@@ -24,8 +24,9 @@ const REASON_MAX: usize = 500;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectHeld {
-    /// Why the order ends here.
-    #[schema(value_type = String, min_length = 1, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", example = "the card processor confirmed it never blocked the card")]
+    /// Why the order ends here: at least one character that is not white space, and no
+    /// control characters but tab, line feed and carriage return.
+    #[schema(value_type = String, min_length = 1, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", example = "the card processor confirmed it never blocked the card")]
     reason: Option<String>,
 }
 

@@ -339,6 +339,10 @@ async fn a_key_the_processor_refuses_holds_the_order_and_staff_can_reject_it() {
     let reject = format!("/customer-order/card-activations/{id}/reject");
     let missing = app.post_json(&reject, &app.staff_token(), &json!({})).await;
     assert_eq!(problem(missing, 400).await["errors"][0]["tag"], "reason");
+    let blank = app
+        .post_json(&reject, &app.staff_token(), &json!({"reason": "\u{a0} "}))
+        .await;
+    assert_eq!(problem(blank, 400).await["errors"][0]["error"], "required");
     let unknown = app
         .post_json(
             &reject,
