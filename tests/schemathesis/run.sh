@@ -63,12 +63,26 @@ for document in customer-event customer-order; do
         [[ $who == customer ]] && token=$CUSTOMER
         log="$WORK/$document-$who.txt"
         echo "schemathesis: $document with a $who token"
-        if (cd "$HERE" && "$VENV/bin/schemathesis" run "$BASE/$document/openapi.json" \
-            -H "Authorization: Bearer $token" --checks all --max-examples "$EXAMPLES" \
-            --workers 2 --seed 20261123 --no-color) >"$log" 2>&1; then
-            result=passed
-        else
-            result=FAILED
+        result=FAILED
+        for attempt in 1 2; do
+            if (cd "$HERE" && "$VENV/bin/schemathesis" run "$BASE/$document/openapi.json" \
+                -H "Authorization: Bearer $token" --checks all --max-examples "$EXAMPLES" \
+                --workers 2 --seed 20261123 --no-color) >"$log" 2>&1; then
+                result=passed
+                break
+            fi
+            # CPython 3.11's ast.parse can fail inside Hypothesis when it describes a
+            # filter lambda from a worker thread ("AST constructor recursion depth
+            # mismatch"): a crash of the tool, not a finding about bankapi. Only that
+            # exact crash, with no FAILURES section, is run once more.
+            if [[ $attempt == 1 ]] && ! grep -q FAILURES "$log" \
+                && grep -q 'AST constructor recursion depth mismatch' "$log"; then
+                echo "schemathesis: the tool itself crashed (CPython ast bug); running the pair again"
+                continue
+            fi
+            break
+        done
+        if [[ $result == FAILED ]]; then
             failed=1
             sed -n '/FAILURES/,$p' "$log" | head -n 200 || true
             # Errors (a crash, a network fault) come without a FAILURES section.
