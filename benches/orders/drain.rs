@@ -12,6 +12,7 @@ use axum::routing::post;
 use bankapi::config::Settings;
 use bankapi::domain::CustomerNumber;
 use bankapi::domain::execution;
+use bankapi::domain::kinds::CardActivation;
 use bankapi::domain::order::{Order, OrderNumber, OrderRequest, OrderStatus, StepDurations};
 use bankapi::engine::{Engine, EngineSettings};
 use bankapi::operations::http::HttpOperations;
@@ -21,7 +22,7 @@ use bankapi::store::{self, Stores};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::setup::{CUSTOMER, arrangement, count, seed};
+use crate::setup::{CUSTOMER, arrangement, card_id, count, seed};
 
 /// Orders inserted per transaction while the backlog is built.
 const BACKLOG_CHUNK: usize = 1_000;
@@ -45,9 +46,9 @@ async fn backlog(stores: &Stores, orders: usize) -> anyhow::Result<()> {
         for n in chunk {
             let draft = Order {
                 number: OrderNumber(0),
-                request: OrderRequest::CardActivation {
-                    card_id: format!("B{n:010}"),
-                },
+                request: OrderRequest::CardActivation(CardActivation {
+                    card_id: card_id(*n),
+                }),
                 description: None,
                 owner: owner.clone(),
                 holder: owner.clone(),

@@ -4,6 +4,7 @@
 use anyhow::{Context, bail};
 use bankapi::domain::CustomerNumber;
 use bankapi::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
+use bankapi::domain::identifier::{ArrangementNumber, CardId};
 use bankapi::domain::order::OrderStatus;
 use bankapi::http::paging::{PageRequest, SortOrder};
 use bankapi::store::{OrderFilter, OrderSort, Stores};
@@ -81,7 +82,7 @@ pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
     let expiry = NaiveDate::from_ymd_opt(2030, 1, 31).context("date")?;
     let cards: Vec<Card> = (1..=count)
         .map(|n| Card {
-            id: format!("B{n:010}"),
+            id: card_id(n),
             serial_number: format!("SB{n:010}"),
             masked_number: mask("5356", &format!("{:04}", n % 10_000)),
             arrangement_number: arrangement(n),
@@ -119,8 +120,16 @@ pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn arrangement(n: usize) -> String {
-    format!("09{n:011}")
+/// The arrangement of the bench's card `n`: one card per arrangement.
+pub fn arrangement(n: usize) -> ArrangementNumber {
+    ArrangementNumber::parse("arrangement-number", &format!("09{n:011}"))
+        .unwrap_or_else(|e| panic!("bench arrangement {n}: {}", e.message))
+}
+
+/// The bench's card `n`.
+pub fn card_id(n: usize) -> CardId {
+    CardId::parse("card-id", &format!("B{n:010}"))
+        .unwrap_or_else(|e| panic!("bench card {n}: {}", e.message))
 }
 
 fn filter(status: Option<OrderStatus>, page: PageRequest) -> OrderFilter {

@@ -8,10 +8,20 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use super::GUIDE_ARRANGEMENT;
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
+use crate::domain::identifier::{ArrangementNumber, CardId};
 
 fn number(raw: &str) -> CustomerNumber {
     CustomerNumber::parse("customer-number", raw)
         .unwrap_or_else(|e| panic!("demo customer {raw}: {}", e.message))
+}
+
+fn arrangement_number(raw: &str) -> ArrangementNumber {
+    ArrangementNumber::parse("arrangement-number", raw)
+        .unwrap_or_else(|e| panic!("demo arrangement {raw}: {}", e.message))
+}
+
+fn card_id(raw: &str) -> CardId {
+    CardId::parse("card-id", raw).unwrap_or_else(|e| panic!("demo card {raw}: {}", e.message))
 }
 
 /// The guides' customers.
@@ -35,7 +45,7 @@ pub fn arrangements() -> Vec<Arrangement> {
     let arrangement =
         |n: &str, owner: &str, product: &str, active: bool, allows_cards: bool, limit: u32| {
             Arrangement {
-                number: n.into(),
+                number: arrangement_number(n),
                 owner: number(owner),
                 product_code: product.into(),
                 active,
@@ -70,10 +80,10 @@ pub fn cards() -> Vec<Card> {
             _ => "5356",
         };
         Card {
-            id: format!("C{id:010}"),
+            id: card_id(&format!("C{id:010}")),
             serial_number: format!("SN{id:010}"),
             masked_number: mask(bin, &format!("{:04}", (id * 37) % 10_000)),
-            arrangement_number: arrangement.into(),
+            arrangement_number: arrangement_number(arrangement),
             holder: number(holder),
             owner: number(owner),
             product_code: product.into(),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerNumber;
+use super::identifier::{ArrangementNumber, CardId};
 
 /// A card's lifecycle state. `terminated` is final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -49,13 +50,13 @@ impl CardStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
     /// Stable identifier (`C` and ten digits).
-    pub id: String,
+    pub id: CardId,
     /// The plastic's serial number.
     pub serial_number: String,
     /// The number with all but the first four and last four digits masked.
     pub masked_number: String,
     /// The account the card draws on.
-    pub arrangement_number: String,
+    pub arrangement_number: ArrangementNumber,
     /// Who carries the card.
     pub holder: CustomerNumber,
     /// Who owns the arrangement (and so the card).
@@ -69,9 +70,9 @@ pub struct Card {
     /// Last day the card is valid.
     pub expiry_date: NaiveDate,
     /// The card this one replaced.
-    pub replaces: Option<String>,
+    pub replaces: Option<CardId>,
     /// The card that replaced this one.
-    pub replaced_by: Option<String>,
+    pub replaced_by: Option<CardId>,
     /// When its status last changed.
     pub status_date: DateTime<Utc>,
 }
@@ -87,7 +88,7 @@ impl Card {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrangement {
     /// The arrangement number (`0064200001930`).
-    pub number: String,
+    pub number: ArrangementNumber,
     /// The owning customer.
     pub owner: CustomerNumber,
     /// The card product issued on it.

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use super::order::{Order, OrderRequest};
+use super::identifier::CardId;
+use super::order::Order;
 
 /// One call an order's action step makes: a first request, or a poll of a pending one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub struct Operation {
     pub fields: Vec<(&'static str, String)>,
     /// The key under which operations run one at a time (see [`Order::serial_key`]).
     pub serial_key: String,
+    /// Whether the operation produces a card, whose id the system must then answer.
+    pub produces_card: bool,
 }
 
 impl Operation {
@@ -31,53 +34,18 @@ impl Operation {
             ("order-number", order.number.to_string()),
             ("order-type", order.kind().as_str().to_owned()),
             ("customer-number", order.owner.as_str().to_owned()),
-            ("arrangement-number", order.arrangement_number.clone()),
+            ("arrangement-number", order.arrangement_number.to_string()),
         ];
-        match &order.request {
-            OrderRequest::AdditionalCardIssuance {
-                authorized_customer,
-                ..
-            } => fields.push((
-                "authorized-customer-number",
-                authorized_customer.as_str().to_owned(),
-            )),
-            OrderRequest::CardActivation { card_id } | OrderRequest::CardDeblockade { card_id } => {
-                fields.push(("card-id", card_id.clone()));
-            }
-            OrderRequest::CardBlockade { card_id, reason } => {
-                fields.push(("card-id", card_id.clone()));
-                fields.push(("blockade-reason", reason.clone()));
-            }
-            OrderRequest::CardTermination { card_id, reason } => {
-                fields.push(("card-id", card_id.clone()));
-                if let Some(reason) = reason {
-                    fields.push(("termination-reason", reason.clone()));
-                }
-            }
-            OrderRequest::CardReplacement {
-                card_id,
-                reason,
-                embossement_line,
-            } => {
-                fields.push(("card-id", card_id.clone()));
-                fields.push(("replacement-reason", reason.clone()));
-                if let Some(line) = embossement_line {
-                    fields.push(("embossement-line-1", line.clone()));
-                }
-            }
-        }
+        let rules = order.request.rules();
+        rules.operation_fields(&mut fields);
         Self {
             name,
             idempotency_key: order.operation_key(name),
             poll,
             fields,
             serial_key: order.serial_key(),
+            produces_card: rules.produces_card(),
         }
-    }
-
-    /// Whether the operation produces a card, whose id the system must then answer.
-    pub fn produces_card(&self) -> bool {
-        matches!(self.name, "produce-card" | "issue-replacement-card")
     }
 }
 
@@ -85,7 +53,7 @@ impl Operation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Produced {
     /// The new card's id.
-    pub card_id: Option<String>,
+    pub card_id: Option<CardId>,
     /// Its plastic's serial number.
     pub serial_number: Option<String>,
     /// Its masked number.

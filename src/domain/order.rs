@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerNumber;
+use super::identifier::{ArrangementNumber, CardId};
 use super::invalid::{ErrorLiteral, FieldError};
+use super::kinds::{self, KindDef, Rules};
 
 /// The six kinds of order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -40,28 +42,26 @@ impl OrderKind {
         Self::CardReplacement,
     ];
 
+    /// What the kind declares of itself, in its own file under `domain::kinds`.
+    pub fn def(self) -> &'static KindDef {
+        match self {
+            Self::AdditionalCardIssuance => &kinds::additional_card_issuance::DEF,
+            Self::CardActivation => &kinds::card_activation::DEF,
+            Self::CardBlockade => &kinds::card_blockade::DEF,
+            Self::CardDeblockade => &kinds::card_deblockade::DEF,
+            Self::CardTermination => &kinds::card_termination::DEF,
+            Self::CardReplacement => &kinds::card_replacement::DEF,
+        }
+    }
+
     /// The `order-type` literal.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AdditionalCardIssuance => "additional-card-issuance",
-            Self::CardActivation => "card-activation",
-            Self::CardBlockade => "card-blockade",
-            Self::CardDeblockade => "card-deblockade",
-            Self::CardTermination => "card-termination",
-            Self::CardReplacement => "card-replacement",
-        }
+        self.def().literal
     }
 
     /// The collection resource (`/customer-order/{resource}`).
     pub fn resource(self) -> &'static str {
-        match self {
-            Self::AdditionalCardIssuance => "additional-card-issuances",
-            Self::CardActivation => "card-activations",
-            Self::CardBlockade => "card-blockades",
-            Self::CardDeblockade => "card-deblockades",
-            Self::CardTermination => "card-terminations",
-            Self::CardReplacement => "card-replacements",
-        }
+        self.def().resource
     }
 
     /// Reads a stored literal.
@@ -87,42 +87,9 @@ impl OrderKind {
             })
     }
 
-    /// The kind's steps, in order. Each kind checks, acts, then notifies.
-    pub fn steps(self) -> [StepDef; 3] {
-        let (check, action) = match self {
-            Self::AdditionalCardIssuance => ("review-request", "produce-card"),
-            Self::CardActivation => ("check-card", "activate-card"),
-            Self::CardBlockade => ("check-card", "block-card"),
-            Self::CardDeblockade => ("check-card", "unblock-card"),
-            Self::CardTermination => ("check-card", "terminate-card"),
-            Self::CardReplacement => ("check-card", "issue-replacement-card"),
-        };
-        [
-            StepDef {
-                name: check,
-                phase: Phase::Check,
-            },
-            StepDef {
-                name: action,
-                phase: Phase::Action,
-            },
-            StepDef {
-                name: "notify-customer",
-                phase: Phase::Notify,
-            },
-        ]
-    }
-
-    /// Default step durations: producing a card takes minutes; flipping a card's state
-    /// takes a second or two.
-    fn default_seconds(self, phase: Phase) -> f64 {
-        match (self, phase) {
-            (Self::AdditionalCardIssuance, Phase::Check) => 60.0,
-            (Self::AdditionalCardIssuance, Phase::Action) => 30.0,
-            (Self::CardReplacement, Phase::Action) => 3.0,
-            (_, Phase::Check | Phase::Action) => 1.0,
-            (_, Phase::Notify) => 0.0,
-        }
+    /// The kind's steps, in order.
+    pub fn steps(self) -> &'static [StepDef] {
+        self.def().steps
     }
 }
 
@@ -145,6 +112,8 @@ pub struct StepDef {
     pub name: &'static str,
     /// What it does.
     pub phase: Phase,
+    /// How long it takes unless configured otherwise (see [`StepDurations`]).
+    pub default: Duration,
 }
 
 /// How long each step takes, configurable so demos can be slow and tests instant.
@@ -176,7 +145,7 @@ impl StepDurations {
             if self.external_actions && step.phase == Phase::Action {
                 0.0
             } else {
-                kind.default_seconds(step.phase) * self.scale
+                step.default.as_secs_f64() * self.scale
             }
         });
         Duration::from_secs_f64(seconds.max(0.0))
@@ -293,86 +262,58 @@ impl fmt::Display for OrderNumber {
     }
 }
 
-/// What the customer asked for, per kind; reasons are checked literals.
+/// What the customer asked for, per kind; reasons are checked literals. Each variant's
+/// request lives in its kind's file under `domain::kinds`, with its rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum OrderRequest {
     /// An additional card.
-    AdditionalCardIssuance {
-        /// Who will carry the card.
-        authorized_customer: CustomerNumber,
-        /// The arrangement it draws on.
-        arrangement_number: String,
-    },
+    AdditionalCardIssuance(kinds::AdditionalCardIssuance),
     /// Activate a card.
-    CardActivation {
-        /// The card.
-        card_id: String,
-    },
+    CardActivation(kinds::CardActivation),
     /// Block a card.
-    CardBlockade {
-        /// The card.
-        card_id: String,
-        /// A `card-blockade-reason` literal.
-        reason: String,
-    },
+    CardBlockade(kinds::CardBlockade),
     /// Unblock a card.
-    CardDeblockade {
-        /// The card.
-        card_id: String,
-    },
+    CardDeblockade(kinds::CardDeblockade),
     /// Terminate a card.
-    CardTermination {
-        /// The card.
-        card_id: String,
-        /// A `card-termination-reason` literal.
-        reason: Option<String>,
-    },
+    CardTermination(kinds::CardTermination),
     /// Replace a card.
-    CardReplacement {
-        /// The card.
-        card_id: String,
-        /// A `card-replacement-reason` literal.
-        reason: String,
-        /// The name to print on the new card.
-        embossement_line: Option<String>,
-    },
+    CardReplacement(kinds::CardReplacement),
 }
 
 impl OrderRequest {
     /// The kind this request is of.
     pub fn kind(&self) -> OrderKind {
         match self {
-            Self::AdditionalCardIssuance { .. } => OrderKind::AdditionalCardIssuance,
-            Self::CardActivation { .. } => OrderKind::CardActivation,
-            Self::CardBlockade { .. } => OrderKind::CardBlockade,
-            Self::CardDeblockade { .. } => OrderKind::CardDeblockade,
-            Self::CardTermination { .. } => OrderKind::CardTermination,
-            Self::CardReplacement { .. } => OrderKind::CardReplacement,
+            Self::AdditionalCardIssuance(_) => OrderKind::AdditionalCardIssuance,
+            Self::CardActivation(_) => OrderKind::CardActivation,
+            Self::CardBlockade(_) => OrderKind::CardBlockade,
+            Self::CardDeblockade(_) => OrderKind::CardDeblockade,
+            Self::CardTermination(_) => OrderKind::CardTermination,
+            Self::CardReplacement(_) => OrderKind::CardReplacement,
+        }
+    }
+
+    /// The kind's rules, which the engine applies without knowing the kind.
+    pub fn rules(&self) -> &dyn Rules {
+        match self {
+            Self::AdditionalCardIssuance(r) => r,
+            Self::CardActivation(r) => r,
+            Self::CardBlockade(r) => r,
+            Self::CardDeblockade(r) => r,
+            Self::CardTermination(r) => r,
+            Self::CardReplacement(r) => r,
         }
     }
 
     /// The card the order is about, if it is about one.
-    pub fn card_id(&self) -> Option<&str> {
-        match self {
-            Self::AdditionalCardIssuance { .. } => None,
-            Self::CardActivation { card_id }
-            | Self::CardBlockade { card_id, .. }
-            | Self::CardDeblockade { card_id }
-            | Self::CardTermination { card_id, .. }
-            | Self::CardReplacement { card_id, .. } => Some(card_id),
-        }
+    pub fn card_id(&self) -> Option<&CardId> {
+        self.rules().card_id()
     }
 
     /// The reason given, if any.
     pub fn reason(&self) -> Option<&str> {
-        match self {
-            Self::CardBlockade { reason, .. } | Self::CardReplacement { reason, .. } => {
-                Some(reason)
-            }
-            Self::CardTermination { reason, .. } => reason.as_deref(),
-            _ => None,
-        }
+        self.rules().reason()
     }
 }
 
@@ -443,7 +384,7 @@ pub struct Order {
     /// Who holds the card (for an issuance: the authorized customer).
     pub holder: CustomerNumber,
     /// The arrangement concerned.
-    pub arrangement_number: String,
+    pub arrangement_number: ArrangementNumber,
     /// Where it stands.
     pub status: OrderStatus,
     /// When the status last changed.
@@ -461,7 +402,7 @@ pub struct Order {
     /// Why it was rejected or expired.
     pub rejection_reason: Option<String>,
     /// The card the order produced.
-    pub result_card_id: Option<String>,
+    pub result_card_id: Option<CardId>,
     /// Why the order is held, while it is.
     pub hold_reason: Option<String>,
 }
@@ -473,7 +414,7 @@ impl Order {
     }
 
     /// The card the order concerns, if any.
-    pub fn card_id(&self) -> Option<&str> {
+    pub fn card_id(&self) -> Option<&CardId> {
         self.request.card_id()
     }
 
@@ -501,22 +442,11 @@ impl Order {
     /// The key under which at most one active order of a kind may exist: the same order
     /// twice for the same card (or holder and arrangement) is `request-already-exists`.
     pub fn duplicate_key(&self) -> String {
-        match &self.request {
-            OrderRequest::AdditionalCardIssuance {
-                authorized_customer,
-                arrangement_number,
-            } => {
-                format!(
-                    "{}:{arrangement_number}:{authorized_customer}",
-                    self.kind().as_str()
-                )
-            }
-            other => format!(
-                "{}:{}",
-                self.kind().as_str(),
-                other.card_id().unwrap_or_default()
-            ),
-        }
+        format!(
+            "{}:{}",
+            self.kind().as_str(),
+            self.request.rules().duplicate_subject()
+        )
     }
 }
 
@@ -561,7 +491,10 @@ mod tests {
     #[test]
     fn durations_scale_and_override() {
         let kind = OrderKind::AdditionalCardIssuance;
-        let [check, action, notify] = kind.steps();
+        let [check, action, notify] = kind.steps() else {
+            panic!("an issuance has three steps");
+        };
+        let (check, action, notify) = (*check, *action, *notify);
         let normal = StepDurations {
             scale: 1.0,
             ..StepDurations::default()

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::Operations;
 use crate::config::Secret;
+use crate::domain::identifier::CardId;
 use crate::domain::operation::{Operation, Outcome, Produced};
 
 /// The largest answer read; a system that sends more is not speaking the contract.
@@ -228,8 +229,19 @@ fn declined(reason: Option<String>) -> Outcome {
 
 fn succeeded(operation: &Operation, answer: Answer) -> Outcome {
     let result = answer.result.unwrap_or_default();
+    let card_id = match result
+        .card_id
+        .as_deref()
+        .map(|raw| CardId::parse(CardId::TAG, raw))
+    {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            return hold("answered a result.card-id that is not a usable card id".into());
+        }
+        None => None,
+    };
     let produced = Produced {
-        card_id: result.card_id,
+        card_id,
         serial_number: result.serial_number,
         masked_number: result.masked_number,
         expiry_date: match result.expiry_date.as_deref().map(parse_date) {
@@ -238,7 +250,7 @@ fn succeeded(operation: &Operation, answer: Answer) -> Outcome {
             None => None,
         },
     };
-    if operation.produces_card() && !produced.card_id.as_deref().is_some_and(identifier) {
+    if operation.produces_card && produced.card_id.is_none() {
         return hold("answered succeeded without a usable result.card-id".into());
     }
     for value in [&produced.serial_number, &produced.masked_number]
@@ -279,12 +291,14 @@ mod tests {
             poll: None,
             fields: Vec::new(),
             serial_key: "arrangement:1".into(),
+            produces_card: false,
         }
     }
 
     fn production() -> Operation {
         Operation {
             name: "produce-card",
+            produces_card: true,
             ..activation()
         }
     }
@@ -354,7 +368,10 @@ mod tests {
             br#"{"status":"succeeded","result":{"card-id":"S0000000001","expiry-date":"2030-01-31"}}"#;
         match interpret(&op, StatusCode::OK, None, good) {
             Outcome::Succeeded { produced, .. } => {
-                assert_eq!(produced.card_id.as_deref(), Some("S0000000001"));
+                assert_eq!(
+                    produced.card_id.as_ref().map(CardId::as_str),
+                    Some("S0000000001")
+                );
                 assert_eq!(produced.expiry_date, NaiveDate::from_ymd_opt(2030, 1, 31));
             }
             other => panic!("{other:?}"),

@@ -12,6 +12,7 @@ use super::access::{ensure_may_list, list_customer, may_see_card};
 use super::schema::{self, CardPath};
 use crate::auth::{Principal, Scope};
 use crate::domain::card::{Card, CardStatus};
+use crate::domain::identifier::CardId;
 use crate::http::extract::ApiQuery;
 use crate::http::paging::{Page, PageRequest};
 use crate::http::{ApiError, Errors};
@@ -63,18 +64,18 @@ pub struct CardView {
 impl From<&Card> for CardView {
     fn from(card: &Card) -> Self {
         Self {
-            card_id: card.id.clone(),
+            card_id: card.id.to_string(),
             serial_number: card.serial_number.clone(),
             masked_number: card.masked_number.clone(),
-            arrangement_number: card.arrangement_number.clone(),
+            arrangement_number: card.arrangement_number.to_string(),
             holder_customer_number: card.holder.to_string(),
             owner_customer_number: card.owner.to_string(),
             product_code: card.product_code.clone(),
             status: card.status,
             blockade_reason: card.blockade_reason.clone(),
             expiry_date: card.expiry_date,
-            replaces: card.replaces.clone(),
-            replaced_by: card.replaced_by.clone(),
+            replaces: card.replaces.clone().map(String::from),
+            replaced_by: card.replaced_by.clone().map(String::from),
             status_date: card.status_date,
         }
     }
@@ -172,12 +173,15 @@ pub async fn get_card(
     Path(CardPath { card_id }): Path<CardPath>,
 ) -> Result<Json<CardView>, ApiError> {
     principal.require(Scope::OrderRead)?;
+    let not_found = || ApiError::NotFound(format!("no card {card_id}"));
+    // An id that breaks the rule names no card: the same 404 as an unknown one.
+    let id = CardId::parse("card-id", &card_id).map_err(|_| not_found())?;
     state
         .stores
         .orders
-        .card(&card_id)
+        .card(&id)
         .await?
         .filter(|card| may_see_card(&principal, card))
         .map(|card| Json(CardView::from(&card)))
-        .ok_or_else(|| ApiError::NotFound(format!("no card {card_id}")))
+        .ok_or_else(not_found)
 }

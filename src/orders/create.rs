@@ -20,6 +20,8 @@ use crate::auth::{Principal, Scope};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{self, Context, Refusal};
+use crate::domain::identifier::ArrangementNumber;
+use crate::domain::kinds::AdditionalCardIssuance;
 use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
 use crate::http::extract::ApiJson;
 use crate::http::{ApiError, idempotency};
@@ -35,7 +37,7 @@ struct Subject {
     authorized_customer: Option<Customer>,
     owner: CustomerNumber,
     holder: CustomerNumber,
-    arrangement_number: String,
+    arrangement_number: ArrangementNumber,
 }
 
 impl Subject {
@@ -57,10 +59,10 @@ async fn load_subject(
     request: &OrderRequest,
 ) -> Result<Subject, ApiError> {
     let store = &state.stores.orders;
-    if let OrderRequest::AdditionalCardIssuance {
+    if let OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
         authorized_customer,
         arrangement_number,
-    } = request
+    }) = request
     {
         let arrangement = store
             .arrangement(arrangement_number)
@@ -82,7 +84,12 @@ async fn load_subject(
             authorized_customer: Some(customer),
         });
     }
-    let card_id = request.card_id().unwrap_or_default();
+    let card_id = request.card_id().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "a {} names neither a card nor an arrangement",
+            request.kind().as_str()
+        ))
+    })?;
     let CardSubject {
         card,
         arrangement,

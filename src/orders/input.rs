@@ -10,16 +10,21 @@ use utoipa::ToSchema;
 use super::schema::{BlockadeReason, ReplacementReason, TerminationReason};
 use crate::domain::CustomerNumber;
 use crate::domain::classification::literal_of;
+use crate::domain::identifier::{ArrangementNumber, CardId};
+use crate::domain::kinds::{
+    AdditionalCardIssuance, CardActivation, CardBlockade, CardDeblockade, CardReplacement,
+    CardTermination,
+};
 use crate::domain::order::OrderRequest;
 use crate::http::validation::text;
-use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
+use crate::http::{ApiError, Errors};
 
 /// Longest `description`.
 pub(super) const DESCRIPTION_MAX: usize = 500;
 /// Longest name printed on a card: the embossing line of the plastic.
 pub(super) const EMBOSSEMENT_MAX: usize = 26;
-/// Longest card id or arrangement number accepted (IBANs are at most 34 characters).
-pub(super) const IDENTIFIER_MAX: usize = 34;
+/// Longest card id or arrangement number accepted.
+pub(super) use crate::domain::identifier::MAX_LEN as IDENTIFIER_MAX;
 
 /// A checked request and its free-text description, ready to become an order.
 pub(super) struct Validated {
@@ -124,39 +129,10 @@ pub struct NewCardReplacement {
     description: Option<String>,
 }
 
-/// An id-like value (card id, arrangement number): letters, digits and dashes.
-fn identifier(tag: &str, raw: &str) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(
-            tag,
-            ErrorLiteral::Required,
-            format!("{tag} must not be empty"),
-        ));
-    }
-    if value.chars().count() > IDENTIFIER_MAX {
-        return Err(FieldError::new(
-            tag,
-            ErrorLiteral::MaxLength,
-            format!("{tag} must be at most {IDENTIFIER_MAX} characters"),
-        ));
-    }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(FieldError::new(
-            tag,
-            ErrorLiteral::InvalidFormat,
-            format!("{tag} must consist of letters, digits and dashes only, got {raw:?}"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-/// A required id-like field.
-fn required_identifier(errors: &mut Errors, tag: &str, raw: Option<&str>) -> Option<String> {
-    errors.require(tag, raw.map(|raw| identifier(tag, raw)))
+/// A required card id.
+fn required_card(errors: &mut Errors, raw: Option<&str>) -> Option<CardId> {
+    let tag = "card-id";
+    errors.require(tag, raw.map(|raw| CardId::parse(tag, raw)))
 }
 
 /// The optional `description`, kept exactly as sent.
@@ -195,20 +171,22 @@ impl OrderBody for NewAdditionalCardIssuance {
                 .as_deref()
                 .map(|raw| CustomerNumber::parse(tag, raw)),
         );
-        let arrangement = required_identifier(
-            &mut errors,
-            "arrangement-number",
-            self.arrangement_number.as_deref(),
+        let tag = "arrangement-number";
+        let arrangement = errors.require(
+            tag,
+            self.arrangement_number
+                .as_deref()
+                .map(|raw| ArrangementNumber::parse(tag, raw)),
         );
         let description = description(&mut errors, self.description.as_deref());
         let request =
             authorized
                 .zip(arrangement)
                 .map(|(authorized_customer, arrangement_number)| {
-                    OrderRequest::AdditionalCardIssuance {
+                    OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
                         authorized_customer,
                         arrangement_number,
-                    }
+                    })
                 });
         finish(errors, request, description)
     }
@@ -217,9 +195,9 @@ impl OrderBody for NewAdditionalCardIssuance {
 impl OrderBody for NewCardActivation {
     fn validate(&self) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let card = required_card(&mut errors, self.card_id.as_deref());
         let description = description(&mut errors, self.description.as_deref());
-        let request = card.map(|card_id| OrderRequest::CardActivation { card_id });
+        let request = card.map(|card_id| OrderRequest::CardActivation(CardActivation { card_id }));
         finish(errors, request, description)
     }
 }
@@ -227,7 +205,7 @@ impl OrderBody for NewCardActivation {
 impl OrderBody for NewCardBlockade {
     fn validate(&self) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let card = required_card(&mut errors, self.card_id.as_deref());
         let tag = "blockade-reason";
         if self.blockade_reason.is_none() {
             errors.required(tag);
@@ -241,7 +219,7 @@ impl OrderBody for NewCardBlockade {
         let description = description(&mut errors, self.description.as_deref());
         let request = card
             .zip(reason)
-            .map(|(card_id, reason)| OrderRequest::CardBlockade { card_id, reason });
+            .map(|(card_id, reason)| OrderRequest::CardBlockade(CardBlockade { card_id, reason }));
         finish(errors, request, description)
     }
 }
@@ -249,9 +227,9 @@ impl OrderBody for NewCardBlockade {
 impl OrderBody for NewCardDeblockade {
     fn validate(&self) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let card = required_card(&mut errors, self.card_id.as_deref());
         let description = description(&mut errors, self.description.as_deref());
-        let request = card.map(|card_id| OrderRequest::CardDeblockade { card_id });
+        let request = card.map(|card_id| OrderRequest::CardDeblockade(CardDeblockade { card_id }));
         finish(errors, request, description)
     }
 }
@@ -259,7 +237,7 @@ impl OrderBody for NewCardDeblockade {
 impl OrderBody for NewCardTermination {
     fn validate(&self) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let card = required_card(&mut errors, self.card_id.as_deref());
         let reason = reason(
             &mut errors,
             "card-termination-reason",
@@ -267,7 +245,8 @@ impl OrderBody for NewCardTermination {
             self.termination_reason.as_deref(),
         );
         let description = description(&mut errors, self.description.as_deref());
-        let request = card.map(|card_id| OrderRequest::CardTermination { card_id, reason });
+        let request =
+            card.map(|card_id| OrderRequest::CardTermination(CardTermination { card_id, reason }));
         finish(errors, request, description)
     }
 }
@@ -275,7 +254,7 @@ impl OrderBody for NewCardTermination {
 impl OrderBody for NewCardReplacement {
     fn validate(&self) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let card = required_identifier(&mut errors, "card-id", self.card_id.as_deref());
+        let card = required_card(&mut errors, self.card_id.as_deref());
         let tag = "replacement-reason";
         if self.replacement_reason.is_none() {
             errors.required(tag);
@@ -292,13 +271,13 @@ impl OrderBody for NewCardReplacement {
             .filter(|raw| !raw.trim().is_empty())
             .and_then(|raw| errors.check(text("embossement-line-1", raw, EMBOSSEMENT_MAX)));
         let description = description(&mut errors, self.description.as_deref());
-        let request = card
-            .zip(reason)
-            .map(|(card_id, reason)| OrderRequest::CardReplacement {
+        let request = card.zip(reason).map(|(card_id, reason)| {
+            OrderRequest::CardReplacement(CardReplacement {
                 card_id,
                 reason,
                 embossement_line,
-            });
+            })
+        });
         finish(errors, request, description)
     }
 }
@@ -306,6 +285,7 @@ impl OrderBody for NewCardReplacement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::ErrorLiteral;
 
     fn errors_of(result: Result<Validated, ApiError>) -> Vec<(String, ErrorLiteral)> {
         match result {
@@ -352,26 +332,10 @@ mod tests {
         };
         assert_eq!(
             request,
-            OrderRequest::CardBlockade {
-                card_id: "C0000000201".into(),
+            OrderRequest::CardBlockade(CardBlockade {
+                card_id: CardId::parse("card-id", "C0000000201").expect("a card id"),
                 reason: "temporary-blockage".into()
-            }
-        );
-    }
-
-    #[test]
-    fn identifiers_refuse_odd_characters() {
-        assert_eq!(
-            identifier("card-id", "C1; DROP").map_err(|e| e.error),
-            Err(ErrorLiteral::InvalidFormat)
-        );
-        assert_eq!(
-            identifier("card-id", "").map_err(|e| e.error),
-            Err(ErrorLiteral::Required)
-        );
-        assert_eq!(
-            identifier("card-id", "K0000000001").ok().as_deref(),
-            Some("K0000000001")
+            })
         );
     }
 }

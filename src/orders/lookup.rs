@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use super::model::{Facts, KindFields, OrderView};
 use crate::domain::CustomerNumber;
+use crate::domain::identifier::{ArrangementNumber, CardId};
+use crate::domain::kinds::AdditionalCardIssuance;
 use crate::domain::order::{Order, OrderRequest};
 use crate::http::ApiError;
 use crate::store::OrderStore;
@@ -14,8 +16,8 @@ use crate::store::OrderStore;
 pub(super) struct Lookup<'a> {
     store: &'a dyn OrderStore,
     names: HashMap<CustomerNumber, Option<String>>,
-    products: HashMap<String, Option<String>>,
-    serials: HashMap<String, Option<String>>,
+    products: HashMap<ArrangementNumber, Option<String>>,
+    serials: HashMap<CardId, Option<String>>,
 }
 
 impl<'a> Lookup<'a> {
@@ -38,7 +40,10 @@ impl<'a> Lookup<'a> {
         Ok(name)
     }
 
-    async fn product(&mut self, arrangement: &str) -> Result<Option<String>, ApiError> {
+    async fn product(
+        &mut self,
+        arrangement: &ArrangementNumber,
+    ) -> Result<Option<String>, ApiError> {
         if let Some(product) = self.products.get(arrangement) {
             return Ok(product.clone());
         }
@@ -47,17 +52,16 @@ impl<'a> Lookup<'a> {
             .arrangement(arrangement)
             .await?
             .map(|a| a.product_code);
-        self.products
-            .insert(arrangement.to_owned(), product.clone());
+        self.products.insert(arrangement.clone(), product.clone());
         Ok(product)
     }
 
-    async fn serial(&mut self, card: &str) -> Result<Option<String>, ApiError> {
+    async fn serial(&mut self, card: &CardId) -> Result<Option<String>, ApiError> {
         if let Some(serial) = self.serials.get(card) {
             return Ok(serial.clone());
         }
         let serial = self.store.card(card).await?.map(|c| c.serial_number);
-        self.serials.insert(card.to_owned(), serial.clone());
+        self.serials.insert(card.clone(), serial.clone());
         Ok(serial)
     }
 
@@ -65,10 +69,10 @@ impl<'a> Lookup<'a> {
     /// serial number for a card order.
     pub(super) async fn facts(&mut self, order: &Order) -> Result<Facts, ApiError> {
         match &order.request {
-            OrderRequest::AdditionalCardIssuance {
+            OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
                 authorized_customer,
                 arrangement_number,
-            } => Ok(Facts {
+            }) => Ok(Facts {
                 owner_name: self.name(&order.owner).await?,
                 holder_name: self.name(authorized_customer).await?,
                 product_code: self.product(arrangement_number).await?,

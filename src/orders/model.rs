@@ -5,6 +5,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
+use crate::domain::kinds::{
+    AdditionalCardIssuance, CardActivation, CardBlockade, CardDeblockade, CardReplacement,
+    CardTermination,
+};
 use crate::domain::order::{Order, OrderRequest, OrderStatus, Step, StepStatus};
 use crate::http::ApiError;
 
@@ -160,7 +164,7 @@ impl<F: KindFields> OrderView<F> {
             creation_date: order.creation_date,
             steps: order.steps.iter().map(StepView::from).collect(),
             rejection_reason: order.rejection_reason.clone(),
-            result_card_id: order.result_card_id.clone(),
+            result_card_id: order.result_card_id.clone().map(String::from),
             hold_reason: order.hold_reason.clone(),
         })
     }
@@ -192,10 +196,10 @@ pub struct IssuanceFields {
 
 impl KindFields for IssuanceFields {
     fn of(order: &Order, facts: &Facts) -> Option<Self> {
-        let OrderRequest::AdditionalCardIssuance {
+        let OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
             authorized_customer,
             arrangement_number,
-        } = &order.request
+        }) = &order.request
         else {
             return None;
         };
@@ -204,7 +208,7 @@ impl KindFields for IssuanceFields {
             authorized_customer_name: facts.holder_name.clone(),
             owner_customer_number: order.owner.to_string(),
             owner_customer_name: facts.owner_name.clone(),
-            arrangement_number: arrangement_number.clone(),
+            arrangement_number: arrangement_number.to_string(),
             product_code: facts.product_code.clone(),
         })
     }
@@ -225,12 +229,11 @@ pub struct CardFields {
 impl KindFields for CardFields {
     fn of(order: &Order, facts: &Facts) -> Option<Self> {
         match &order.request {
-            OrderRequest::CardActivation { card_id } | OrderRequest::CardDeblockade { card_id } => {
-                Some(Self {
-                    card_id: card_id.clone(),
-                    serial_number: facts.serial_number.clone(),
-                })
-            }
+            OrderRequest::CardActivation(CardActivation { card_id })
+            | OrderRequest::CardDeblockade(CardDeblockade { card_id }) => Some(Self {
+                card_id: card_id.to_string(),
+                serial_number: facts.serial_number.clone(),
+            }),
             _ => None,
         }
     }
@@ -253,11 +256,11 @@ pub struct BlockadeFields {
 
 impl KindFields for BlockadeFields {
     fn of(order: &Order, facts: &Facts) -> Option<Self> {
-        let OrderRequest::CardBlockade { card_id, reason } = &order.request else {
+        let OrderRequest::CardBlockade(CardBlockade { card_id, reason }) = &order.request else {
             return None;
         };
         Some(Self {
-            card_id: card_id.clone(),
+            card_id: card_id.to_string(),
             serial_number: facts.serial_number.clone(),
             blockade_reason: reason.clone(),
         })
@@ -281,11 +284,12 @@ pub struct TerminationFields {
 
 impl KindFields for TerminationFields {
     fn of(order: &Order, facts: &Facts) -> Option<Self> {
-        let OrderRequest::CardTermination { card_id, reason } = &order.request else {
+        let OrderRequest::CardTermination(CardTermination { card_id, reason }) = &order.request
+        else {
             return None;
         };
         Some(Self {
-            card_id: card_id.clone(),
+            card_id: card_id.to_string(),
             serial_number: facts.serial_number.clone(),
             termination_reason: reason.clone(),
         })
@@ -313,16 +317,16 @@ pub struct ReplacementFields {
 
 impl KindFields for ReplacementFields {
     fn of(order: &Order, facts: &Facts) -> Option<Self> {
-        let OrderRequest::CardReplacement {
+        let OrderRequest::CardReplacement(CardReplacement {
             card_id,
             reason,
             embossement_line,
-        } = &order.request
+        }) = &order.request
         else {
             return None;
         };
         Some(Self {
-            card_id: card_id.clone(),
+            card_id: card_id.to_string(),
             serial_number: facts.serial_number.clone(),
             replacement_reason: reason.clone(),
             embossement_line_1: embossement_line.clone(),

@@ -60,12 +60,12 @@ async fn check_processor(
     let stores = open(database).await;
     let ours = stores
         .orders
-        .arrangement_cards(crate::durability::ARRANGEMENT)
+        .arrangement_cards(&crate::durability::arrangement())
         .await
         .expect("cards");
     for ours in ours {
         assert_eq!(
-            sor.card_status(&ours.id).as_deref(),
+            sor.card_status(ours.id.as_str()).as_deref(),
             Some(ours.status.as_str()),
             "card {} differs between bankapi and the processor",
             ours.id

@@ -9,6 +9,7 @@ use bankapi::auth::mint::{TokenRequest, mint_hs256};
 use bankapi::domain::CustomerNumber;
 use bankapi::domain::EventKind;
 use bankapi::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
+use bankapi::domain::identifier::{ArrangementNumber, CardId};
 use bankapi::domain::xml::{XmlLimits, key_values};
 use bankapi::http::paging::{PageRequest, SortOrder};
 use bankapi::store::{self, EventFilter, Stores};
@@ -20,6 +21,11 @@ use crate::helpers::{SECRET, TestDatabase};
 
 pub(crate) const CUSTOMER: &str = "CRASH001";
 pub(crate) const ARRANGEMENT: &str = "0099900000001";
+
+/// [`ARRANGEMENT`] as the store takes it.
+pub(crate) fn arrangement() -> ArrangementNumber {
+    ArrangementNumber::parse("arrangement-number", ARRANGEMENT).expect("an arrangement number")
+}
 
 pub(crate) fn customer() -> CustomerNumber {
     CustomerNumber::parse("c", CUSTOMER).expect("customer number")
@@ -41,10 +47,10 @@ pub(crate) async fn prepared_database(cards: usize) -> TestDatabase {
     let owner = customer();
     let cards: Vec<Card> = (1..=cards)
         .map(|n| Card {
-            id: format!("K{n:010}"),
+            id: CardId::parse("card-id", &format!("K{n:010}")).expect("a card id"),
             serial_number: format!("SK{n:010}"),
             masked_number: mask("5356", &format!("{:04}", n % 10_000)),
-            arrangement_number: ARRANGEMENT.into(),
+            arrangement_number: arrangement(),
             holder: owner.clone(),
             owner: owner.clone(),
             product_code: "MasterCard".into(),
@@ -64,7 +70,7 @@ pub(crate) async fn prepared_database(cards: usize) -> TestDatabase {
                 name: "Crash Test".into(),
             }],
             &[Arrangement {
-                number: ARRANGEMENT.into(),
+                number: arrangement(),
                 owner,
                 product_code: "MasterCard".into(),
                 active: true,
@@ -337,7 +343,7 @@ pub(crate) async fn check_invariants(stores: &Stores, accepted: &[String], cards
     );
     let cards_now = stores
         .orders
-        .arrangement_cards(ARRANGEMENT)
+        .arrangement_cards(&arrangement())
         .await
         .expect("cards");
     let active = cards_now

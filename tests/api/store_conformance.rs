@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use bankapi::domain::execution::Transition;
+use bankapi::domain::identifier::ArrangementNumber;
 use bankapi::domain::order::OrderStatus;
 use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns};
 
@@ -191,14 +192,15 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
         .expect("context");
     assert_eq!(context.arrangements.len(), 2);
     assert_eq!(context.customers.len(), 2);
-    for number in &keys.arrangements {
+    for raw in &keys.arrangements {
+        let number = ArrangementNumber::parse("arrangement-number", raw).expect("a number");
         let expected = app
             .stores
             .orders
-            .arrangement_cards(number)
+            .arrangement_cards(&number)
             .await
             .expect("cards");
-        assert_eq!(context.cards.get(number), Some(&expected), "{number}");
+        assert_eq!(context.cards.get(&number), Some(&expected), "{number}");
     }
 }
 

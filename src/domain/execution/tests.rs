@@ -1,15 +1,26 @@
 //! State-machine tests: every (card status, order kind) pair, the issuance rules, the
 //! replacement rules, cancelation and expiry.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::machine::advance as machine_advance;
 use super::*;
+use crate::domain::card::{CardStatus, mask};
+use crate::domain::identifier::ArrangementNumber;
+use crate::domain::kinds::*;
 use crate::domain::operation::{Outcome, RetryPolicy};
 use crate::domain::order::{OrderNumber, OrderStatus, Phase, StepDurations, StepStatus};
 
 fn cn(raw: &str) -> CustomerNumber {
     CustomerNumber::parse("c", raw).unwrap()
+}
+
+fn cid(raw: &str) -> CardId {
+    CardId::parse("card-id", raw).unwrap()
+}
+
+fn an(raw: &str) -> ArrangementNumber {
+    ArrangementNumber::parse("arrangement-number", raw).unwrap()
 }
 
 fn now() -> DateTime<Utc> {
@@ -18,7 +29,7 @@ fn now() -> DateTime<Utc> {
 
 fn arrangement() -> Arrangement {
     Arrangement {
-        number: "0064200001930".into(),
+        number: an("0064200001930"),
         owner: cn("BRVU00002"),
         product_code: "MasterCard".into(),
         active: true,
@@ -29,10 +40,10 @@ fn arrangement() -> Arrangement {
 
 fn card(id: &str, status: CardStatus) -> Card {
     Card {
-        id: id.into(),
+        id: cid(id),
         serial_number: format!("SN{id}"),
         masked_number: mask("5356", "0001"),
-        arrangement_number: "0064200001930".into(),
+        arrangement_number: an("0064200001930"),
         holder: cn("BRVU00002"),
         owner: cn("BRVU00002"),
         product_code: "MasterCard".into(),
@@ -52,7 +63,7 @@ fn order(request: OrderRequest) -> Order {
         description: None,
         owner: cn("BRVU00002"),
         holder: cn("BRVU00002"),
-        arrangement_number: "0064200001930".into(),
+        arrangement_number: an("0064200001930"),
         status: OrderStatus::Proposed,
         status_date: now(),
         creation_date: now(),
@@ -113,23 +124,23 @@ fn run(mut order: Order, ctx: &Context<'_>) -> (Order, Vec<Card>, Vec<Card>, Vec
 }
 
 fn card_request(kind: OrderKind, card_id: &str) -> OrderRequest {
-    let card_id = card_id.to_owned();
+    let card_id = cid(card_id);
     match kind {
-        OrderKind::CardActivation => OrderRequest::CardActivation { card_id },
-        OrderKind::CardBlockade => OrderRequest::CardBlockade {
+        OrderKind::CardActivation => OrderRequest::CardActivation(CardActivation { card_id }),
+        OrderKind::CardBlockade => OrderRequest::CardBlockade(CardBlockade {
             card_id,
             reason: "temporary-blockage".into(),
-        },
-        OrderKind::CardDeblockade => OrderRequest::CardDeblockade { card_id },
-        OrderKind::CardTermination => OrderRequest::CardTermination {
+        }),
+        OrderKind::CardDeblockade => OrderRequest::CardDeblockade(CardDeblockade { card_id }),
+        OrderKind::CardTermination => OrderRequest::CardTermination(CardTermination {
             card_id,
             reason: None,
-        },
-        OrderKind::CardReplacement => OrderRequest::CardReplacement {
+        }),
+        OrderKind::CardReplacement => OrderRequest::CardReplacement(CardReplacement {
             card_id,
             reason: "damaged-card".into(),
             embossement_line: None,
-        },
+        }),
         OrderKind::AdditionalCardIssuance => unreachable!("not a card order"),
     }
 }
@@ -219,9 +230,7 @@ fn a_lost_or_stolen_blockade_cannot_be_lifted() {
             ..Context::default()
         };
         let refusal = check(
-            &OrderRequest::CardDeblockade {
-                card_id: "C1".into(),
-            },
+            &OrderRequest::CardDeblockade(CardDeblockade { card_id: cid("C1") }),
             &ctx,
         )
         .unwrap_err();
@@ -241,28 +250,34 @@ fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
         arrangement_cards: &cards,
         authorized_customer: None,
     };
-    let request = OrderRequest::CardReplacement {
-        card_id: "C1".into(),
+    let request = OrderRequest::CardReplacement(CardReplacement {
+        card_id: cid("C1"),
         reason: "card-losses".into(),
         embossement_line: None,
-    };
+    });
     let (order, changed, created, _) = run(order(request), &ctx);
     let new = &created[0];
     assert_eq!(new.status, CardStatus::Inactive);
-    assert_eq!(new.replaces.as_deref(), Some("C1"));
+    assert_eq!(new.replaces.as_ref().map(CardId::as_str), Some("C1"));
     assert_eq!(new.holder, old.holder);
-    assert_eq!(order.result_card_id.as_deref(), Some(new.id.as_str()));
+    assert_eq!(
+        order.result_card_id.as_ref().map(CardId::as_str),
+        Some(new.id.as_str())
+    );
     let old_after = changed.iter().find(|c| c.id == "C1").unwrap();
     assert_eq!(old_after.status, CardStatus::Terminated);
-    assert_eq!(old_after.replaced_by.as_deref(), Some(new.id.as_str()));
+    assert_eq!(
+        old_after.replaced_by.as_ref().map(CardId::as_str),
+        Some(new.id.as_str())
+    );
 }
 
 #[test]
 fn activating_a_replacement_terminates_the_card_it_replaces() {
     let mut old = card("C1", CardStatus::Active);
-    old.replaced_by = Some("C2".into());
+    old.replaced_by = Some(cid("C2"));
     let mut new = card("C2", CardStatus::Inactive);
-    new.replaces = Some("C1".into());
+    new.replaces = Some(cid("C1"));
     let cards = [old.clone(), new.clone()];
     let ctx = Context {
         card: Some(&new),
@@ -270,9 +285,9 @@ fn activating_a_replacement_terminates_the_card_it_replaces() {
         ..Context::default()
     };
     let (_, changed, _, _) = run(
-        order(OrderRequest::CardActivation {
-            card_id: "C2".into(),
-        }),
+        order(OrderRequest::CardActivation(CardActivation {
+            card_id: cid("C2"),
+        })),
         &ctx,
     );
     let statuses: Vec<_> = changed.iter().map(|c| (c.id.as_str(), c.status)).collect();
@@ -285,16 +300,16 @@ fn activating_a_replacement_terminates_the_card_it_replaces() {
 #[test]
 fn a_replaced_card_cannot_be_replaced_again() {
     let mut old = card("C1", CardStatus::Active);
-    old.replaced_by = Some("C2".into());
+    old.replaced_by = Some(cid("C2"));
     let ctx = Context {
         card: Some(&old),
         ..Context::default()
     };
-    let request = OrderRequest::CardReplacement {
-        card_id: "C1".into(),
+    let request = OrderRequest::CardReplacement(CardReplacement {
+        card_id: cid("C1"),
         reason: "damaged-card".into(),
         embossement_line: None,
-    };
+    });
     assert_eq!(
         check(&request, &ctx).unwrap_err().problem,
         "card-status-not-eligible"
@@ -302,10 +317,10 @@ fn a_replaced_card_cannot_be_replaced_again() {
 }
 
 fn issuance(authorized: &str) -> OrderRequest {
-    OrderRequest::AdditionalCardIssuance {
+    OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
         authorized_customer: cn(authorized),
-        arrangement_number: "0064200001930".into(),
-    }
+        arrangement_number: an("0064200001930"),
+    })
 }
 
 #[test]
@@ -328,7 +343,10 @@ fn an_issuance_produces_an_inactive_card_for_the_authorized_customer() {
     assert_eq!(card.owner, cn("BRVU00002"));
     assert_eq!(card.id, "C0000492475");
     assert!(!card.masked_number.contains("0000 0000"));
-    assert_eq!(order.result_card_id.as_deref(), Some("C0000492475"));
+    assert_eq!(
+        order.result_card_id.as_ref().map(CardId::as_str),
+        Some("C0000492475")
+    );
     assert!(
         events
             .iter()
@@ -461,9 +479,9 @@ fn orders_can_be_canceled_only_before_their_irreversible_step() {
         ..StepDurations::default()
     };
     let fresh = start(
-        order(OrderRequest::CardActivation {
-            card_id: "C1".into(),
-        }),
+        order(OrderRequest::CardActivation(CardActivation {
+            card_id: cid("C1"),
+        })),
         now(),
         &durations,
     );
@@ -506,9 +524,9 @@ fn a_step_does_not_finish_before_its_time() {
         ..StepDurations::default()
     };
     let fresh = start(
-        order(OrderRequest::CardActivation {
-            card_id: "C1".into(),
-        }),
+        order(OrderRequest::CardActivation(CardActivation {
+            card_id: cid("C1"),
+        })),
         now(),
         &durations,
     );
@@ -524,9 +542,9 @@ fn an_order_past_its_deadline_expires_without_changing_the_card() {
         card: Some(&existing),
         ..Context::default()
     };
-    let mut late = order(OrderRequest::CardActivation {
-        card_id: "C1".into(),
-    });
+    let mut late = order(OrderRequest::CardActivation(CardActivation {
+        card_id: cid("C1"),
+    }));
     late.deadline = now() - Duration::seconds(1);
     let t = advance(late, &ctx, now(), &StepDurations::zero());
     assert_eq!(t.order.status, OrderStatus::Expired);
@@ -543,9 +561,9 @@ fn an_action_waits_for_its_turn_after_the_check() {
         ..Context::default()
     };
     let t = advance(
-        order(OrderRequest::CardActivation {
-            card_id: "C1".into(),
-        }),
+        order(OrderRequest::CardActivation(CardActivation {
+            card_id: cid("C1"),
+        })),
         &ctx,
         now(),
         &StepDurations::zero(),

@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::CustomerNumber;
-use crate::domain::card::{Card, CardStatus};
+use crate::domain::card::{Arrangement, Card, CardStatus, Customer};
+use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber, OrderRequest, OrderStatus, Phase, Step};
 use crate::store::StoreError;
 
@@ -59,8 +60,8 @@ impl OrderColumns {
             kind: order.kind().as_str().to_owned(),
             serial_key: order.serial_key(),
             duplicate_key: order.duplicate_key(),
-            card_id: order.card_id().map(str::to_owned),
-            arrangement_number: order.arrangement_number.clone(),
+            card_id: order.card_id().map(|id| id.to_string()),
+            arrangement_number: order.arrangement_number.to_string(),
             owner_customer_number: order.owner.as_str().to_owned(),
             holder_customer_number: order.holder.as_str().to_owned(),
             request_json: serde_json::to_string(&order.request)
@@ -79,7 +80,7 @@ impl OrderColumns {
             steps_json: serde_json::to_string(&order.steps)
                 .map_err(|e| StoreError::Other(e.into()))?,
             rejection_reason: order.rejection_reason.clone(),
-            result_card_id: order.result_card_id.clone(),
+            result_card_id: order.result_card_id.clone().map(String::from),
             hold_reason: order.hold_reason.clone(),
         })
     }
@@ -96,7 +97,7 @@ impl OrderColumns {
             description: self.description,
             owner: customer_number(&self.owner_customer_number)?,
             holder: customer_number(&self.holder_customer_number)?,
-            arrangement_number: self.arrangement_number,
+            arrangement_number: arrangement_number(&self.arrangement_number)?,
             status: OrderStatus::from_stored(&self.status)
                 .ok_or_else(|| corrupt("order status", &self.status))?,
             status_date: self.status_date,
@@ -107,7 +108,7 @@ impl OrderColumns {
                 .map_err(|e| corrupt("current step", e))?,
             next_run_at: self.next_run_at,
             rejection_reason: self.rejection_reason,
-            result_card_id: self.result_card_id,
+            result_card_id: self.result_card_id.as_deref().map(card_id).transpose()?,
             hold_reason: self.hold_reason,
         })
     }
@@ -116,6 +117,17 @@ impl OrderColumns {
 /// A stored customer number, checked again on the way out.
 pub(crate) fn customer_number(raw: &str) -> Result<CustomerNumber, StoreError> {
     CustomerNumber::parse("customer-number", raw).map_err(|e| corrupt("customer number", e.message))
+}
+
+/// A stored card id, checked again on the way out.
+pub(crate) fn card_id(raw: &str) -> Result<CardId, StoreError> {
+    CardId::parse(CardId::TAG, raw).map_err(|e| corrupt("card id", e.message))
+}
+
+/// A stored arrangement number, checked again on the way out.
+pub(crate) fn arrangement_number(raw: &str) -> Result<ArrangementNumber, StoreError> {
+    ArrangementNumber::parse(ArrangementNumber::TAG, raw)
+        .map_err(|e| corrupt("arrangement number", e.message))
 }
 
 /// A card's stored columns, independent of the backend's time type.
@@ -140,18 +152,18 @@ impl CardColumns {
     /// The columns of `card`.
     pub(crate) fn encode(card: &Card) -> Self {
         Self {
-            card_id: card.id.clone(),
+            card_id: card.id.to_string(),
             serial_number: card.serial_number.clone(),
             masked_number: card.masked_number.clone(),
-            arrangement_number: card.arrangement_number.clone(),
+            arrangement_number: card.arrangement_number.to_string(),
             holder_customer_number: card.holder.as_str().to_owned(),
             owner_customer_number: card.owner.as_str().to_owned(),
             product_code: card.product_code.clone(),
             status: card.status.as_str().to_owned(),
             blockade_reason: card.blockade_reason.clone(),
             expiry_date: card.expiry_date,
-            replaces: card.replaces.clone(),
-            replaced_by: card.replaced_by.clone(),
+            replaces: card.replaces.clone().map(String::from),
+            replaced_by: card.replaced_by.clone().map(String::from),
             status_date: card.status_date,
         }
     }
@@ -163,16 +175,87 @@ impl CardColumns {
                 .ok_or_else(|| corrupt("card status", &self.status))?,
             holder: customer_number(&self.holder_customer_number)?,
             owner: customer_number(&self.owner_customer_number)?,
-            id: self.card_id,
+            id: card_id(&self.card_id)?,
             serial_number: self.serial_number,
             masked_number: self.masked_number,
-            arrangement_number: self.arrangement_number,
+            arrangement_number: arrangement_number(&self.arrangement_number)?,
             product_code: self.product_code,
             blockade_reason: self.blockade_reason,
             expiry_date: self.expiry_date,
-            replaces: self.replaces,
-            replaced_by: self.replaced_by,
+            replaces: self.replaces.as_deref().map(card_id).transpose()?,
+            replaced_by: self.replaced_by.as_deref().map(card_id).transpose()?,
             status_date: self.status_date,
         })
     }
+}
+
+/// An arrangement's stored columns; `card_limit` as wide as either backend's column.
+#[derive(Debug, Clone)]
+pub(crate) struct ArrangementColumns {
+    pub arrangement_number: String,
+    pub owner_customer_number: String,
+    pub product_code: String,
+    pub active: bool,
+    pub allows_cards: bool,
+    pub card_limit: i64,
+}
+
+impl ArrangementColumns {
+    /// The arrangement these columns describe. A negative limit allows no card.
+    pub(crate) fn decode(self) -> Result<Arrangement, StoreError> {
+        Ok(Arrangement {
+            owner: customer_number(&self.owner_customer_number)?,
+            number: arrangement_number(&self.arrangement_number)?,
+            product_code: self.product_code,
+            active: self.active,
+            allows_cards: self.allows_cards,
+            card_limit: u32::try_from(self.card_limit).unwrap_or(0),
+        })
+    }
+}
+
+/// The arrangement columns an outer join put beside a card's row: all present when the
+/// arrangement's row exists, none when it does not.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JoinedArrangement {
+    pub owner: Option<String>,
+    pub product_code: Option<String>,
+    pub active: Option<bool>,
+    pub allows_cards: Option<bool>,
+    pub card_limit: Option<i64>,
+}
+
+impl JoinedArrangement {
+    /// The card's arrangement, if its row was there.
+    pub(crate) fn decode(self, card: &Card) -> Result<Option<Arrangement>, StoreError> {
+        match (
+            self.owner,
+            self.product_code,
+            self.active,
+            self.allows_cards,
+            self.card_limit,
+        ) {
+            (Some(owner), Some(product_code), Some(active), Some(allows_cards), Some(limit)) => {
+                ArrangementColumns {
+                    arrangement_number: card.arrangement_number.to_string(),
+                    owner_customer_number: owner,
+                    product_code,
+                    active,
+                    allows_cards,
+                    card_limit: limit,
+                }
+                .decode()
+                .map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A customer's stored columns (number, name), checked again on the way out.
+pub(crate) fn customer((number, name): (String, String)) -> Result<Customer, StoreError> {
+    Ok(Customer {
+        number: customer_number(&number)?,
+        name,
+    })
 }

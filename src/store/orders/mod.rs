@@ -12,7 +12,8 @@ use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{Context, Refusal};
-use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
+use crate::domain::identifier::{ArrangementNumber, CardId};
+use crate::domain::order::{Order, OrderKind, OrderNumber, OrderStatus};
 use crate::domain::page::{PageRequest, SortOrder};
 
 mod accept;
@@ -24,7 +25,7 @@ pub(crate) use writes::write_batch;
 pub use accept::Acceptor;
 
 pub use columns::OrderColumns;
-pub(crate) use columns::{CardColumns, customer_number};
+pub(crate) use columns::{ArrangementColumns, CardColumns, JoinedArrangement, customer};
 
 /// Which cards a list asks for.
 #[derive(Debug, Clone)]
@@ -117,6 +118,15 @@ pub struct Claimed {
     pub columns: Result<OrderColumns, StoreError>,
 }
 
+impl Claimed {
+    /// `claimed` oldest first, the order the engine works in (a RETURNING clause gives
+    /// rows in no particular order).
+    pub(crate) fn oldest_first(mut claimed: Vec<Claimed>) -> Vec<Claimed> {
+        claimed.sort_by_key(|c| c.lease.order_id);
+        claimed
+    }
+}
+
 /// How a write of an order is guarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
@@ -146,13 +156,9 @@ impl ContextKeys {
     pub fn of<'a>(orders: impl IntoIterator<Item = &'a Order>) -> Self {
         let mut keys = Self::default();
         for order in orders {
-            keys.arrangements.push(order.arrangement_number.clone());
-            if let OrderRequest::AdditionalCardIssuance {
-                authorized_customer,
-                ..
-            } = &order.request
-            {
-                keys.customers.push(authorized_customer.as_str().to_owned());
+            keys.arrangements.push(order.arrangement_number.to_string());
+            if let Some(customer) = order.request.rules().named_customer() {
+                keys.customers.push(customer.to_string());
             }
         }
         for list in [&mut keys.arrangements, &mut keys.customers] {
@@ -167,9 +173,9 @@ impl ContextKeys {
 #[derive(Debug, Clone, Default)]
 pub struct BatchContext {
     /// Arrangements by number.
-    pub arrangements: HashMap<String, Arrangement>,
+    pub arrangements: HashMap<ArrangementNumber, Arrangement>,
     /// Every card of each arrangement, by card id.
-    pub cards: HashMap<String, Vec<Card>>,
+    pub cards: HashMap<ArrangementNumber, Vec<Card>>,
     /// Customers by number.
     pub customers: HashMap<String, Customer>,
 }
@@ -183,14 +189,12 @@ impl BatchContext {
             .map_or(&[][..], Vec::as_slice);
         let card = order
             .card_id()
-            .and_then(|id| arrangement_cards.iter().find(|c| c.id == id));
-        let authorized_customer = match &order.request {
-            OrderRequest::AdditionalCardIssuance {
-                authorized_customer,
-                ..
-            } => self.customers.get(authorized_customer.as_str()),
-            _ => None,
-        };
+            .and_then(|id| arrangement_cards.iter().find(|c| &c.id == id));
+        let authorized_customer = order
+            .request
+            .rules()
+            .named_customer()
+            .and_then(|c| self.customers.get(c.as_str()));
         Context {
             card,
             arrangement: self.arrangements.get(&order.arrangement_number),
@@ -214,10 +218,13 @@ pub struct CardSubject {
 impl CardSubject {
     /// The subject of `card_id` from the rows of its arrangement's cards, each with the
     /// arrangement's columns beside it; `None` when the card is not among them.
-    pub(crate) fn from_rows(card_id: &str, rows: Vec<(Card, Option<Arrangement>)>) -> Option<Self> {
+    pub(crate) fn from_rows(
+        card_id: &CardId,
+        rows: Vec<(Card, Option<Arrangement>)>,
+    ) -> Option<Self> {
         let arrangement = rows.first().and_then(|(_, a)| a.clone());
         let arrangement_cards: Vec<Card> = rows.into_iter().map(|(card, _)| card).collect();
-        let card = arrangement_cards.iter().find(|c| c.id == card_id)?.clone();
+        let card = arrangement_cards.iter().find(|c| &c.id == card_id)?.clone();
         Some(Self {
             card,
             arrangement,
@@ -260,14 +267,17 @@ pub trait OrderStore: Send + Sync {
     /// One customer.
     async fn customer(&self, number: &CustomerNumber) -> Result<Option<Customer>, StoreError>;
     /// One card.
-    async fn card(&self, id: &str) -> Result<Option<Card>, StoreError>;
+    async fn card(&self, id: &CardId) -> Result<Option<Card>, StoreError>;
     /// One arrangement.
-    async fn arrangement(&self, number: &str) -> Result<Option<Arrangement>, StoreError>;
+    async fn arrangement(
+        &self,
+        number: &ArrangementNumber,
+    ) -> Result<Option<Arrangement>, StoreError>;
     /// Every card on an arrangement, by id.
-    async fn arrangement_cards(&self, number: &str) -> Result<Vec<Card>, StoreError>;
+    async fn arrangement_cards(&self, number: &ArrangementNumber) -> Result<Vec<Card>, StoreError>;
     /// A card with its arrangement and every card on that arrangement, in one query:
     /// what the rules judge a card order against when it is accepted.
-    async fn card_subject(&self, card_id: &str) -> Result<Option<CardSubject>, StoreError>;
+    async fn card_subject(&self, card_id: &CardId) -> Result<Option<CardSubject>, StoreError>;
     /// A page of cards and the number of all that match.
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError>;
     /// What an idempotency key already recorded, if anything. Checked before the business

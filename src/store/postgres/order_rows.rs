@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::card::{Arrangement, Card, Customer};
+use crate::domain::card::{Arrangement, Card};
 use crate::domain::order::Order;
 use crate::store::StoreError;
-use crate::store::orders::{CardColumns, Claimed, Lease, OrderColumns, customer_number};
+use crate::store::orders::{
+    ArrangementColumns, CardColumns, Claimed, JoinedArrangement, Lease, OrderColumns,
+};
 
 macro_rules! order_columns {
     () => {
@@ -60,21 +62,20 @@ pub(super) struct ClaimRow {
     head: bool,
 }
 
-/// The claimed orders of `rows`, oldest first (a RETURNING clause gives no order).
+/// The claimed orders of `rows`, oldest first.
 pub(super) fn claimed(rows: Vec<ClaimRow>) -> Vec<Claimed> {
-    let mut claimed: Vec<Claimed> = rows
-        .into_iter()
-        .map(|row| Claimed {
-            lease: Lease {
-                order_id: row.order.order_id(),
-                token: row.lease_token,
-            },
-            head: row.head,
-            columns: row.order.into_columns(),
-        })
-        .collect();
-    claimed.sort_by_key(|c| c.lease.order_id);
-    claimed
+    Claimed::oldest_first(
+        rows.into_iter()
+            .map(|row| Claimed {
+                lease: Lease {
+                    order_id: row.order.order_id(),
+                    token: row.lease_token,
+                },
+                head: row.head,
+                columns: row.order.into_columns(),
+            })
+            .collect(),
+    )
 }
 
 /// An order's row.
@@ -199,25 +200,14 @@ impl SubjectRow {
     /// The card and, if its row exists, its arrangement.
     pub(super) fn into_parts(self) -> Result<(Card, Option<Arrangement>), StoreError> {
         let card = self.card.into_card()?;
-        let arrangement = match (
-            self.arrangement_owner,
-            self.arrangement_product,
-            self.arrangement_active,
-            self.arrangement_allows_cards,
-            self.arrangement_card_limit,
-        ) {
-            (Some(owner), Some(product_code), Some(active), Some(allows_cards), Some(limit)) => {
-                Some(Arrangement {
-                    owner: customer_number(&owner)?,
-                    number: card.arrangement_number.clone(),
-                    product_code,
-                    active,
-                    allows_cards,
-                    card_limit: u32::try_from(limit).unwrap_or(0),
-                })
-            }
-            _ => None,
-        };
+        let arrangement = JoinedArrangement {
+            owner: self.arrangement_owner,
+            product_code: self.arrangement_product,
+            active: self.arrangement_active,
+            allows_cards: self.arrangement_allows_cards,
+            card_limit: self.arrangement_card_limit.map(i64::from),
+        }
+        .decode(&card)?;
         Ok((card, arrangement))
     }
 }
@@ -236,24 +226,16 @@ pub(super) struct ArrangementRow {
 impl ArrangementRow {
     /// The arrangement the row describes.
     pub(super) fn into_arrangement(self) -> Result<Arrangement, StoreError> {
-        Ok(Arrangement {
-            owner: customer_number(&self.owner_customer_number)?,
-            number: self.arrangement_number,
+        ArrangementColumns {
+            arrangement_number: self.arrangement_number,
+            owner_customer_number: self.owner_customer_number,
             product_code: self.product_code,
             active: self.active,
             allows_cards: self.allows_cards,
-            // A negative limit allows no card, as on SQLite.
-            card_limit: u32::try_from(self.card_limit).unwrap_or(0),
-        })
+            card_limit: i64::from(self.card_limit),
+        }
+        .decode()
     }
-}
-
-/// A customer's row.
-pub(super) fn into_customer((number, name): (String, String)) -> Result<Customer, StoreError> {
-    Ok(Customer {
-        number: customer_number(&number)?,
-        name,
-    })
 }
 
 /// The `INTEGER` the schema stores an order's current step in.

@@ -15,6 +15,7 @@ use super::order_rows::{
     ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement, order_columns,
 };
 use crate::domain::card::Card;
+use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
 use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
@@ -292,9 +293,14 @@ impl OrderTx for PgOrderTx {
         let statuses: Vec<&str> = cards.iter().map(|c| c.status.as_str()).collect();
         let reasons: Vec<Option<&str>> =
             cards.iter().map(|c| c.blockade_reason.as_deref()).collect();
-        let replaces: Vec<Option<&str>> = cards.iter().map(|c| c.replaces.as_deref()).collect();
-        let replaced_by: Vec<Option<&str>> =
-            cards.iter().map(|c| c.replaced_by.as_deref()).collect();
+        let replaces: Vec<Option<&str>> = cards
+            .iter()
+            .map(|c| c.replaces.as_ref().map(CardId::as_str))
+            .collect();
+        let replaced_by: Vec<Option<&str>> = cards
+            .iter()
+            .map(|c| c.replaced_by.as_ref().map(CardId::as_str))
+            .collect();
         let dates: Vec<DateTime<Utc>> = cards.iter().map(|c| c.status_date).collect();
         sqlx::query(
             "UPDATE cards c SET status = u.status, blockade_reason = u.blockade_reason, replaces = u.replaces,

@@ -201,11 +201,11 @@ impl OrderTx for SqliteOrderTx {
                 "WITH v (card_id, status, blockade_reason, replaces, replaced_by, status_date) AS (",
             );
             query.push_values(chunk, |mut row, card| {
-                row.push_bind(card.id.clone())
+                row.push_bind(card.id.to_string())
                     .push_bind(card.status.as_str())
                     .push_bind(card.blockade_reason.clone())
-                    .push_bind(card.replaces.clone())
-                    .push_bind(card.replaced_by.clone())
+                    .push_bind(card.replaces.clone().map(String::from))
+                    .push_bind(card.replaced_by.clone().map(String::from))
                     .push_bind(to_micros(card.status_date));
             });
             query.push(

@@ -12,14 +12,16 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::SqliteStore;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
-    head_of_arrangement, insert_card, into_customer, order_columns,
+    head_of_arrangement, insert_card, order_columns,
 };
 use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, Customer};
+use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, direction,
+    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, customer,
+    direction,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
@@ -70,45 +72,48 @@ impl OrderStore for SqliteStore {
                 .bind(number.as_str())
                 .fetch_optional(&self.reader)
                 .await?;
-        row.map(into_customer).transpose()
+        row.map(customer).transpose()
     }
 
-    async fn card(&self, id: &str) -> Result<Option<Card>, StoreError> {
+    async fn card(&self, id: &CardId) -> Result<Option<Card>, StoreError> {
         let row: Option<CardRow> = sqlx::query_as(concat!(
             "SELECT ",
             card_columns!(),
             " FROM cards WHERE card_id = ?"
         ))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.reader)
         .await?;
         row.map(CardRow::into_card).transpose()
     }
 
-    async fn arrangement(&self, number: &str) -> Result<Option<Arrangement>, StoreError> {
+    async fn arrangement(
+        &self,
+        number: &ArrangementNumber,
+    ) -> Result<Option<Arrangement>, StoreError> {
         let row: Option<ArrangementRow> = sqlx::query_as(
             "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
              FROM arrangements WHERE arrangement_number = ?",
         )
-        .bind(number)
+        .bind(number.as_str())
         .fetch_optional(&self.reader)
         .await?;
         row.map(ArrangementRow::into_arrangement).transpose()
     }
 
-    async fn arrangement_cards(&self, number: &str) -> Result<Vec<Card>, StoreError> {
+    async fn arrangement_cards(&self, number: &ArrangementNumber) -> Result<Vec<Card>, StoreError> {
         let rows: Vec<CardRow> = sqlx::query_as(concat!(
             "SELECT ",
             card_columns!(),
             " FROM cards WHERE arrangement_number = ? ORDER BY card_id"
         ))
-        .bind(number)
+        .bind(number.as_str())
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter().map(CardRow::into_card).collect()
     }
 
-    async fn card_subject(&self, card_id: &str) -> Result<Option<CardSubject>, StoreError> {
+    async fn card_subject(&self, card_id: &CardId) -> Result<Option<CardSubject>, StoreError> {
         let rows: Vec<SubjectRow> = sqlx::query_as(
             "SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
                     c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
@@ -120,7 +125,7 @@ impl OrderStore for SqliteStore {
              WHERE c.arrangement_number = (SELECT arrangement_number FROM cards WHERE card_id = ?)
              ORDER BY c.card_id",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .fetch_all(&self.reader)
         .await?;
         let rows = rows
@@ -273,7 +278,7 @@ impl OrderStore for SqliteStore {
         );
         push_in(&mut query, numbers);
         let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.reader).await?;
-        rows.into_iter().map(into_customer).collect()
+        rows.into_iter().map(customer).collect()
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -334,7 +339,7 @@ impl OrderStore for SqliteStore {
                      (arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit)
                  VALUES (?, ?, ?, ?, ?, ?)",
             )
-            .bind(&a.number)
+            .bind(a.number.as_str())
             .bind(a.owner.as_str())
             .bind(&a.product_code)
             .bind(a.active)

@@ -1,0 +1,106 @@
+//! The order kinds. Each kind declares, in its own file, what the engine needs to know of
+//! it: its steps ([`KindDef`]), the rules it checks at acceptance and again at execution,
+//! the effect its action has on bankapi's tables, and the fields its operation carries to
+//! the system of record ([`Rules`]). The engine and the step machine only ever see these
+//! two, so a new kind is a new file here and a variant of [`OrderRequest`]; nothing in
+//! `execution`, `engine` or `store` changes.
+//!
+//! [`OrderRequest`]: super::order::OrderRequest
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::CustomerNumber;
+use super::execution::{Context, Refusal, Transition};
+use super::identifier::CardId;
+use super::operation::Produced;
+use super::order::{Phase, StepDef};
+
+pub(super) mod additional_card_issuance;
+mod card;
+pub(super) mod card_activation;
+pub(super) mod card_blockade;
+pub(super) mod card_deblockade;
+pub(super) mod card_replacement;
+pub(super) mod card_termination;
+
+pub use additional_card_issuance::AdditionalCardIssuance;
+pub use card_activation::CardActivation;
+pub use card_blockade::CardBlockade;
+pub use card_deblockade::CardDeblockade;
+pub use card_replacement::CardReplacement;
+pub use card_termination::CardTermination;
+
+/// What a kind is, independent of any one request: its names and its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDef {
+    /// The `order-type` literal.
+    pub literal: &'static str,
+    /// The collection resource (`/customer-order/{resource}`).
+    pub resource: &'static str,
+    /// The steps, in order: check, action, notify.
+    pub steps: &'static [StepDef],
+    /// The arrangement-activity literal of a completed order (`card-blocked`).
+    pub completed_activity: &'static str,
+}
+
+impl StepDef {
+    /// A step of `phase` that takes `seconds` by default.
+    pub const fn new(name: &'static str, phase: Phase, seconds: u64) -> Self {
+        Self {
+            name,
+            phase,
+            default: Duration::from_secs(seconds),
+        }
+    }
+}
+
+/// The three steps every kind has so far: its check, its action, and the notification.
+pub(crate) const fn plan(check: (&'static str, u64), action: (&'static str, u64)) -> [StepDef; 3] {
+    [
+        StepDef::new(check.0, Phase::Check, check.1),
+        StepDef::new(action.0, Phase::Action, action.1),
+        StepDef::new("notify-customer", Phase::Notify, 0),
+    ]
+}
+
+/// The rules of one kind, implemented by that kind's request.
+pub trait Rules {
+    /// Judges the request against the current state: at acceptance and again before the
+    /// action's first call. A refusal ends the order `rejected`, changing nothing.
+    fn check(&self, ctx: &Context<'_>) -> Result<(), Refusal>;
+
+    /// Mirrors the action's effect in bankapi's tables, once the system of record has
+    /// applied it; `produced` is what the system answered about anything it created.
+    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, produced: &Produced);
+
+    /// The operation's body members besides those every operation carries, named as in
+    /// the order's GET view.
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>);
+
+    /// The key under which at most one active order of the kind may exist, without the
+    /// kind's literal: the same order twice for one subject is `request-already-exists`.
+    fn duplicate_subject(&self) -> String;
+
+    /// The card the order is about, if it is about one.
+    fn card_id(&self) -> Option<&CardId> {
+        None
+    }
+
+    /// The reason the customer gave, if the kind takes one.
+    fn reason(&self) -> Option<&str> {
+        None
+    }
+
+    /// A customer the order names besides the arrangement's owner, whom the rules must
+    /// see (the holder of an additional card).
+    fn named_customer(&self) -> Option<&CustomerNumber> {
+        None
+    }
+
+    /// Whether the action creates a card, whose id the system of record must answer.
+    fn produces_card(&self) -> bool {
+        false
+    }
+}
