@@ -223,6 +223,7 @@ BIG_ROWS=""
 MEM_ROWS=""
 DRAIN_ROWS=""
 REMOTE_ROWS=""
+PROCS_ROWS=""
 NOTES=""
 
 add_load_row() { # backend endpoint target_pct health_rps
@@ -411,6 +412,9 @@ bench_orders() { # $1 backend name
     while read -r line; do
         DRAIN_ROWS+="| $backend | $(field engines) | $(field orders) | **$(field orders_per_s)** | ${GRAPHILE_FIGURES:-not measured (SQLite run)} |"$'\n'
     done < <(grep '^@@DRAIN ' <<<"$out")
+    while read -r line; do
+        PROCS_ROWS+="| $backend | $(field processes) | $(field orders) | **$(field orders_per_s)** | $(field seconds) |"$'\n'
+    done < <(grep '^@@PROCS ' <<<"$out")
     line=$(grep '^@@REMOTE ' <<<"$out") || die "no @@REMOTE line from the order benchmark"
     REMOTE_ROWS+="| $backend | $(field orders) | **$(field orders_per_s)** | $(field max_in_flight) of $(field concurrency) |"$'\n'
 }
@@ -488,6 +492,14 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo "| backend | engines | orders | orders/s | graphile-worker jobs/s (same run) |"
     echo "|---|---:|---:|---:|---|"
     printf '%s' "$DRAIN_ROWS"
+    echo
+    echo "## Order engine: the same backlog drained by real \`bankapi serve\` processes (PostgreSQL)"
+    echo
+    echo "Timed from the processes' start (about 0.1 s of it is start-up, alike for one and two)."
+    echo
+    echo "| backend | processes | orders | orders/s | seconds |"
+    echo "|---|---:|---:|---:|---:|"
+    printf '%s' "$PROCS_ROWS"
     echo
     echo "## Order engine: the HTTP adapter against a local system answering in about 2 ms"
     echo

@@ -150,6 +150,60 @@ pub async fn builtin(url: &str, orders: usize, engines: usize) -> anyhow::Result
     Ok(())
 }
 
+/// The built-in adapter, zero durations, the backlog drained by `processes` real
+/// `bankapi serve` processes on one PostgreSQL: what a deployment of several instances
+/// gets. Timed from their start, which costs each about a tenth of a second (connect,
+/// migrations already applied), the same for one process and for two.
+pub async fn processes(url: &str, orders: usize, processes: usize) -> anyhow::Result<()> {
+    let settings = settings(url)?;
+    let stores = store::connect(url, settings.database_max_connections, true).await?;
+    seed(&stores, orders).await?;
+    backlog(&stores, orders).await?;
+    let started = Instant::now();
+    let mut children = Vec::with_capacity(processes);
+    for _ in 0..processes {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_bankapi"))
+            .arg("serve")
+            .env("BANKAPI_LISTEN", format!("127.0.0.1:{port}"))
+            .env("BANKAPI_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("BANKAPI_DATABASE_URL", url)
+            .env(
+                "BANKAPI_AUTH_HS256_SECRET",
+                "bench-secret-bench-secret-bench-secret",
+            )
+            .env("BANKAPI_ORDER_DURATION_SCALE", "0")
+            .env(
+                "BANKAPI_EXECUTOR_BATCH",
+                settings.executor_batch.to_string(),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("start bankapi serve")?;
+        children.push(child);
+    }
+    let drained = wait_for(&stores, orders).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drained?;
+    println!(
+        "processes ({}): {orders} card activations, {processes} bankapi serve process(es): {:.0} orders/s in {elapsed:.2} s",
+        backend(url),
+        orders as f64 / elapsed
+    );
+    println!(
+        "@@PROCS processes={processes} orders={orders} seconds={elapsed:.3} orders_per_s={:.0}",
+        orders as f64 / elapsed
+    );
+    Ok(())
+}
+
 /// A system of record that answers every operation `succeeded` after about 2 ms, and
 /// counts the calls it has open.
 async fn local_system() -> anyhow::Result<(String, Arc<AtomicUsize>)> {

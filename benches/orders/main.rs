@@ -11,6 +11,8 @@
 //!   engine with the built-in adapter and zero durations: orders/s.
 //! - `drain2`: the same backlog drained by two engines with a pool each, as two processes
 //!   would (PostgreSQL; SQLite has one writer per file).
+//! - `procs1`, `procs2`: the same backlog drained by one, then two, real `bankapi serve`
+//!   processes (PostgreSQL): what several instances of the service get together.
 //! - `remote`: a backlog of `BENCH_REMOTE` (20000) carried by the HTTP adapter to a local
 //!   system of record that answers in about 2 ms: orders/s and calls in flight.
 //!
@@ -25,7 +27,8 @@ use setup::{Scratch, env_usize};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let modes = std::env::var("BENCH_MODES").unwrap_or_else(|_| "e2e,drain,drain2,remote".into());
+    let modes = std::env::var("BENCH_MODES")
+        .unwrap_or_else(|_| "e2e,drain,drain2,procs1,procs2,remote".into());
     for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let (scratch, url) = Scratch::create().await?;
         let result = match mode {
@@ -43,6 +46,12 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             "drain2" => drain::builtin(&url, env_usize("BENCH_DRAIN", 100_000)?, 2).await,
+            "procs1" | "procs2" if url.starts_with("sqlite") => {
+                println!("{mode}: skipped on SQLite (one writer per file)");
+                Ok(())
+            }
+            "procs1" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 1).await,
+            "procs2" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 2).await,
             "remote" => drain::remote(&url, env_usize("BENCH_REMOTE", 20_000)?).await,
             other => Err(anyhow::anyhow!("unknown BENCH_MODES entry {other:?}")),
         };

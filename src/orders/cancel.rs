@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::get::load_visible;
 use super::schema::OrderPath;
 use crate::auth::{Principal, Scope};
-use crate::domain::order::OrderKind;
+use crate::domain::order::{Order, OrderKind, OrderNumber};
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::store::Decision;
@@ -24,27 +24,31 @@ async fn cancel(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::OrderWrite)?;
     let order = load_visible(state, principal, kind, raw_number).await?;
-    match state
+    let decision = state
         .stores
         .orders
         .cancel_order(order.number, Utc::now())
-        .await?
-    {
-        Decision::Done(order) => {
-            tracing::info!(order = %order.number, kind = kind.as_str(), "order canceled");
-            metrics::counter!("bankapi_orders_canceled_total", "kind" => kind.as_str())
-                .increment(1);
-            Ok(StatusCode::NO_CONTENT)
-        }
+        .await?;
+    let order = decided(decision, kind, order.number)?;
+    tracing::info!(order = %order.number, kind = kind.as_str(), "order canceled");
+    metrics::counter!("bankapi_orders_canceled_total", "kind" => kind.as_str()).increment(1);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The order a decision (cancel, retry, reject) left, or its answer: a refusal is a 409
+/// with the rule's literal; an order gone meanwhile is a 404.
+pub(super) fn decided(
+    decision: Decision,
+    kind: OrderKind,
+    number: OrderNumber,
+) -> Result<Box<Order>, ApiError> {
+    match decision {
+        Decision::Done(order) => Ok(order),
         Decision::Refused(refusal) => Err(ApiError::Conflict {
             problem: refusal.problem,
             detail: refusal.reason,
         }),
-        Decision::NotFound => Err(ApiError::NotFound(format!(
-            "no {} {}",
-            kind.as_str(),
-            order.number
-        ))),
+        Decision::NotFound => Err(ApiError::NotFound(format!("no {} {number}", kind.as_str()))),
     }
 }
 

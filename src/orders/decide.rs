@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::cancel::decided;
 use super::get::load_visible;
 use super::schema::OrderPath;
 use crate::auth::{Principal, Scope};
@@ -15,7 +16,6 @@ use crate::http::extract::ApiJson;
 use crate::http::validation::required_text;
 use crate::http::{ApiError, ErrorLiteral, FieldError};
 use crate::state::AppState;
-use crate::store::Decision;
 
 /// The longest reason staff may give.
 const REASON_MAX: usize = 500;
@@ -76,23 +76,11 @@ async fn decide(
             "rejected",
         ),
     };
-    match decision {
-        Decision::Done(order) => {
-            tracing::info!(order = %order.number, kind = kind.as_str(), decision = verb,
-                "held order decided by staff");
-            metrics::counter!("bankapi_held_orders_decided_total", "decision" => verb).increment(1);
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Decision::Refused(refusal) => Err(ApiError::Conflict {
-            problem: refusal.problem,
-            detail: refusal.reason,
-        }),
-        Decision::NotFound => Err(ApiError::NotFound(format!(
-            "no {} {}",
-            kind.as_str(),
-            order.number
-        ))),
-    }
+    let order = decided(decision, kind, order.number)?;
+    tracing::info!(order = %order.number, kind = kind.as_str(), decision = verb,
+        "held order decided by staff");
+    metrics::counter!("bankapi_held_orders_decided_total", "decision" => verb).increment(1);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A `retry` and a `reject` handler per kind.

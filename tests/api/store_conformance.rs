@@ -254,6 +254,24 @@ async fn an_unreadable_order_is_held_with_its_reason_while_the_rest_of_the_queue
         0,
         "a held order is not claimed again"
     );
+    // The lists it falls on still answer, without it; its own GET says it cannot be read.
+    let list = app
+        .get_ok("/customer-order/card-activations", &app.staff_token())
+        .await;
+    let items = list["items"].as_array().expect("items");
+    assert!(
+        items
+            .iter()
+            .all(|item| item["order-number"] != poison.as_str()),
+        "{list}"
+    );
+    let one = app
+        .get(
+            &format!("/customer-order/card-activations/{poison}"),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(one.status(), 500);
 }
 
 async fn held_row(app: &TestApp, order_id: i64) -> (String, String) {

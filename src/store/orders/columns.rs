@@ -114,6 +114,25 @@ impl OrderColumns {
     }
 }
 
+/// The orders of a page whose rows could be read, each given with its number. A row that
+/// breaks the domain's rules is left out and logged rather than failing the whole page:
+/// one corrupt order would otherwise make every page it falls on answer 500. The engine
+/// holds such an order with its reason when it next claims it; a GET of it still fails.
+pub(crate) fn readable(
+    rows: impl IntoIterator<Item = (i64, Result<Order, StoreError>)>,
+) -> Vec<Order> {
+    rows.into_iter()
+        .filter_map(|(order_id, decoded)| match decoded {
+            Ok(order) => Some(order),
+            Err(error) => {
+                tracing::warn!(order = %OrderNumber(order_id), %error, "order left out of a list: its row cannot be read");
+                metrics::counter!("bankapi_orders_unlisted_total").increment(1);
+                None
+            }
+        })
+        .collect()
+}
+
 /// A stored customer number, checked again on the way out.
 pub(crate) fn customer_number(raw: &str) -> Result<CustomerNumber, StoreError> {
     CustomerNumber::parse("customer-number", raw).map_err(|e| corrupt("customer number", e.message))

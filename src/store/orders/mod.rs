@@ -25,7 +25,7 @@ pub(crate) use writes::write_batch;
 pub use accept::Acceptor;
 
 pub use columns::OrderColumns;
-pub(crate) use columns::{ArrangementColumns, CardColumns, JoinedArrangement, customer};
+pub(crate) use columns::{ArrangementColumns, CardColumns, JoinedArrangement, customer, readable};
 
 /// Which cards a list asks for.
 #[derive(Debug, Clone)]

@@ -53,7 +53,7 @@ impl dyn OrderStore + '_ {
         number: OrderNumber,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        self.decide(number, |order| {
+        self.decide(number, now, |order| {
             execution::cancel(order, now).map(Transition::of)
         })
         .await
@@ -66,7 +66,7 @@ impl dyn OrderStore + '_ {
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
         let decision = self
-            .decide(number, |order| {
+            .decide(number, now, |order| {
                 execution::retry(order, now).map(Transition::of)
             })
             .await?;
@@ -83,15 +83,19 @@ impl dyn OrderStore + '_ {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        self.decide(number, |order| execution::reject_held(order, reason, now))
-            .await
+        self.decide(number, now, |order| {
+            execution::reject_held(order, reason, now)
+        })
+        .await
     }
 
     /// Reads the order under a lock, lets `rule` judge it, and writes what it decided,
-    /// overriding (fencing out) any engine pass that holds the order's lease.
+    /// overriding (fencing out) any engine pass that holds the order's lease; its events
+    /// are registered at `now`.
     async fn decide(
         &self,
         number: OrderNumber,
+        now: DateTime<Utc>,
         rule: impl FnOnce(Order) -> Result<Transition, Refusal> + Send,
     ) -> Result<Decision, StoreError> {
         let mut tx = self.begin().await?;
@@ -104,7 +108,7 @@ impl dyn OrderStore + '_ {
         };
         let row = OrderColumns::encode(&transition.order)?;
         tx.save_orders(&[(row, Guard::Override)]).await?;
-        write_effects(tx.as_mut(), std::slice::from_ref(&transition)).await?;
+        write_effects(tx.as_mut(), std::slice::from_ref(&transition), now).await?;
         tx.commit().await?;
         Ok(Decision::Done(Box::new(transition.order)))
     }
@@ -167,24 +171,12 @@ pub(crate) async fn write_batch(
         .filter(|(_, ok)| **ok)
         .map(|((_, t), _)| t.clone())
         .collect();
-    write_effects_at(tx, &kept, now).await?;
+    write_effects(tx, &kept, now).await?;
     Ok(written)
 }
 
-/// The cards and events of `transitions`, registered at their orders' status dates.
+/// The cards and events of `transitions`, the events registered at `now`.
 async fn write_effects(
-    tx: &mut dyn super::OrderTx,
-    transitions: &[Transition],
-) -> Result<(), StoreError> {
-    let now = transitions
-        .iter()
-        .map(|t| t.order.status_date)
-        .max()
-        .unwrap_or_else(Utc::now);
-    write_effects_at(tx, transitions, now).await
-}
-
-async fn write_effects_at(
     tx: &mut dyn super::OrderTx,
     transitions: &[Transition],
     now: DateTime<Utc>,

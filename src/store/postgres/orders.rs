@@ -25,7 +25,7 @@ use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderColumns, OrderFilter, OrderStore, OrderTx, QueueGauges,
-    customer, direction,
+    customer, direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
 
@@ -186,10 +186,10 @@ impl OrderStore for PgStore {
         let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM orders");
         push_order_filters(&mut count, filter);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-        let orders = rows
-            .into_iter()
-            .map(OrderRow::into_order)
-            .collect::<Result<_, _>>()?;
+        let orders = readable(
+            rows.into_iter()
+                .map(|row| (row.order_id(), row.into_order())),
+        );
         Ok((orders, u64::try_from(total).unwrap_or(0)))
     }
 

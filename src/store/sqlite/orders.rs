@@ -21,7 +21,7 @@ use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, customer,
-    direction,
+    direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
@@ -208,10 +208,10 @@ impl OrderStore for SqliteStore {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM orders");
         push_order_filters(&mut count, filter);
         let total: i64 = count.build_query_scalar().fetch_one(&self.reader).await?;
-        let orders = rows
-            .into_iter()
-            .map(OrderRow::into_order)
-            .collect::<Result<_, _>>()?;
+        let orders = readable(
+            rows.into_iter()
+                .map(|row| (row.order_id(), row.into_order())),
+        );
         Ok((orders, u64::try_from(total).unwrap_or(0)))
     }
 
