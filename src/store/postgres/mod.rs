@@ -66,6 +66,9 @@ macro_rules! event_columns {
     };
 }
 
+/// How long a pooled connection may sit idle before it is pinged when lent again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 impl PgStore {
     /// Connects a pool to `url`.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
@@ -73,6 +76,20 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it lends (and again when it comes back): a round
+            // trip per query that costs about a tenth of the order POST's rate. A
+            // connection in steady use proves itself with every query, and one that an
+            // outage broke fails its next query and is closed on release; only one that
+            // sat idle long enough to have been cut off unnoticed is pinged first.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await?;
         let work = Arc::new(Notify::new());

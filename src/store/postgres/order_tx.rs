@@ -12,7 +12,8 @@ use super::append::insert_group;
 use super::claim_key;
 use super::listener::WORK_CHANNEL;
 use super::order_rows::{
-    ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement, order_columns,
+    ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement,
+    order_columns, plan_freely, walk_due_index,
 };
 use crate::domain::card::Card;
 use crate::domain::identifier::CardId;
@@ -167,6 +168,7 @@ impl OrderTx for PgOrderTx {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Claimed>, StoreError> {
+        walk_due_index(&mut self.tx).await?;
         let rows: Vec<ClaimRow> = sqlx::query_as(concat!(
             "SELECT ",
             order_columns!(),
@@ -182,6 +184,7 @@ impl OrderTx for PgOrderTx {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await?;
+        plan_freely(&mut self.tx).await?;
         Ok(claimed(rows))
     }
 

@@ -16,7 +16,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::PgStore;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
-    head_of_arrangement, order_columns,
+    head_of_arrangement, order_columns, walk_due_index,
 };
 use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
@@ -214,6 +214,8 @@ impl OrderStore for PgStore {
         // The CTE is the claim: its rows are locked until this statement commits, and
         // other processes' claims skip them rather than wait. The lease then keeps them
         // for this process once the locks are gone.
+        let mut tx = self.pool.begin().await?;
+        walk_due_index(&mut tx).await?;
         let rows: Vec<ClaimRow> = sqlx::query_as(concat!(
             "WITH due AS (
                  SELECT o.order_id FROM orders o
@@ -233,8 +235,9 @@ impl OrderStore for PgStore {
         .bind(now)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(lease_until)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(claimed(rows))
     }
 
