@@ -184,7 +184,6 @@ impl OrderTx for PgOrderTx {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await?;
-        plan_freely(&mut self.tx).await?;
         Ok(claimed(rows))
     }
 
