@@ -59,14 +59,21 @@ pub(super) use {claimable, head_of_arrangement};
 /// `ANALYZE`) the planner estimates a few due rows, reads every due row with a bitmap
 /// scan and sorts them: measured at 560 ms per claim of 512 from a backlog of 300,000,
 /// against 6 ms for the index walk. PostgreSQL takes no plan hints, so the other paths are
-/// priced out until the transaction ends. What a pass runs after its claim in the same
-/// transaction looks rows up by primary key, which these settings leave as the best plan.
+/// priced out until [`plan_freely`] (or the transaction's end).
 pub(super) async fn walk_due_index(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
     sqlx::raw_sql(
         "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off",
     )
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Gives the rest of the transaction the planner's own choices again.
+pub(super) async fn plan_freely(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    sqlx::raw_sql("RESET enable_bitmapscan; RESET enable_seqscan; RESET enable_sort")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use super::claim_key;
 use super::listener::WORK_CHANNEL;
 use super::order_rows::{
     ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement,
-    order_columns, walk_due_index,
+    order_columns, plan_freely, walk_due_index,
 };
 use crate::domain::card::Card;
 use crate::domain::identifier::CardId;
@@ -184,6 +184,7 @@ impl OrderTx for PgOrderTx {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await?;
+        plan_freely(&mut self.tx).await?;
         Ok(claimed(rows))
     }
 
