@@ -14,8 +14,11 @@ fn find(key_values: &[KeyValue], key: &str) -> Option<String> {
         .map(|kv| kv.value.clone())
 }
 
+/// The element names are taken as `tt`, not `literal`: a `literal` fragment reaches a
+/// derive wrapped in an invisible group, which serde sees through but utoipa does not, so
+/// the OpenAPI document named the fields in snake_case while the service sent kebab-case.
 macro_rules! typed_fields {
-    ($(#[$doc:meta])* $name:ident { $($field:ident => $xml:literal),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($field:ident => $xml:tt),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
         pub struct $name {

@@ -6,6 +6,7 @@ mod helpers;
 mod abuse;
 mod audit;
 mod auth;
+mod contract;
 mod crash_operations;
 mod durability;
 mod event_guide;
