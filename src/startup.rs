@@ -163,12 +163,19 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     crate::http::openapi::add_operational_responses(&mut order_doc, |path| {
         !path.starts_with("/classifications")
     });
+    let mut known = crate::http::query_names::KnownParameters::default();
+    known.add(&[events::ROOT, events::LINK_ROOT], &event_doc);
+    known.add(&[orders::ROOT, orders::LINK_ROOT], &order_doc);
     let api = Router::new()
         .nest(events::ROOT, event_api.clone())
         .nest(events::LINK_ROOT, event_api)
         .nest(orders::ROOT, order_api.clone())
         .nest(orders::LINK_ROOT, order_api)
         .route("/audit/records", axum::routing::get(audit::list_records))
+        .layer(middleware::from_fn_with_state(
+            known,
+            crate::http::query_names::refuse_unknown_parameters,
+        ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_seconds),

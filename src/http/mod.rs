@@ -8,6 +8,7 @@ pub mod links;
 pub mod openapi;
 pub mod paging;
 pub mod problem;
+pub mod query_names;
 pub mod rate_limit;
 pub mod serve;
 pub mod time;

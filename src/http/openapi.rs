@@ -1,5 +1,5 @@
 //! Pieces shared by the OpenAPI documents: the bearer scheme, the problem schemas, and
-//! the operational answers (429, 503).
+//! the operational answers (400 for an undeclared query parameter, 429, 503).
 
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
@@ -54,7 +54,8 @@ impl Modify for ProblemSchemas {
     }
 }
 
-/// Documents the answers an operation can give whatever its input: 429 when the client has
+/// Documents the answers an operation can give whatever its input: 400 when the query names
+/// a parameter the operation does not declare, 429 when the client has
 /// spent its request budget (with `Retry-After`), and 503 when the database cannot be
 /// reached, on the paths for which `reaches_database` says so (a 503 documented where it
 /// can never happen would be a promise the service does not keep). Applied to the finished
@@ -86,6 +87,12 @@ pub fn add_operational_responses(openapi: &mut OpenApi, reaches_database: impl F
                 .build(),
         )
         .build();
+    let bad_query = ResponseBuilder::new()
+        .description(
+            "A query parameter the operation does not declare (`not-on-list`, named in `errors`)",
+        )
+        .content("application/problem+json", problem())
+        .build();
     let unavailable = ResponseBuilder::new()
         .description("The database cannot be reached; retry later")
         .content("application/problem+json", problem())
@@ -101,6 +108,10 @@ pub fn add_operational_responses(openapi: &mut OpenApi, reaches_database: impl F
         ];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
+            // Any operation refuses an undeclared query parameter (`http::query_names`).
+            responses
+                .entry("400".into())
+                .or_insert_with(|| RefOr::T(bad_query.clone()));
             responses
                 .entry("429".into())
                 .or_insert_with(|| RefOr::T(too_many.clone()));

@@ -38,7 +38,12 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 fn all_of<'a>(doc: &'a Value, schema: &'a Value, parts: &mut Vec<&'a Value>) {
     let schema = resolve(doc, schema);
     parts.push(schema);
-    for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         all_of(doc, part, parts);
     }
 }
@@ -234,4 +239,56 @@ async fn every_member_of_an_order_answer_is_declared_under_its_wire_name() {
         }
     }
     assert!(checked >= 12, "only {checked} answers were checked");
+}
+
+#[tokio::test]
+async fn a_query_parameter_the_operation_does_not_declare_is_a_400_naming_it() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.staff_token();
+    for path in [
+        // The reference's plural where this service takes `status`: never an unfiltered
+        // list that looks filtered.
+        "/customer-order/card-activations?statuses=approved",
+        "/customer-order/v2.0/card-activations?page-size=5&statuses=approved",
+        "/customer-event/events/258242?fields=event-id",
+        "/customer-event/v2.0/events?customer-number=1400269&sort=desc",
+        "/customer-order/classifications?x=1",
+    ] {
+        let response = app.get(path, &token).await;
+        assert_eq!(response.status(), 400, "GET {path}");
+        let problem: Value = response.json().await.expect("problem");
+        let name = path
+            .rsplit(['?', '&'])
+            .next()
+            .and_then(|pair| pair.split('=').next())
+            .expect("a parameter");
+        assert_eq!(problem["errors"][0]["tag"], name, "{path}: {problem}");
+        assert_eq!(problem["errors"][0]["error"], "not-on-list", "{path}");
+    }
+    // A refused write changes nothing.
+    let before = app
+        .get_ok("/customer-event/events?customer-number=1400269", &token)
+        .await["total-count"]
+        .clone();
+    let response = app
+        .post_json(
+            "/customer-event/communication-events?dry-run=true",
+            &token,
+            &json!({"customer-number": "1400269", "event-data-xml": "<communication-event><title>x</title></communication-event>"}),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(problem["errors"][0]["tag"], "dry-run", "{problem}");
+    let after = app
+        .get_ok("/customer-event/events?customer-number=1400269", &token)
+        .await["total-count"]
+        .clone();
+    assert_eq!(before, after);
+    // Declared parameters still work, on both roots.
+    app.get_ok(
+        "/customer-order/v2.0/card-activations?page-size=5&page-number=1",
+        &token,
+    )
+    .await;
 }
