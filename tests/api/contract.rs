@@ -292,3 +292,19 @@ async fn a_query_parameter_the_operation_does_not_declare_is_a_400_naming_it() {
     )
     .await;
 }
+
+/// Both documents as served, kept in `tests/api/snapshots/`: any change of the contract
+/// shows in review as a change of these files (`INSTA_UPDATE=always cargo test contract`
+/// rewrites them; `cargo insta review` also works where cargo-insta is installed).
+#[tokio::test]
+async fn the_documents_change_only_on_purpose() {
+    let app = TestApp::spawn().await;
+    for (name, path) in [
+        ("customer-event.openapi", "/customer-event/openapi.json"),
+        ("customer-order.openapi", "/customer-order/openapi.json"),
+        ("system-of-record.openapi", "/system-of-record/openapi.json"),
+    ] {
+        let doc = document(&app, path).await;
+        insta::assert_json_snapshot!(name, doc, { ".servers[].url" => "[server]" });
+    }
+}
