@@ -75,6 +75,10 @@ pub struct Settings {
     pub rate_limit_per_second: u32,
     /// Requests a client may make at once before the average applies.
     pub rate_limit_burst: u32,
+    /// Web origins (`https://app.bank.example`), comma-separated, whose pages may call the
+    /// API from a browser; empty (the default) allows none. `*` is refused: a bank API
+    /// answers with customers' data, and which sites may ask for it is a decision.
+    pub cors_allowed_origins: String,
     /// Memory for caching events by id (they never change); 0 turns the cache off.
     pub event_cache_bytes: u64,
     /// `text` for people, `json` for log shippers.
@@ -140,6 +144,7 @@ impl Default for Settings {
             event_cache_bytes: 32 * 1024 * 1024,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
+            cors_allowed_origins: String::new(),
             log_format: LogFormat::Text,
             demo_secret_file: PathBuf::from("bankapi-demo.secret"),
             order_deadline_seconds: 86_400,
@@ -210,7 +215,31 @@ impl Settings {
             self.operations_retry_scale >= 0.0,
             "operations_retry_scale must not be negative"
         );
+        self.cors_origins()?;
         Ok(())
+    }
+
+    /// The origins of `cors_allowed_origins`, each as a browser sends it in `Origin`
+    /// (`https://app.bank.example`, a port only when it is not the scheme's own).
+    pub fn cors_origins(&self) -> anyhow::Result<Vec<String>> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|raw| !raw.is_empty())
+            .map(|raw| {
+                let url = url::Url::parse(raw)
+                    .map_err(|e| anyhow::anyhow!("BANKAPI_CORS_ALLOWED_ORIGINS {raw:?}: {e}"))?;
+                anyhow::ensure!(
+                    matches!(url.scheme(), "http" | "https")
+                        && url.path() == "/"
+                        && url.query().is_none()
+                        && url.fragment().is_none(),
+                    "BANKAPI_CORS_ALLOWED_ORIGINS {raw:?} must be an origin: http(s)://host[:port], \
+                     no path (`*` is not accepted)"
+                );
+                Ok(url.origin().ascii_serialization())
+            })
+            .collect()
     }
 
     /// The public base URL without a trailing slash.

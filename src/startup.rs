@@ -227,6 +227,11 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost, so that a preflight is answered before authentication and every
+        // answer, problems too, carries the headers a page needs to read it.
+        .layer(tower::util::option_layer(crate::http::cors::layer(
+            &settings.cors_origins().unwrap_or_default(),
+        )))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

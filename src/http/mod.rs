@@ -2,6 +2,7 @@
 //! rejection into a problem, paging and links.
 
 pub mod control_chars;
+pub mod cors;
 pub mod extract;
 pub mod idempotency;
 pub mod links;
