@@ -96,6 +96,10 @@ pub struct Problem {
     /// Business-rule literal (409/422 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The same text as `detail`, beside `problem`: what clients written against the API
+    /// family's reference read (API.md section 11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Field errors (400 only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
@@ -110,6 +114,7 @@ impl Problem {
             detail: detail.into(),
             instance: String::new(),
             problem: None,
+            message: None,
             errors: None,
         }
     }
@@ -164,6 +169,7 @@ impl ApiError {
                 let mut p =
                     Problem::new(status, "forbidden", "The token does not allow this", detail);
                 p.problem = Some("forbidden".into());
+                p.message = Some(p.detail.clone());
                 p
             }
             Self::NotFound(detail) => Problem::new(status, "not-found", "Not found", detail),
@@ -184,6 +190,7 @@ impl ApiError {
                     detail,
                 );
                 p.problem = Some((*problem).to_owned());
+                p.message = Some(p.detail.clone());
                 p
             }
             Self::PayloadTooLarge(limit) => Problem::new(

@@ -408,3 +408,25 @@ fn an_allowed_origin_must_be_an_origin() {
         ["https://app.bank.example"]
     );
 }
+
+#[tokio::test]
+async fn a_business_problem_also_carries_its_detail_as_message() {
+    let app = TestApp::spawn_demo().await;
+    let refused = app
+        .post_json(
+            "/customer-order/card-activations",
+            &app.customer_token("1400269"),
+            &json!({"card-id": "C0000000201"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.expect("problem");
+    assert_eq!(problem["problem"], "card-status-not-eligible");
+    assert_eq!(problem["message"], problem["detail"], "{problem}");
+    // Other problems keep the guide's members only.
+    let missing = app
+        .get("/customer-order/cards/C0000009999", &app.staff_token())
+        .await;
+    let problem: Value = missing.json().await.expect("problem");
+    assert!(problem.get("message").is_none(), "{problem}");
+}
