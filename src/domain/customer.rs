@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError, bounded};
 
 /// A checked customer number: 1 to 20 characters, ASCII upper-case letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,21 +17,7 @@ pub const MAX_LEN: usize = 20;
 impl CustomerNumber {
     /// Checks `raw`, naming `tag` in the error so the client knows which field is wrong.
     pub fn parse(tag: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError::new(
-                tag,
-                ErrorLiteral::Required,
-                format!("{tag} must not be empty"),
-            ));
-        }
-        if value.len() > MAX_LEN {
-            return Err(FieldError::new(
-                tag,
-                ErrorLiteral::MaxLength,
-                format!("{tag} must be at most {MAX_LEN} characters"),
-            ));
-        }
+        let value = bounded(tag, raw, MAX_LEN)?;
         if !value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid::{ErrorLiteral, FieldError};
+use super::invalid::{ErrorLiteral, FieldError, bounded};
 
 /// Longest card id or arrangement number accepted (IBANs are at most 34 characters).
 pub const MAX_LEN: usize = 34;
@@ -17,21 +17,7 @@ pub const MAX_LEN: usize = 34;
 /// surrounding white space ignored. Nothing else is allowed because these values end up
 /// in URLs, in the system of record's bodies and in events' XML.
 fn checked(tag: &str, raw: &str) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(
-            tag,
-            ErrorLiteral::Required,
-            format!("{tag} must not be empty"),
-        ));
-    }
-    if value.chars().count() > MAX_LEN {
-        return Err(FieldError::new(
-            tag,
-            ErrorLiteral::MaxLength,
-            format!("{tag} must be at most {MAX_LEN} characters"),
-        ));
-    }
+    let value = bounded(tag, raw, MAX_LEN)?;
     if !value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-')

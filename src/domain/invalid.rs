@@ -46,3 +46,24 @@ impl FieldError {
         }
     }
 }
+
+/// `raw` without surrounding white space, if it is not empty and at most `max` characters:
+/// the first two rules every identifier of the domain checks, before its own alphabet.
+pub(crate) fn bounded<'a>(tag: &str, raw: &'a str, max: usize) -> Result<&'a str, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::Required,
+            format!("{tag} must not be empty"),
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::new(
+            tag,
+            ErrorLiteral::MaxLength,
+            format!("{tag} must be at most {max} characters"),
+        ));
+    }
+    Ok(value)
+}
