@@ -17,9 +17,10 @@ use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
 
 use super::{ApiError, ErrorLiteral, FieldError};
 
-/// The query parameters of every documented operation, by method and full route.
+/// The query parameters of every documented operation, by full route and method. Keyed by
+/// route first so that a request looks its route up by `&str`, without an allocation.
 #[derive(Debug, Clone, Default)]
-pub struct KnownParameters(Arc<HashMap<(Method, String), HashSet<String>>>);
+pub struct KnownParameters(Arc<HashMap<String, HashMap<Method, HashSet<String>>>>);
 
 fn query_names(parameters: Option<&Vec<Parameter>>) -> impl Iterator<Item = String> + '_ {
     parameters
@@ -49,7 +50,9 @@ impl KnownParameters {
                     .chain(query_names(operation.parameters.as_ref()))
                     .collect();
                 for root in roots {
-                    map.insert((method.clone(), format!("{root}{path}")), names.clone());
+                    map.entry(format!("{root}{path}"))
+                        .or_default()
+                        .insert(method.clone(), names.clone());
                 }
             }
         }
@@ -63,7 +66,7 @@ impl KnownParameters {
         } else {
             method
         };
-        self.0.get(&(method.clone(), route.to_owned()))
+        self.0.get(route)?.get(method)
     }
 }
 
@@ -78,10 +81,10 @@ pub async fn refuse_unknown_parameters(
     let query = request.uri().query().unwrap_or_default();
     if let (Some(route), false) = (route, query.is_empty())
         && let Some(allowed) = known.of(request.method(), route.as_str())
-        // A query that cannot be decoded is left to the operation's own extractor,
-        // which names what is wrong with it.
-        && let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        && let Some((name, _)) = pairs.iter().find(|(name, _)| !allowed.contains(name))
+        // Names are decoded without copying unless escaped; the values are left to the
+        // operation's own extractor, which says what is wrong with them.
+        && let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| !allowed.contains(name.as_ref()))
     {
         let mut accepted: Vec<&str> = allowed.iter().map(String::as_str).collect();
         accepted.sort_unstable();
@@ -90,7 +93,11 @@ pub async fn refuse_unknown_parameters(
         } else {
             format!("it takes {}", accepted.join(", "))
         };
-        let tag = if name.is_empty() { "query" } else { name };
+        let tag = if name.is_empty() {
+            "query"
+        } else {
+            name.as_ref()
+        };
         return ApiError::field(FieldError::new(
             tag,
             ErrorLiteral::NotOnList,
