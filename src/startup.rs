@@ -157,21 +157,35 @@ impl Application {
 pub fn router(state: AppState, settings: &Settings) -> Router {
     ops::metrics::install();
     let (event_api, mut event_doc) = events::router().split_for_parts();
-    crate::http::openapi::add_operational_responses(&mut event_doc, |_| true);
+    crate::http::conventions::apply(&mut event_doc, |_| true);
     let (order_api, mut order_doc) = orders::router().split_for_parts();
     // Classifications are compiled in: they answer even with the database away.
-    crate::http::openapi::add_operational_responses(&mut order_doc, |path| {
-        !path.starts_with("/classifications")
-    });
+    crate::http::conventions::apply(&mut order_doc, |path| !path.starts_with("/classifications"));
+    let (audit_api, mut audit_doc) = audit::router().split_for_parts();
+    crate::http::conventions::apply(&mut audit_doc, |_| true);
     let mut known = crate::http::query_names::KnownParameters::default();
     known.add(&[events::ROOT, events::LINK_ROOT], &event_doc);
     known.add(&[orders::ROOT, orders::LINK_ROOT], &order_doc);
+    known.add(&[audit::ROOT], &audit_doc);
+    let mut shapeable = crate::http::shaping::ShapeableFields::default();
+    shapeable.add(&[events::ROOT, events::LINK_ROOT], &event_doc);
+    shapeable.add(&[orders::ROOT, orders::LINK_ROOT], &order_doc);
+    shapeable.add(&[audit::ROOT], &audit_doc);
     let api = Router::new()
         .nest(events::ROOT, event_api.clone())
         .nest(events::LINK_ROOT, event_api)
         .nest(orders::ROOT, order_api.clone())
         .nest(orders::LINK_ROOT, order_api)
-        .route("/audit/records", axum::routing::get(audit::list_records))
+        .nest(audit::ROOT, audit_api)
+        .layer(middleware::from_fn_with_state(
+            shapeable,
+            crate::http::shaping::shape_answers,
+        ))
+        .layer(middleware::from_fn(crate::http::etag::conditional_get))
+        .layer(middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            crate::http::rate_limit::add_headers,
+        ))
         .layer(middleware::from_fn_with_state(
             known,
             crate::http::query_names::refuse_unknown_parameters,
@@ -192,6 +206,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let docs = SwaggerUi::new("/swagger-ui")
         .url("/customer-event/openapi.json", event_doc)
         .url("/customer-order/openapi.json", order_doc)
+        .url("/audit/openapi.json", audit_doc)
         .url(
             "/system-of-record/openapi.json",
             crate::operations::contract::document(),

@@ -28,7 +28,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub use records::list_records;
+pub use records::{ROOT, list_records, router};
 
 use crate::auth::Principal;
 use crate::state::AppState;

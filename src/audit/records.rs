@@ -1,43 +1,154 @@
-//! `GET /audit/records`: the audit trail, newest first, for staff only.
+//! `GET /audit/records`: the audit trail, newest first, for staff only, with its own
+//! OpenAPI document at `/audit/openapi.json` (it belongs to neither API's root).
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Principal, Scope};
 use crate::http::extract::ApiQuery;
+use crate::http::openapi::{ProblemSchemas, SecurityAddon};
 use crate::http::paging::{Page, PageRequest};
+use crate::http::validation::text;
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::{AuditFilter, AuditRecord};
 
-/// Filters of the audit trail.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+/// Where the audit trail lives.
+pub const ROOT: &str = "/audit";
+
+/// Longest `subject` or `target` filter: the longest a stored one can be matched by.
+const MAX_FILTER: usize = 200;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Audit trail",
+        version = "1.0",
+        description = "Every changing request to either API, who made it and what it answered: for the bank's staff only."
+    ),
+    servers((url = "/audit")),
+    modifiers(&SecurityAddon, &ProblemSchemas),
+    security(("bearer" = [])),
+    tags((name = "audit", description = "The audit trail"))
+)]
+struct AuditApi;
+
+/// The audit trail's route, relative to [`ROOT`], with its OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(AuditApi::openapi()).routes(routes!(list_records))
+}
+
+/// A filter's text as documented: at most [`MAX_FILTER`] characters.
+struct FilterText;
+
+impl utoipa::PartialSchema for FilterText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_FILTER))
+            .into()
+    }
+}
+
+impl ToSchema for FilterText {}
+
+/// A page number or size as documented.
+struct PageNumberText;
+
+impl utoipa::PartialSchema for PageNumberText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(u32::MAX / crate::http::paging::MAX_PAGE_SIZE))
+            .into()
+    }
+}
+
+impl ToSchema for PageNumberText {}
+
+/// `page-size` as documented.
+struct PageSizeText;
+
+impl utoipa::PartialSchema for PageSizeText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(crate::http::paging::MAX_PAGE_SIZE))
+            .into()
+    }
+}
+
+impl ToSchema for PageSizeText {}
+
+/// Filters of the audit trail. A name it does not take is refused before it is read
+/// ([`crate::http::query_names`]), which also lets the shaping parameters through.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
 pub struct AuditQuery {
-    /// Only this token subject's requests.
+    /// Only this token subject's requests (exactly as in the token's `sub`).
+    #[param(value_type = Option<FilterText>, inline)]
     subject: Option<String>,
     /// Only requests about this order number or event id.
+    #[param(value_type = Option<FilterText>, inline)]
     target: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<PageSizeText>, inline)]
     page_size: Option<String>,
+    /// Page number from 1 (default 1).
+    #[param(value_type = Option<PageNumberText>, inline)]
     page_number: Option<String>,
+    /// Alias of `page-number`.
+    #[param(value_type = Option<PageNumberText>, inline)]
     page: Option<String>,
 }
 
 /// One record as staff see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct AuditView {
+    /// The record's number, rising with time.
+    #[schema(format = Int64, minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     audit_id: i64,
+    /// When the request was answered.
     recorded_at: DateTime<Utc>,
+    /// The token's subject (`sub`).
+    #[schema(max_length = 255)]
     subject: String,
+    /// The token's OAuth client, when it names one.
+    #[schema(max_length = 255)]
     client: Option<String>,
+    /// The customer a customer token acted for.
+    #[schema(max_length = 35)]
     acting_for: Option<String>,
+    /// The request's method.
+    #[schema(max_length = 10)]
     method: String,
+    /// The request's path.
+    #[schema(max_length = 2048)]
     path: String,
+    /// The order number or event id the request was about.
+    #[schema(max_length = 200)]
     target: Option<String>,
+    /// The status it was answered with.
+    #[schema(minimum = 100, maximum = 599)]
     status: u16,
+    /// The request's `x-request-id`.
+    #[schema(max_length = 200)]
     request_id: Option<String>,
 }
 
@@ -58,7 +169,18 @@ impl From<AuditRecord> for AuditView {
     }
 }
 
-/// Lists audit records; 403 for anyone but staff.
+/// Lists the audit trail, newest first; for staff only.
+#[utoipa::path(
+    get,
+    path = "/records",
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of audit records, newest first", body = Page<AuditView>),
+        (status = 403, description = "The token is not a staff token (bank:staff)"),
+    )
+)]
+#[tracing::instrument(skip_all)]
 pub async fn list_records(
     State(state): State<AppState>,
     principal: Principal,
@@ -72,6 +194,11 @@ pub async fn list_records(
         query.page.as_deref(),
         &mut errors,
     );
+    for (tag, value) in [("subject", &query.subject), ("target", &query.target)] {
+        if let Some(value) = value {
+            errors.check(text(tag, value, MAX_FILTER));
+        }
+    }
     errors.finish()?;
     let filter = AuditFilter {
         subject: query.subject.clone(),
@@ -82,7 +209,7 @@ pub async fn list_records(
     let items = records.into_iter().map(AuditView::from).collect();
     Ok(Json(Page::new(page, total, items, |n| {
         state.links.with_query(
-            "/audit/records",
+            &format!("{ROOT}/records"),
             &[
                 ("page-size", Some(&page.size.to_string())),
                 ("page-number", Some(&n.to_string())),

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use super::verify::TokenVerifier;
 use crate::domain::CustomerNumber;
 use crate::http::ApiError;
-use crate::http::rate_limit::ClientRateLimiter;
+use crate::http::rate_limit::{ClientRateLimiter, StandingSlot};
 
 /// The scopes of API.md section 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,11 @@ where
         if let Some(slot) = parts.extensions.get::<crate::audit::AuditSlot>() {
             slot.fill(&principal);
         }
-        ClientRateLimiter::from_ref(state).check(&principal)?;
+        if let Some(standing) = ClientRateLimiter::from_ref(state).check(&principal)?
+            && let Some(slot) = parts.extensions.get::<StandingSlot>()
+        {
+            slot.fill(standing);
+        }
         Ok(principal)
     }
 }

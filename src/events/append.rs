@@ -146,13 +146,10 @@ fn work_item_id(raw: &str) -> Result<String, FieldError> {
     responses(
         (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
             headers(("Location" = String, description = "The new event"))),
-        (status = 400, description = "The body is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-event:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not valid"),
+        (status = 403, description = "The token lacks customer-event:write"),
+        (status = 404, description = "The customer is not the caller's"),
+        (status = 422, description = "The Idempotency-Key was used for another request"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -271,12 +268,9 @@ pub async fn create_communication_event(
     responses(
         (status = 200, description = "Registered; `id` is the new event's id", body = CreatedEvent,
             headers(("Location" = String, description = "The new event"))),
-        (status = 400, description = "The body or its XML is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-event:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body or its XML is not valid"),
+        (status = 403, description = "The token lacks customer-event:write or bank:staff"),
+        (status = 422, description = "The Idempotency-Key was used for another request"),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -61,10 +61,9 @@ pub struct ListEventsQuery {
     params(ListEventsQuery),
     responses(
         (status = 200, description = "A page of events, newest first", body = Page<EventItem>),
-        (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-event:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is not valid"),
+        (status = 403, description = "The token lacks customer-event:read"),
+        (status = 404, description = "The customer is not the caller's"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -163,5 +162,7 @@ pub async fn list_events(
             ],
         )
     };
-    Ok(Json(Page::new(page, total, items, link)))
+    Ok(Json(
+        Page::new(page, total, items, link).sorted("creation-datetime", order),
+    ))
 }

@@ -22,10 +22,9 @@ macro_rules! typed_view {
             params(("event-id" = i64, Path, minimum = 1, description = "The event's id")),
             responses(
                 (status = 200, description = $what, body = TypedEvent<$fields>),
-                (status = 400, description = "The id is not a number", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The token lacks customer-event:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such event of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The id is not a number"),
+                (status = 403, description = "The token lacks customer-event:read"),
+                (status = 404, description = "No such event of this kind, or not the caller's"),
             )
         )]
         #[tracing::instrument(skip_all, fields(event_id = %id))]

@@ -2,7 +2,9 @@
 //! rejection into a problem, paging and links.
 
 pub mod control_chars;
+pub mod conventions;
 pub mod cors;
+pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod links;
@@ -12,6 +14,7 @@ pub mod problem;
 pub mod query_names;
 pub mod rate_limit;
 pub mod serve;
+pub mod shaping;
 pub mod time;
 pub mod validation;
 

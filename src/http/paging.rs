@@ -97,12 +97,23 @@ pub struct Page<T> {
     pub page_size: u32,
     /// This page's number, from 1.
     pub page_number: u32,
+    /// The same as `page-number`, under the name the API family's reference clients read.
+    pub page: u32,
     /// Number of pages; 0 when nothing matches.
     pub total_pages: u64,
     /// This page's items.
     pub items: Vec<T>,
     /// Links to the neighbouring and outer pages.
     pub navigations: Vec<Navigation>,
+    /// The field the items are sorted by, on lists that can be sorted: what was asked
+    /// for, or the default when nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, max_length = 40)]
+    pub sort_by: Option<&'static str>,
+    /// `asc` or `desc`, on lists that can be sorted: what was asked for, or the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, max_length = 4)]
+    pub sort_order: Option<&'static str>,
 }
 
 impl<T> Page<T> {
@@ -143,10 +154,21 @@ impl<T> Page<T> {
             total_count,
             page_size: request.size,
             page_number: request.number,
+            page: request.number,
             total_pages,
             items,
             navigations,
+            sort_by: None,
+            sort_order: None,
         }
+    }
+
+    /// Echoes the sort the items were put in (API.md section 11), so a client sees the
+    /// order it got even when it asked for none.
+    pub fn sorted(mut self, by: &'static str, order: SortOrder) -> Self {
+        self.sort_by = Some(by);
+        self.sort_order = Some(order.as_str());
+        self
     }
 }
 

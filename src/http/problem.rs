@@ -261,6 +261,9 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from(retry_after_seconds(*retry_after)),
             );
+            response
+                .extensions_mut()
+                .insert(super::rate_limit::RetryAfter(*retry_after));
         }
         if let Self::Unauthorized { token_sent, .. } = self {
             let challenge = if token_sent {

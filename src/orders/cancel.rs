@@ -63,11 +63,10 @@ macro_rules! cancel_handlers {
             params(OrderPath),
             responses(
                 (status = 204, description = "Canceled; nothing will be changed"),
-                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The number is not `WI` and ten digits"),
+                (status = 403, description = "The token lacks customer-order:write"),
+                (status = 404, description = "No such order of this kind, or not the caller's"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
@@ -87,11 +86,10 @@ macro_rules! cancel_handlers {
             params(OrderPath),
             responses(
                 (status = 204, description = "Canceled; nothing will be changed"),
-                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The token lacks customer-order:write", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The number is not `WI` and ten digits"),
+                (status = 403, description = "The token lacks customer-order:write"),
+                (status = 404, description = "No such order of this kind, or not the caller's"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]

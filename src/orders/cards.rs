@@ -109,10 +109,9 @@ pub struct ListCardsQuery {
     params(ListCardsQuery),
     responses(
         (status = 200, description = "A page of cards, by card id", body = Page<CardView>),
-        (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is not valid"),
+        (status = 403, description = "The token lacks customer-order:read"),
+        (status = 404, description = "The customer is not the caller's"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -160,10 +159,9 @@ pub async fn list_cards(
     params(CardPath),
     responses(
         (status = 200, description = "The card", body = CardView),
-        (status = 400, description = "The path holds a control character or is not UTF-8", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such card, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The path holds a control character or is not UTF-8"),
+        (status = 403, description = "The token lacks customer-order:read"),
+        (status = 404, description = "No such card, or not the caller's"),
     )
 )]
 #[tracing::instrument(skip_all, fields(card = %card_id))]

@@ -25,8 +25,7 @@ pub struct ClassificationList {
     tag = "classifications",
     responses(
         (status = 200, description = "Every classification", body = ClassificationList),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks customer-order:read"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -47,10 +46,9 @@ pub async fn list_classifications(
     params(ClassificationPath),
     responses(
         (status = 200, description = "The classification", body = Classification),
-        (status = 400, description = "The path holds a control character or is not UTF-8", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such classification", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The path holds a control character or is not UTF-8"),
+        (status = 403, description = "The token lacks customer-order:read"),
+        (status = 404, description = "No such classification"),
     )
 )]
 #[tracing::instrument(skip_all, fields(schema_id = %schema_id))]

@@ -94,11 +94,10 @@ macro_rules! decide_handlers {
             params(OrderPath),
             responses(
                 (status = 204, description = "The step will run again"),
-                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 409, description = "`request-status-not-eligible-for-retry`: the order is not held", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The number is not `WI` and ten digits"),
+                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff"),
+                (status = 404, description = "No such order of this kind, or not the caller's"),
+                (status = 409, description = "`request-status-not-eligible-for-retry`: the order is not held"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
@@ -119,13 +118,10 @@ macro_rules! decide_handlers {
             request_body = RejectHeld,
             responses(
                 (status = 204, description = "Rejected; the customer is notified"),
-                (status = 400, description = "The number or the reason is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 409, description = "`request-status-not-eligible-for-rejection`: the order is not held", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 413, description = "The body is too large", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 415, description = "The body is not JSON", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The number or the reason is not valid"),
+                (status = 403, description = "`forbidden`: the token lacks customer-order:write or bank:staff"),
+                (status = 404, description = "No such order of this kind, or not the caller's"),
+                (status = 409, description = "`request-status-not-eligible-for-rejection`: the order is not held"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]

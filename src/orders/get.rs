@@ -41,10 +41,9 @@ macro_rules! get_handler {
             params(OrderPath),
             responses(
                 (status = 200, description = $what, body = OrderView<$fields>),
-                (status = 400, description = "The number is not `WI` and ten digits", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such order of this kind, or not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The number is not `WI` and ten digits"),
+                (status = 403, description = "The token lacks customer-order:read"),
+                (status = 404, description = "No such order of this kind, or not the caller's"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]

@@ -196,6 +196,17 @@ impl Listing {
         )
     }
 
+    /// The page body of `items`, echoing the sort they are in.
+    pub(super) fn page<T>(
+        &self,
+        total: u64,
+        items: Vec<T>,
+        link: impl Fn(u64) -> String,
+    ) -> Page<T> {
+        let f = &self.filter;
+        Page::new(f.page, total, items, link).sorted(sort_literal(f.sort), f.order)
+    }
+
     /// Runs the query: the page's orders and the number of all that match.
     pub(super) async fn fetch(&self, state: &AppState) -> Result<(Vec<Order>, u64), ApiError> {
         Ok(state.stores.orders.list_orders(&self.filter).await?)
@@ -221,9 +232,7 @@ async fn list_kind<F: KindFields>(
         items.push(lookup.view::<F>(order).await?);
     }
     let path = format!("/{}", kind.resource());
-    Ok(Page::new(listing.filter.page, total, items, |n| {
-        listing.link(state, &path, None, n)
-    }))
+    Ok(listing.page(total, items, |n| listing.link(state, &path, None, n)))
 }
 
 /// One list handler per kind, each answering with its kind's shape.
@@ -237,10 +246,9 @@ macro_rules! list_handler {
             params(ListOrdersQuery),
             responses(
                 (status = 200, description = concat!("A page of ", $what), body = Page<OrderView<$fields>>),
-                (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-                (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+                (status = 400, description = "A parameter is not valid"),
+                (status = 403, description = "The token lacks customer-order:read"),
+                (status = 404, description = "The customer is not the caller's"),
             )
         )]
         #[tracing::instrument(skip_all)]

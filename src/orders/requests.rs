@@ -102,10 +102,9 @@ impl CustomerRequest {
     params(CustomerRequestsQuery),
     responses(
         (status = 200, description = "A page of orders of every kind", body = Page<CustomerRequest>),
-        (status = 400, description = "A parameter is not valid", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks customer-order:read", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The customer is not the caller's", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is not valid"),
+        (status = 403, description = "The token lacks customer-order:read"),
+        (status = 404, description = "The customer is not the caller's"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -137,7 +136,7 @@ pub async fn list_customer_requests(
         .iter()
         .map(|o| CustomerRequest::of(o, &state.links))
         .collect();
-    Ok(Json(Page::new(listing.filter.page, total, items, |n| {
+    Ok(Json(listing.page(total, items, |n| {
         listing.link(&state, "/customer-requests", kind.map(OrderKind::as_str), n)
     })))
 }

@@ -303,6 +303,7 @@ async fn the_documents_change_only_on_purpose() {
         ("customer-event.openapi", "/customer-event/openapi.json"),
         ("customer-order.openapi", "/customer-order/openapi.json"),
         ("system-of-record.openapi", "/system-of-record/openapi.json"),
+        ("audit.openapi", "/audit/openapi.json"),
     ] {
         let doc = document(&app, path).await;
         insta::assert_json_snapshot!(name, doc, { ".servers[].url" => "[server]" });

@@ -7,6 +7,7 @@ mod abuse;
 mod audit;
 mod auth;
 mod contract;
+mod conventions;
 mod crash_operations;
 mod durability;
 mod event_guide;

@@ -109,9 +109,22 @@ async fn swagger_ui_is_served_without_internet() {
     assert_eq!(config.status(), 200);
 }
 
+/// Follows a `$ref` to `#/components/responses/...`; anything else is returned as is.
+fn resolved<'a>(doc: &'a Value, response: &'a Value) -> &'a Value {
+    match response["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/responses/");
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    }
+}
+
 /// 429 (rate limit, see rate_limit.rs) and 503 (database away, see faults.rs) can answer
 /// any operation that reads or writes storage, so each one documents them; the compiled-in
-/// classifications never need the database, so they document only 429.
+/// classifications never need the database, so they document only 429. Every operation
+/// also documents 401, 403 and 500 with the problem body, the rate-limit header fields on
+/// its 2xx and 4xx answers, and every GET its `ETag`, `304`, `If-None-Match` and shaping.
 #[tokio::test]
 async fn every_operation_documents_rate_limiting_and_an_absent_database() {
     let app = TestApp::spawn().await;
@@ -119,6 +132,7 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
         ("/customer-event/openapi.json", 12),
         // 35, and retry and reject on each of the six order resources.
         ("/customer-order/openapi.json", 47),
+        ("/audit/openapi.json", 1),
     ] {
         let doc: Value = app
             .client
@@ -132,16 +146,49 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
         let mut operations = 0;
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, operation) in item.as_object().expect("item") {
-                let responses = &operation["responses"];
+                let where_ = format!("{document} {method} {path}");
+                let responses = operation["responses"].as_object().expect("responses");
+                let response =
+                    |status: &str| resolved(&doc, responses.get(status).unwrap_or(&Value::Null));
                 assert!(
-                    responses["429"]["headers"]["Retry-After"].is_object(),
-                    "{document} {method} {path}: no 429 with Retry-After"
+                    response("429")["headers"]["Retry-After"].is_object(),
+                    "{where_}: no 429 with Retry-After"
                 );
                 assert_eq!(
-                    responses["503"].is_object(),
+                    response("503").is_object(),
                     !path.starts_with("/classifications"),
-                    "{document} {method} {path}: 503 documented where the database is used"
+                    "{where_}: 503 documented where the database is used"
                 );
+                for status in ["400", "401", "403", "429", "500"] {
+                    assert!(
+                        response(status)["content"]["application/problem+json"]["schema"]
+                            .is_object(),
+                        "{where_}: {status} without the problem body"
+                    );
+                }
+                for (status, answer) in responses {
+                    if status.starts_with('2') || status.starts_with('4') {
+                        let headers = &resolved(&doc, answer)["headers"];
+                        assert!(
+                            headers["RateLimit"].is_object()
+                                && headers["RateLimit-Policy"].is_object(),
+                            "{where_}: {status} without the rate-limit header fields"
+                        );
+                    }
+                }
+                if method == "get" {
+                    assert!(response("200")["headers"]["ETag"].is_object(), "{where_}");
+                    assert!(response("304").is_object(), "{where_}: no 304");
+                    let names: Vec<&str> = operation["parameters"]
+                        .as_array()
+                        .expect("parameters")
+                        .iter()
+                        .filter_map(|p| p["name"].as_str())
+                        .collect();
+                    for name in ["If-None-Match", "include", "trim"] {
+                        assert!(names.contains(&name), "{where_}: no {name}");
+                    }
+                }
                 operations += 1;
             }
         }

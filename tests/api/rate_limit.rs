@@ -94,3 +94,54 @@ async fn a_refused_request_changes_nothing() {
         .await;
     assert_eq!(page["total-count"], created);
 }
+
+/// The standing of a request as `RateLimit` reports it: `r` and `t`.
+fn standing(response: &reqwest::Response) -> (u32, u64) {
+    let value = response.headers()["ratelimit"].to_str().expect("text");
+    let field = |name: &str| {
+        value
+            .split(';')
+            .find_map(|part| part.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in {value:?}"))
+    };
+    (field("r") as u32, field("t"))
+}
+
+#[tokio::test]
+async fn every_counted_answer_says_what_is_left_of_the_budget() {
+    let app = limited_app().await;
+    let token = app.customer_token("1400269");
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        let response = app.get("/customer-event/events", &token).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["ratelimit-policy"],
+            "\"per-client\";q=3;w=3",
+            "a burst of 3 at 1/s refills in 3 s"
+        );
+        left.push(standing(&response));
+    }
+    assert_eq!(
+        left.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+        [2, 1, 0],
+        "{left:?}"
+    );
+    assert!(left[2].1 >= 2, "two or three seconds to refill: {left:?}");
+    let refused = app.get("/customer-event/events", &token).await;
+    assert_eq!(refused.status(), 429);
+    let (remaining, reset) = standing(&refused);
+    assert_eq!(remaining, 0);
+    assert!(reset >= 1, "the 429 says when to come back: {reset}");
+}
+
+#[tokio::test]
+async fn without_a_budget_no_rate_limit_fields_are_sent() {
+    let app = TestApp::spawn().await;
+    let token = app.customer_token("1400269");
+    let response = app.get("/customer-event/events", &token).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("ratelimit").is_none());
+    assert!(response.headers().get("ratelimit-policy").is_none());
+}
