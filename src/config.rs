@@ -197,6 +197,18 @@ impl Settings {
             "body_limit_bytes must be at least 1024"
         );
         anyhow::ensure!(self.xml_max_depth >= 2, "xml_max_depth must be at least 2");
+        // The documents promise these ceilings (http::limits): links and stored XML never
+        // exceed what a client was told to expect.
+        anyhow::ensure!(
+            self.xml_limit_bytes <= crate::domain::xml::MAX_XML_BYTES,
+            "xml_limit_bytes must be at most {}",
+            crate::domain::xml::MAX_XML_BYTES
+        );
+        anyhow::ensure!(
+            self.public_url.len() <= crate::http::limits::MAX_PUBLIC_URL,
+            "BANKAPI_PUBLIC_URL must be at most {} characters",
+            crate::http::limits::MAX_PUBLIC_URL
+        );
         anyhow::ensure!(
             self.database_max_connections >= 1,
             "database_max_connections must be at least 1"

@@ -72,16 +72,30 @@ impl EventKind {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Reads a kind given as input: the canonical name, the guide's `SecurtyEvent`, the
-    /// kebab-case forms and `chargeable-activity`, all without regard to case.
+    /// Spellings taken beside the canonical names and the slugs: the guide's
+    /// `SecurtyEvent`, and the correctly spelled chargeable activity.
+    pub const ALIASES: [(&'static str, EventKind); 3] = [
+        ("SecurtyEvent", Self::SecurityEvent),
+        ("ChargeableActivityEvent", Self::ChargableActivityEvent),
+        ("chargeable-activity", Self::ChargableActivityEvent),
+    ];
+
+    /// Every spelling [`EventKind::parse`] takes (in any case), for the documents.
+    pub fn spellings() -> impl Iterator<Item = &'static str> {
+        Self::ALL
+            .into_iter()
+            .flat_map(|kind| [kind.as_str(), kind.slug()])
+            .chain(Self::ALIASES.map(|(alias, _)| alias))
+    }
+
+    /// Reads a kind given as input: the canonical name, the kebab-case forms and the
+    /// [`EventKind::ALIASES`], all without regard to case.
     pub fn parse(tag: &str, raw: &str) -> Result<Self, FieldError> {
         let wanted = raw.trim().to_ascii_lowercase();
-        let alias = match wanted.as_str() {
-            "securtyevent" => Some(Self::SecurityEvent),
-            "chargeable-activity" | "chargeableactivityevent" => Some(Self::ChargableActivityEvent),
-            _ => None,
-        };
-        alias
+        Self::ALIASES
+            .into_iter()
+            .find(|(alias, _)| alias.eq_ignore_ascii_case(&wanted))
+            .map(|(_, kind)| kind)
             .or_else(|| {
                 Self::ALL
                     .into_iter()

@@ -16,6 +16,10 @@ pub const MEDIA: [&str; 10] = [
     "other-communication-technology",
 ];
 
+/// Spellings of [`MEDIA`] the guide writes (its body sends `"medium": "Mail"`), which the
+/// documents list beside the canonical ones so that a generated client may send them.
+pub const GUIDE_MEDIA: [&str; 1] = ["Mail"];
+
 /// Matches a medium without regard to case (the guide sends `Mail`).
 pub fn parse_medium(tag: &str, raw: &str) -> Result<&'static str, FieldError> {
     let wanted = raw.trim();

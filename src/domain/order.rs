@@ -238,6 +238,9 @@ impl OrderStatus {
 pub struct OrderNumber(pub i64);
 
 impl OrderNumber {
+    /// Characters of an order number as written: `WI` and ten digits.
+    pub const TEXT_LEN: usize = 12;
+
     /// Reads `WI0000492475`.
     pub fn parse(tag: &str, raw: &str) -> Result<Self, FieldError> {
         let digits = raw

@@ -5,6 +5,8 @@
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Largest page number a client may ask for: its offset still fits 32 bits.
+pub const MAX_PAGE_NUMBER: u32 = u32::MAX / MAX_PAGE_SIZE;
 
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,8 @@ macro_rules! typed_fields {
             $(
                 #[serde(rename = $xml)]
                 #[doc = concat!("The `", $xml, "` element of the event's XML, if present.")]
+                // At most the XML itself (`xml::MAX_XML_BYTES`); a literal, as utoipa takes.
+                #[schema(max_length = 1048576)]
                 pub $field: Option<String>,
             )*
         }

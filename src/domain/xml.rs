@@ -12,6 +12,14 @@ use quick_xml::reader::Reader;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The most any configuration may let an event's XML be: what the documents promise as
+/// the longest XML text, key or value a client can be sent.
+pub const MAX_XML_BYTES: usize = 1024 * 1024;
+
+/// The most text-holding elements an XML of [`MAX_XML_BYTES`] can have: each takes at
+/// least eight bytes (`<a>x</a>`).
+pub const MAX_KEY_VALUES: usize = MAX_XML_BYTES / 8;
+
 /// Bounds on documents accepted from clients.
 #[derive(Debug, Clone, Copy)]
 pub struct XmlLimits {

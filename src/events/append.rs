@@ -34,7 +34,7 @@ pub struct NewCommunicationEvent {
     customer_number: Option<String>,
     /// The work item it belongs to (`WI` and ten digits); `related-workitem-number` is an alias.
     #[serde(alias = "related-workitem-number")]
-    #[schema(example = "WI0000492929", pattern = "^WI[0-9]{10}$")]
+    #[schema(example = "WI0000492929", pattern = "^WI[0-9]{10}$", max_length = 12)]
     workitem_id: Option<String>,
     /// Free text, up to 500 characters.
     #[schema(

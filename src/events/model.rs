@@ -8,6 +8,12 @@ use super::LINK_ROOT;
 use crate::domain::EventKind;
 use crate::domain::xml::{KeyValue, XmlLimits, key_values};
 use crate::http::links::Links;
+use crate::http::openapi::{one_of, schema_type};
+
+schema_type!(
+    /// The one `CreatedRecordStatus` of a registered event.
+    CreatedStatus => one_of(["Created"])
+);
 use crate::store::EventRecord;
 
 /// An event in a list, as the guide shows it.
@@ -92,5 +98,6 @@ pub struct CreatedEvent {
     pub id: i64,
     /// Always `Created`.
     #[serde(rename = "CreatedRecordStatus")]
+    #[schema(value_type = CreatedStatus, inline)]
     pub created_record_status: String,
 }

@@ -71,6 +71,19 @@ fn rate_limit_headers(response: &mut Response) {
     });
 }
 
+/// `Access-Control-Allow-Origin`, on every answer to a page of an allowed origin.
+fn cors_header(response: &mut Response) {
+    response
+        .headers
+        .entry("Access-Control-Allow-Origin".into())
+        .or_insert_with(|| {
+            text_header(
+                "The calling page's origin, when it is one of `BANKAPI_CORS_ALLOWED_ORIGINS` (none by default); absent otherwise",
+                super::limits::MAX_LINK,
+            )
+        });
+}
+
 /// The answers every operation shares, by their name in `components.responses`.
 fn shared_responses() -> Vec<(&'static str, Response)> {
     let error = |description: &str| {
@@ -129,6 +142,7 @@ fn shared_responses() -> Vec<(&'static str, Response)> {
         if !matches!(*name, "InternalError" | "Unavailable" | "NotModified") {
             rate_limit_headers(response);
         }
+        cors_header(response);
     }
     answers
 }
@@ -144,6 +158,18 @@ fn etag_header() -> Header {
 /// happen: a 503 documented where it never happens would be a promise the service does
 /// not keep.
 pub fn apply(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
+    add_answers(openapi, reaches_database);
+    // Every server is the bank's public API, reached from apps and other systems.
+    for server in openapi.servers.iter_mut().flatten() {
+        server
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("x-internal".into(), serde_json::Value::Bool(false));
+    }
+    super::limits::apply(openapi);
+}
+
+fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
     let reference = |name: &str| RefOr::Ref(Ref::new(format!("#/components/responses/{name}")));
     let shared = shared_responses();
     let components = openapi.components.get_or_insert_with(Default::default);
@@ -203,6 +229,7 @@ pub fn apply(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
                 if status == "200" && !changes {
                     response.headers.insert("ETag".into(), etag_header());
                 }
+                cors_header(response);
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::store::IdempotencyKey;
 /// Name of the header.
 pub const HEADER: &str = "idempotency-key";
 /// Longest key accepted.
-const MAX_LEN: usize = 255;
+pub const MAX_LEN: usize = 255;
 
 /// Reads the header, if sent, into a key owned by the caller and bound to this request:
 /// `operation` names the endpoint and `body` is fingerprinted in canonical JSON form so

@@ -7,6 +7,7 @@ pub mod cors;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;
+pub mod limits;
 pub mod links;
 pub mod openapi;
 pub mod paging;

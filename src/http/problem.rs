@@ -106,6 +106,24 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Keeps every text within what the document promises: `instance` is the client's
+    /// path, and details and field errors may quote what the client sent.
+    fn clip(&mut self) {
+        use super::limits::{MAX_DETAIL, MAX_ERRORS, MAX_LINK, MAX_TAG, clip};
+        clip(&mut self.instance, MAX_LINK);
+        clip(&mut self.detail, MAX_DETAIL);
+        if let Some(message) = self.message.as_mut() {
+            clip(message, MAX_DETAIL);
+        }
+        if let Some(errors) = self.errors.as_mut() {
+            errors.truncate(MAX_ERRORS);
+            for error in errors {
+                clip(&mut error.tag, MAX_TAG);
+                clip(&mut error.message, MAX_DETAIL);
+            }
+        }
+    }
+
     fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
         Self {
             problem_type: format!("{TYPE_BASE}{slug}"),
@@ -324,6 +342,7 @@ pub async fn finish_problems(request: Request, next: Next) -> Response {
         return response;
     };
     problem.instance = instance;
+    problem.clip();
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(

@@ -11,6 +11,13 @@ use crate::domain::kinds::{
 };
 use crate::domain::order::{Order, OrderRequest, OrderStatus, Step, StepStatus};
 use crate::http::ApiError;
+use crate::http::limits::{MAX_NAME, MAX_REASON, clipped};
+use crate::http::openapi::{one_of, schema_type};
+
+schema_type!(
+    /// The one `CreatedRecordStatus` of an accepted order.
+    ActiveStatus => one_of(["active"])
+);
 
 /// The answer to a create, as the guide shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -20,7 +27,7 @@ pub struct CreatedOrder {
     pub id: String,
     /// Always `active`: the order is accepted and will be executed.
     #[serde(rename = "CreatedRecordStatus")]
-    #[schema(example = "active")]
+    #[schema(value_type = ActiveStatus, inline, example = "active")]
     pub created_record_status: String,
 }
 
@@ -78,7 +85,10 @@ impl From<&Step> for StepView {
             started_at: step.started_at.map(|at| at.trunc_subsecs(6)),
             finished_at: step.finished_at.map(|at| at.trunc_subsecs(6)),
             attempts: step.attempts,
-            last_error: step.last_error.clone(),
+            last_error: step
+                .last_error
+                .as_deref()
+                .map(|e| clipped(e.to_owned(), MAX_REASON)),
         }
     }
 }
@@ -163,9 +173,15 @@ impl<F: KindFields> OrderView<F> {
             status_date: order.status_date,
             creation_date: order.creation_date,
             steps: order.steps.iter().map(StepView::from).collect(),
-            rejection_reason: order.rejection_reason.clone(),
+            rejection_reason: order
+                .rejection_reason
+                .as_deref()
+                .map(|r| clipped(r.to_owned(), MAX_REASON)),
             result_card_id: order.result_card_id.clone().map(String::from),
-            hold_reason: order.hold_reason.clone(),
+            hold_reason: order
+                .hold_reason
+                .as_deref()
+                .map(|r| clipped(r.to_owned(), MAX_REASON)),
         })
     }
 }
@@ -205,9 +221,9 @@ impl KindFields for IssuanceFields {
         };
         Some(Self {
             authorized_customer_number: authorized_customer.to_string(),
-            authorized_customer_name: facts.holder_name.clone(),
+            authorized_customer_name: facts.holder_name.clone().map(|n| clipped(n, MAX_NAME)),
             owner_customer_number: order.owner.to_string(),
-            owner_customer_name: facts.owner_name.clone(),
+            owner_customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
             arrangement_number: arrangement_number.to_string(),
             product_code: facts.product_code.clone(),
         })

@@ -6,13 +6,13 @@
 
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use super::input::IDENTIFIER_MAX;
 use crate::domain::classification;
 use crate::domain::customer::MAX_LEN as CUSTOMER_NUMBER_MAX;
 use crate::domain::order::{OrderKind, OrderStatus};
+use crate::http::openapi::{one_of, schema_type};
 use crate::http::paging::{MAX_PAGE_SIZE, SortOrder};
 
 /// An order number: `WI` and ten digits
@@ -20,15 +20,10 @@ use crate::http::paging::{MAX_PAGE_SIZE, SortOrder};
 pub const ORDER_NUMBER: &str = "^WI[0-9]{10}$";
 /// An `Idempotency-Key`: 1 to 255 printable ASCII characters, no spaces.
 pub const IDEMPOTENCY_KEY: &str = "^[!-~]{1,255}$";
-/// Largest page number: the one whose first row still fits the store's offset.
-pub const MAX_PAGE_NUMBER: u32 = u32::MAX / MAX_PAGE_SIZE;
+pub use crate::domain::page::MAX_PAGE_NUMBER;
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn one_of<I: IntoIterator<Item = &'static str>>(values: I) -> ObjectBuilder {
-    string().enum_values(Some(values.into_iter().collect::<Vec<_>>()))
 }
 
 fn page_number() -> ObjectBuilder {
@@ -36,23 +31,6 @@ fn page_number() -> ObjectBuilder {
         .schema_type(Type::Integer)
         .minimum(Some(1))
         .maximum(Some(MAX_PAGE_NUMBER))
-}
-
-/// Declares a schema-only type, named in `value_type = ..., inline` attributes so that a
-/// text field or parameter keeps its description and example and gets this schema.
-macro_rules! schema_type {
-    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
-        $(#[$doc])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                $schema.into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    };
 }
 
 schema_type!(
