@@ -83,6 +83,9 @@ pub struct Settings {
     pub event_cache_bytes: u64,
     /// `text` for people, `json` for log shippers.
     pub log_format: LogFormat,
+    /// The bank's time zone (an IANA name): where a date or a time without an offset
+    /// given in a request is read.
+    pub time_zone: String,
     /// Where `--demo` keeps a generated signing secret so `bankapi token` can reuse it.
     pub demo_secret_file: PathBuf,
     /// Orders not executed this many seconds after acceptance expire.
@@ -146,6 +149,7 @@ impl Default for Settings {
             rate_limit_burst: 100,
             cors_allowed_origins: String::new(),
             log_format: LogFormat::Text,
+            time_zone: "UTC".to_owned(),
             demo_secret_file: PathBuf::from("bankapi-demo.secret"),
             order_deadline_seconds: 86_400,
             order_duration_scale: 1.0,
@@ -228,6 +232,7 @@ impl Settings {
             "operations_retry_scale must not be negative"
         );
         self.cors_origins()?;
+        crate::http::time::parse_zone(&self.time_zone)?;
         Ok(())
     }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Each client's request budget.
     pub rate_limit: ClientRateLimiter,
+    /// Where a time without an offset is read (`BANKAPI_TIME_ZONE`).
+    pub time_zone: chrono_tz::Tz,
     /// How new orders are scheduled (shared: it holds a map).
     pub orders: Arc<OrderSettings>,
 }

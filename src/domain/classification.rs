@@ -1,5 +1,5 @@
-//! Classifications: the code lists of API.md section 2, served read-only and used to check
-//! the reasons given in requests.
+//! Classifications: the code lists of API.md sections 2 and 11, served read-only by each
+//! API and used to check the reasons given in requests.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -41,10 +41,46 @@ pub struct Classification {
     pub values: Vec<ClassificationValue>,
 }
 
-/// (code, literal, description) of each list, in order.
-type Entries = &'static [(&'static str, &'static str, &'static str)];
+/// Every classification of one API, as `GET /classifications` answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClassificationList {
+    /// The lists, in a stable order.
+    pub items: Vec<Classification>,
+}
 
-const LISTS: &[(&str, &str, &str, Entries)] = &[
+/// (code, literal, description) of each list, in order.
+pub(super) type Entries = &'static [(&'static str, &'static str, &'static str)];
+
+/// (schema id, name, description, entries) of a list.
+pub(super) type List = (&'static str, &'static str, &'static str, Entries);
+
+/// Which API serves a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/customer-order/classifications`.
+    Order,
+    /// `/customer-event/classifications`.
+    Event,
+}
+
+impl Api {
+    /// The `API` member of its lists.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Order => "customer-order",
+            Self::Event => "customer-event",
+        }
+    }
+
+    fn lists(self) -> &'static [List] {
+        match self {
+            Self::Order => ORDER_LISTS,
+            Self::Event => super::event_lists::EVENT_LISTS,
+        }
+    }
+}
+
+const ORDER_LISTS: &[List] = &[
     (
         "card-replacement-reason",
         "Card replacement reason",
@@ -155,19 +191,22 @@ const LISTS: &[(&str, &str, &str, Entries)] = &[
     ),
 ];
 
-/// Every classification.
-pub fn all() -> Vec<Classification> {
-    LISTS.iter().map(build).collect()
+/// Every classification of `api`.
+pub fn all(api: Api) -> Vec<Classification> {
+    api.lists().iter().map(|list| build(api, list)).collect()
 }
 
-/// One classification by its schema id.
-pub fn by_schema_id(schema_id: &str) -> Option<Classification> {
-    LISTS.iter().find(|(id, ..)| *id == schema_id).map(build)
+/// One classification of `api` by its schema id.
+pub fn by_schema_id(api: Api, schema_id: &str) -> Option<Classification> {
+    api.lists()
+        .iter()
+        .find(|(id, ..)| *id == schema_id)
+        .map(|list| build(api, list))
 }
 
-fn build(&(schema_id, name, description, entries): &(&str, &str, &str, Entries)) -> Classification {
+fn build(api: Api, &(schema_id, name, description, entries): &List) -> Classification {
     Classification {
-        api: "customer-order".into(),
+        api: api.name().into(),
         schema_id: schema_id.into(),
         name: name.into(),
         description: description.into(),
@@ -191,7 +230,7 @@ fn build(&(schema_id, name, description, entries): &(&str, &str, &str, Entries))
 /// Checks that `raw` is a literal of the list `schema_id` (without regard to case) and
 /// returns the canonical literal.
 pub fn literal_of(schema_id: &str, tag: &str, raw: &str) -> Result<String, FieldError> {
-    let entries = LISTS
+    let entries = ORDER_LISTS
         .iter()
         .find(|(id, ..)| *id == schema_id)
         .map(|(.., entries)| *entries)
@@ -216,15 +255,16 @@ pub fn literal_of(schema_id: &str, tag: &str, raw: &str) -> Result<String, Field
         })
 }
 
-/// The schema id of every classification, in order: the values `by_schema_id` knows.
-pub fn schema_ids() -> impl Iterator<Item = &'static str> {
-    LISTS.iter().map(|(id, ..)| *id)
+/// The schema id of every classification of `api`, in order: the values `by_schema_id`
+/// knows.
+pub fn schema_ids(api: Api) -> impl Iterator<Item = &'static str> {
+    api.lists().iter().map(|(id, ..)| *id)
 }
 
 /// The literals of `schema_id` in their canonical spelling, the values `literal_of`
 /// accepts (it also forgives case and surrounding spaces); none for an unknown list.
 pub fn literals(schema_id: &str) -> impl Iterator<Item = &'static str> {
-    LISTS
+    ORDER_LISTS
         .iter()
         .filter(move |(id, ..)| *id == schema_id)
         .flat_map(|(.., entries)| entries.iter().map(|(_, literal, _)| *literal))
@@ -256,7 +296,7 @@ mod tests {
 
     #[test]
     fn the_documented_codes_are_served() {
-        let reasons = by_schema_id("card-replacement-reason").unwrap();
+        let reasons = by_schema_id(Api::Order, "card-replacement-reason").unwrap();
         let pairs: Vec<_> = reasons
             .values
             .iter()
@@ -270,7 +310,7 @@ mod tests {
                 ("damaged-card", "00003")
             ]
         );
-        let status = by_schema_id("workitem-processing-status").unwrap();
+        let status = by_schema_id(Api::Order, "workitem-processing-status").unwrap();
         assert!(
             status
                 .values
@@ -283,6 +323,6 @@ mod tests {
                 .iter()
                 .any(|v| v.literal == "approved" && v.code == "00020")
         );
-        assert_eq!(all().len(), 8);
+        assert_eq!(all(Api::Order).len(), 8);
     }
 }

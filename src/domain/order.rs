@@ -202,9 +202,34 @@ impl OrderStatus {
         }
     }
 
-    /// Reads a stored literal or a filter value.
+    /// Reads a stored literal.
     pub fn from_stored(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Spellings a filter takes beside the literals: the API family's reference writes
+    /// `external-processing-succeded`.
+    pub const ALIASES: [(&'static str, OrderStatus); 1] = [(
+        "external-processing-succeded",
+        Self::ExternalProcessingSucceeded,
+    )];
+
+    /// Reads a filter value: a literal or one of [`OrderStatus::ALIASES`].
+    pub fn from_input(raw: &str) -> Option<Self> {
+        Self::from_stored(raw).or_else(|| {
+            Self::ALIASES
+                .into_iter()
+                .find(|(alias, _)| *alias == raw)
+                .map(|(_, status)| status)
+        })
+    }
+
+    /// Every spelling [`OrderStatus::from_input`] takes, for the documents.
+    pub fn spellings() -> impl Iterator<Item = &'static str> {
+        Self::ALL
+            .map(Self::as_str)
+            .into_iter()
+            .chain(Self::ALIASES.map(|(alias, _)| alias))
     }
 
     /// The status as the customer sees it.

@@ -14,11 +14,25 @@ fn find(key_values: &[KeyValue], key: &str) -> Option<String> {
         .map(|kv| kv.value.clone())
 }
 
+/// The text of the first element named any of `keys`, the first key first.
+fn find_any(key_values: &[KeyValue], keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|key| find(key_values, key))
+}
+
 /// The element names are taken as `tt`, not `literal`: a `literal` fragment reaches a
 /// derive wrapped in an invisible group, which serde sees through but utoipa does not, so
 /// the OpenAPI document named the fields in snake_case while the service sent kebab-case.
+///
+/// A kind's own fields are always sent (`null` when its XML lacks them), as the guide
+/// shows them. The `reference` fields are those the API family's reference adds (API.md
+/// section 11); they are sent only when the XML has them, so the guide's answers look
+/// exactly as printed, and each may be read from more than one element (`activity-type`
+/// is the reference's name for `activity`).
 macro_rules! typed_fields {
-    ($(#[$doc:meta])* $name:ident { $($field:ident => $xml:tt),* $(,)? }) => {
+    (
+        $(#[$doc:meta])* $name:ident { $($field:ident => $xml:tt),* $(,)? }
+        reference { $($extra:ident => $exml:tt $(| $ealt:tt)*),* $(,)? }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
         pub struct $name {
@@ -29,15 +43,24 @@ macro_rules! typed_fields {
                 #[schema(max_length = 1048576)]
                 pub $field: Option<String>,
             )*
+            $(
+                #[serde(rename = $exml, skip_serializing_if = "Option::is_none")]
+                #[doc = concat!("The `", $exml, "` element of the event's XML", $(", else its `", $ealt, "`",)* "; sent only when present (the API family's reference names it).")]
+                #[schema(max_length = 1048576)]
+                pub $extra: Option<String>,
+            )*
         }
 
         impl $name {
             /// The XML element names this kind reads, in order.
-            pub const FIELDS: &'static [&'static str] = &[$($xml),*];
+            pub const FIELDS: &'static [&'static str] = &[$($xml,)* $($exml,)*];
 
             /// Picks this kind's fields out of an event's key-values.
             pub fn from_key_values(key_values: &[KeyValue]) -> Self {
-                Self { $($field: find(key_values, $xml)),* }
+                Self {
+                    $($field: find(key_values, $xml),)*
+                    $($extra: find_any(key_values, &[$exml $(, $ealt)*]),)*
+                }
             }
         }
     };
@@ -59,11 +82,13 @@ typed_fields!(
         responds_to_id => "responds-to-id",
         resolution_status => "resolution-status",
     }
+    reference {  }
 );
 
 typed_fields!(
     /// Activity on a social network.
     SocialFields { network => "network", action => "action", content => "content" }
+    reference { from => "from", title => "title" }
 );
 
 typed_fields!(
@@ -76,6 +101,7 @@ typed_fields!(
         direction => "direction",
         booking_date => "booking-date",
     }
+    reference { transaction_type => "transaction-type", from => "from", title => "title" }
 );
 
 typed_fields!(
@@ -86,6 +112,7 @@ typed_fields!(
         case_status => "case-status",
         channel => "channel",
     }
+    reference { from => "from", title => "title" }
 );
 
 typed_fields!(
@@ -96,6 +123,7 @@ typed_fields!(
         card_id => "card-id",
         workitem_id => "workitem-id",
     }
+    reference { activity_type => "activity-type" | "activity", from => "from", title => "title" }
 );
 
 typed_fields!(
@@ -106,6 +134,7 @@ typed_fields!(
         new_value => "new-value",
         channel => "channel",
     }
+    reference { from => "from", title => "title" }
 );
 
 typed_fields!(
@@ -116,11 +145,13 @@ typed_fields!(
         currency_code => "currency-code",
         arrangement_number => "arrangement-number",
     }
+    reference { activity_type => "activity-type" | "activity", from => "from", title => "title" }
 );
 
 typed_fields!(
     /// A login or other security-relevant action.
     SecurityFields { user_id => "user-id", login_type => "login-type", channel => "channel" }
+    reference { from => "from", title => "title" }
 );
 
 #[cfg(test)]
@@ -141,6 +172,9 @@ mod tests {
     #[test]
     fn absent_elements_are_none() {
         assert_eq!(SocialFields::from_key_values(&[]), SocialFields::default());
-        assert_eq!(SocialFields::FIELDS, ["network", "action", "content"]);
+        assert_eq!(
+            SocialFields::FIELDS,
+            ["network", "action", "content", "from", "title"]
+        );
     }
 }

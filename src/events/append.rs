@@ -29,6 +29,15 @@ const FIELD_MAX: usize = 200;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NewCommunicationEvent {
+    /// The client's own id for this record (the API family's reference sends it): without
+    /// an `Idempotency-Key` header it is the key, so a retry with the same id and body
+    /// answers the first result and a different body with the same id is a 422.
+    #[schema(
+        max_length = 255,
+        pattern = "^[!-~]{1,255}$",
+        example = "crm-7f3a-0042"
+    )]
+    id: Option<String>,
     /// Required: whose history it joins.
     #[schema(value_type = String, required = true, example = "1400269", pattern = "^[A-Z0-9]{1,20}$")]
     customer_number: Option<String>,
@@ -249,7 +258,7 @@ pub async fn create_communication_event(
     register(
         &state,
         &principal,
-        &headers,
+        (&headers, input.id.as_deref()),
         "POST communication-events",
         &body.raw,
         event,
@@ -330,7 +339,7 @@ pub async fn create_event(
     register(
         &state,
         &principal,
-        &headers,
+        (&headers, None),
         "POST events",
         &body.raw,
         event,
@@ -352,7 +361,7 @@ fn xml_error_literal(error: &crate::domain::xml::XmlError) -> ErrorLiteral {
 async fn register(
     state: &AppState,
     principal: &Principal,
-    headers: &HeaderMap,
+    (headers, client_id): (&HeaderMap, Option<&str>),
     operation: &str,
     raw_body: &[u8],
     event: NewEvent,
@@ -364,7 +373,7 @@ async fn register(
             event.customer_number
         )));
     }
-    let key = idempotency::from_request(headers, principal, operation, raw_body)?;
+    let key = idempotency::from_request_or_id(headers, client_id, principal, operation, raw_body)?;
     let id = match state
         .stores
         .events

@@ -89,11 +89,11 @@ pub async fn list_events(
     let from = query
         .date_from
         .as_deref()
-        .and_then(|raw| errors.check(parse_bound("date-from", raw, false)));
+        .and_then(|raw| errors.check(parse_bound("date-from", raw, false, state.time_zone)));
     let to = query
         .date_to
         .as_deref()
-        .and_then(|raw| errors.check(parse_bound("date-to", raw, true)));
+        .and_then(|raw| errors.check(parse_bound("date-to", raw, true, state.time_zone)));
     if let (Some(from), Some(to)) = (from, to)
         && from > to
     {

@@ -2,6 +2,7 @@
 //! to a customer.
 
 mod append;
+mod classifications;
 mod get;
 mod list;
 pub mod model;
@@ -37,7 +38,10 @@ transactions, cases, arrangement activity, profile changes and fees. Every path 
     )),
     modifiers(&SecurityAddon, &ProblemSchemas),
     security(("bearer" = [])),
-    tags((name = "events", description = "Customer events"))
+    tags(
+        (name = "events", description = "Customer events"),
+        (name = "classifications", description = "The code lists of the literals in events")
+    )
 )]
 struct EventApi;
 
@@ -55,4 +59,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(typed::get_profile_maintenance_event))
         .routes(routes!(typed::get_chargable_activity_event))
         .routes(routes!(typed::get_security_event))
+        .routes(routes!(classifications::list_event_classifications))
+        .routes(routes!(classifications::get_event_classification))
 }

@@ -106,7 +106,7 @@ fn shared_responses() -> Vec<(&'static str, Response)> {
         (
             "UnknownParameter",
             error(
-                "A query parameter the operation does not declare, or one of its values is not valid; every fault is named in `errors`",
+                "A query parameter the operation does not declare, or a parameter or header whose value is not valid; every fault is named in `errors`",
             ),
         ),
         (
@@ -253,7 +253,7 @@ fn conditional_and_shaped(doc: &OpenApi, operation: &mut Operation) {
             .schema(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .max_length(Some(2048)),
+                    .max_length(Some(super::etag::MAX_IF_NONE_MATCH)),
             ))
             .build(),
     );
@@ -296,7 +296,6 @@ fn conditional_and_shaped(doc: &OpenApi, operation: &mut Operation) {
                 .schema(Some(RefOr::T(Schema::Array(
                     ArrayBuilder::new()
                         .items(items)
-                        .min_items(Some(1))
                         .max_items(Some(shaping::MAX_NAMES))
                         .build(),
                 ))))

@@ -35,6 +35,8 @@ pub fn layer(origins: &[String]) -> Option<CorsLayer> {
                 header::RETRY_AFTER,
                 header::ETAG,
                 HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("ratelimit"),
+                HeaderName::from_static("ratelimit-policy"),
             ])
             .max_age(std::time::Duration::from_secs(PREFLIGHT_MAX_AGE_SECONDS)),
     )

@@ -15,13 +15,27 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+/// The longest `If-None-Match` taken, as documented: room for dozens of tags.
+pub const MAX_IF_NONE_MATCH: usize = 2048;
+
 /// Adds the `ETag` of a successful GET's body and answers `304` when `If-None-Match`
-/// names it.
+/// names it. An `If-None-Match` longer than [`MAX_IF_NONE_MATCH`] is a 400, before the
+/// operation runs.
 pub async fn conditional_get(request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    if let Some(value) = &if_none_match
+        && value.len() > MAX_IF_NONE_MATCH
+    {
+        return crate::http::ApiError::field(crate::http::FieldError::new(
+            "If-None-Match",
+            crate::http::ErrorLiteral::MaxLength,
+            format!("If-None-Match must be at most {MAX_IF_NONE_MATCH} characters"),
+        ))
+        .into_response();
+    }
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
         return response;

@@ -23,24 +23,37 @@ pub fn from_request(
     operation: &str,
     body: &[u8],
 ) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get(HEADER) else {
-        return Ok(None);
-    };
-    let invalid = |message: &str| {
-        ApiError::field(FieldError::new(
-            "Idempotency-Key",
-            ErrorLiteral::InvalidFormat,
-            message,
-        ))
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| invalid("Idempotency-Key must be printable ASCII"))?;
-    if key.is_empty() || key.len() > MAX_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(
-            "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
-        ));
+    from_request_or_id(headers, None, principal, operation, body)
+}
+
+/// As [`from_request`], but without the header the client's own id for the record
+/// (`client_id`, the body's `id` member) is the key: the API family's reference clients
+/// send that instead of the header (API.md section 11). Both follow the same rule.
+pub fn from_request_or_id(
+    headers: &HeaderMap,
+    client_id: Option<&str>,
+    principal: &Principal,
+    operation: &str,
+    body: &[u8],
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    if let Some(id) = client_id {
+        check("id", id)?;
     }
+    let (tag, key) = match (headers.get(HEADER), client_id) {
+        (Some(value), _) => (
+            "Idempotency-Key",
+            value.to_str().map_err(|_| {
+                ApiError::field(FieldError::new(
+                    "Idempotency-Key",
+                    ErrorLiteral::InvalidFormat,
+                    "Idempotency-Key must be printable ASCII",
+                ))
+            })?,
+        ),
+        (None, Some(id)) => ("id", id),
+        (None, None) => return Ok(None),
+    };
+    check(tag, key)?;
     let canonical = serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());
@@ -53,6 +66,18 @@ pub fn from_request(
         key: key.to_owned(),
         fingerprint: hex::encode(hasher.finalize()),
     }))
+}
+
+/// The rule of a key, header or `id`: 1 to [`MAX_LEN`] printable ASCII characters.
+fn check(tag: &str, key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > MAX_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::field(FieldError::new(
+            tag,
+            ErrorLiteral::InvalidFormat,
+            format!("{tag} must be 1 to {MAX_LEN} printable ASCII characters without spaces"),
+        )));
+    }
+    Ok(())
 }
 
 /// The 422 for a key reused with a different request.

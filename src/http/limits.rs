@@ -269,6 +269,27 @@ mod tests {
     }
 
     #[test]
+    fn every_classification_fits_the_documented_sizes() {
+        use crate::domain::classification::{Api, all};
+        for api in [Api::Order, Api::Event] {
+            let lists = all(api);
+            assert!(lists.len() <= MAX_CLASSIFICATION_VALUES);
+            for list in lists {
+                let id = &list.schema_id;
+                assert!(list.values.len() <= MAX_CLASSIFICATION_VALUES, "{id}");
+                assert!(list.name.chars().count() <= MAX_NAME, "{id}");
+                assert!(list.description.chars().count() <= MAX_DESCRIPTION, "{id}");
+                assert!(id.len() <= MAX_LITERAL, "{id}");
+                for value in &list.values {
+                    assert!(value.code.len() <= MAX_LITERAL, "{id} {}", value.code);
+                    assert!(value.literal.len() <= MAX_LITERAL, "{id} {}", value.literal);
+                    assert!(value.description.chars().count() <= MAX_DESCRIPTION, "{id}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_order_kind_fits_the_documented_number_of_steps() {
         for kind in crate::domain::order::OrderKind::ALL {
             assert!(kind.def().steps.len() <= MAX_STEPS, "{kind:?}");

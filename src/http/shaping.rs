@@ -2,7 +2,9 @@
 //! list of field names with dots for nested fields (`items.event-id`) and `*` for all.
 //! `include` keeps only the named fields (with everything under them), `trim` removes
 //! them; both may be sent, `include` applying first. A name the answer cannot have is a
-//! 400 `not-on-list`, decided before the operation runs.
+//! 400 `not-on-list`, decided before the operation runs. An empty value names nothing and
+//! is as if the parameter were not sent (an empty comma-separated list, as OpenAPI's
+//! `style: form, explode: false` writes an empty array).
 //!
 //! Names are paths from the top of the answer's body, so on a page `items.event-id`
 //! keeps each item's id and `total-count` the count. A path through an array applies to
@@ -160,7 +162,15 @@ impl FieldPath {
 }
 
 /// Reads one parameter's names, checking each against `known`.
-fn parse(tag: &str, raw: &str, known: &BTreeSet<String>, errors: &mut Errors) -> Vec<FieldPath> {
+fn parse(
+    tag: &str,
+    raw: &str,
+    known: &BTreeSet<String>,
+    errors: &mut Errors,
+) -> Option<Vec<FieldPath>> {
+    if raw.is_empty() {
+        return None;
+    }
     let names: Vec<&str> = raw.split(',').map(str::trim).collect();
     if names.len() > MAX_NAMES {
         errors.push(FieldError::new(
@@ -171,7 +181,7 @@ fn parse(tag: &str, raw: &str, known: &BTreeSet<String>, errors: &mut Errors) ->
                 names.len()
             ),
         ));
-        return Vec::new();
+        return None;
     }
     let mut paths = Vec::new();
     for name in names {
@@ -187,7 +197,7 @@ fn parse(tag: &str, raw: &str, known: &BTreeSet<String>, errors: &mut Errors) ->
         }
         paths.push(path);
     }
-    paths
+    Some(paths)
 }
 
 /// What a request asks to be done to its answer.
@@ -274,10 +284,13 @@ pub async fn shape_answers(
     for (name, raw) in url::form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
             "include" => {
-                let paths = parse("include", &raw, known, &mut errors);
-                shape.include.get_or_insert_with(Vec::new).extend(paths);
+                if let Some(paths) = parse("include", &raw, known, &mut errors) {
+                    shape.include.get_or_insert_with(Vec::new).extend(paths);
+                }
             }
-            "trim" => shape.trim.extend(parse("trim", &raw, known, &mut errors)),
+            "trim" => shape
+                .trim
+                .extend(parse("trim", &raw, known, &mut errors).unwrap_or_default()),
             _ => {}
         }
     }
@@ -326,9 +339,9 @@ mod tests {
     fn shape(include: Option<&str>, trim: Option<&str>) -> Result<Shape, ApiError> {
         let mut errors = Errors::new();
         let shape = Shape {
-            include: include.map(|raw| parse("include", raw, &known(), &mut errors)),
+            include: include.and_then(|raw| parse("include", raw, &known(), &mut errors)),
             trim: trim
-                .map(|raw| parse("trim", raw, &known(), &mut errors))
+                .and_then(|raw| parse("trim", raw, &known(), &mut errors))
                 .unwrap_or_default(),
         };
         errors.finish().map(|()| shape)
@@ -378,8 +391,17 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_value_names_nothing() {
+        let mut value = page();
+        let empty = shape(Some(""), Some("")).unwrap();
+        assert!(empty.include.is_none() && empty.trim.is_empty());
+        empty.apply(&mut value);
+        assert_eq!(value, page());
+    }
+
+    #[test]
     fn a_name_the_answer_cannot_have_is_not_on_list() {
-        for bad in ["statuses", "items.nope", "", "items,", "nope.*"] {
+        for bad in ["statuses", "items.nope", ",", "items,", "nope.*"] {
             match shape(Some(bad), None) {
                 Err(ApiError::Validation(errors)) => {
                     assert_eq!(errors[0].error, ErrorLiteral::NotOnList, "{bad:?}");

@@ -3,20 +3,11 @@
 
 use axum::Json;
 use axum::extract::Path;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::schema::ClassificationPath;
 use crate::auth::{Principal, Scope};
-use crate::domain::classification::{self, Classification};
+use crate::domain::classification::{self, Api, Classification, ClassificationList};
 use crate::http::ApiError;
-
-/// Every classification.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClassificationList {
-    /// The lists, in a stable order.
-    pub items: Vec<Classification>,
-}
 
 /// Lists every classification with its values.
 #[utoipa::path(
@@ -34,7 +25,7 @@ pub async fn list_classifications(
 ) -> Result<Json<ClassificationList>, ApiError> {
     principal.require(Scope::OrderRead)?;
     Ok(Json(ClassificationList {
-        items: classification::all(),
+        items: classification::all(Api::Order),
     }))
 }
 
@@ -57,7 +48,7 @@ pub async fn get_classification(
     Path(ClassificationPath { schema_id }): Path<ClassificationPath>,
 ) -> Result<Json<Classification>, ApiError> {
     principal.require(Scope::OrderRead)?;
-    classification::by_schema_id(&schema_id)
+    classification::by_schema_id(Api::Order, &schema_id)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no classification {schema_id:?}")))
 }

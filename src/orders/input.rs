@@ -17,7 +17,7 @@ use crate::domain::kinds::{
 };
 use crate::domain::order::OrderRequest;
 use crate::http::validation::text;
-use crate::http::{ApiError, Errors};
+use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 
 /// Longest `description`.
 pub(super) const DESCRIPTION_MAX: usize = 500;
@@ -124,6 +124,10 @@ pub struct NewCardReplacement {
     #[serde(rename = "embossement-line-1")]
     #[schema(value_type = Option<String>, max_length = 26, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", example = "MARKO JOVANOVIC")]
     embossement_line_1: Option<String>,
+    /// The API family's reference spelling of `embossement-line-1`; send one or the other.
+    #[serde(rename = "embossment-line-1")]
+    #[schema(value_type = Option<String>, max_length = 26, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$", deprecated)]
+    embossment_line_1: Option<String>,
     /// Free text, up to 500 characters.
     #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
     description: Option<String>,
@@ -265,11 +269,22 @@ impl OrderBody for NewCardReplacement {
             tag,
             self.replacement_reason.as_deref(),
         );
-        let embossement_line = self
-            .embossement_line_1
-            .as_deref()
+        let (tag, line) = match (&self.embossement_line_1, &self.embossment_line_1) {
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new(
+                    "embossment-line-1",
+                    ErrorLiteral::InvalidFormat,
+                    "send embossement-line-1 or its spelling embossment-line-1, not both",
+                ));
+                ("embossement-line-1", None)
+            }
+            (None, Some(line)) => ("embossment-line-1", Some(line)),
+            (line, None) => ("embossement-line-1", line.as_ref()),
+        };
+        let embossement_line = line
+            .map(String::as_str)
             .filter(|raw| !raw.trim().is_empty())
-            .and_then(|raw| errors.check(text("embossement-line-1", raw, EMBOSSEMENT_MAX)));
+            .and_then(|raw| errors.check(text(tag, raw, EMBOSSEMENT_MAX)));
         let description = description(&mut errors, self.description.as_deref());
         let request = card.zip(reason).map(|(card_id, reason)| {
             OrderRequest::CardReplacement(CardReplacement {
@@ -303,6 +318,7 @@ mod tests {
             card_id: None,
             replacement_reason: Some("lost".into()),
             embossement_line_1: Some("A".repeat(27)),
+            embossment_line_1: None,
             description: Some("x".repeat(501)),
         };
         assert_eq!(

@@ -112,7 +112,7 @@ fn parse_sort(raw: &str) -> Result<OrderSort, FieldError> {
 }
 
 fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
-    OrderStatus::from_stored(&raw.trim().to_ascii_lowercase()).ok_or_else(|| {
+    OrderStatus::from_input(&raw.trim().to_ascii_lowercase()).ok_or_else(|| {
         FieldError::new(
             "status",
             ErrorLiteral::UnknownEnum,

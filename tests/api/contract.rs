@@ -364,6 +364,23 @@ async fn pages_of_the_allowed_origins_may_call_the_api_and_no_other_page_may() {
         answer.headers()["access-control-allow-origin"],
         "http://localhost:3000"
     );
+    // A page's script may read the validator and the rate-limit fields it is sent.
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .expect("text")
+        .to_ascii_lowercase();
+    for name in [
+        "etag",
+        "ratelimit",
+        "ratelimit-policy",
+        "retry-after",
+        "location",
+    ] {
+        assert!(
+            exposed.split(',').any(|n| n.trim() == name),
+            "{name} not exposed: {exposed}"
+        );
+    }
 }
 
 #[tokio::test]
