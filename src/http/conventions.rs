@@ -1,7 +1,7 @@
 //! What every operation of both documents answers whatever its input, added to the
 //! finished documents after the routes have added their operations, so that no operation
 //! is forgotten and no handler repeats it: the problem body of every error, 400 for an
-//! undeclared query parameter, 401, 403, 429 (with `Retry-After`), 500, 503 where the
+//! undeclared query parameter, 401, 403, 408, 429 (with `Retry-After`), 500, 503 where the
 //! database is reached, 413 and 415 where a body is read, the rate-limit header fields
 //! on 2xx and 4xx answers, and on every GET the `ETag`, `If-None-Match` with its `304`,
 //! and the shaping parameters `include` and `trim`.
@@ -119,6 +119,12 @@ fn shared_responses() -> Vec<(&'static str, Response)> {
         ),
         ("TooManyRequests", too_many),
         (
+            "RequestTimeout",
+            error(
+                "The request, or its body's arrival, took longer than the configured limit (`BANKAPI_REQUEST_TIMEOUT_SECONDS`)",
+            ),
+        ),
+        (
             "PayloadTooLarge",
             error("The body is larger than the configured limit"),
         ),
@@ -199,6 +205,7 @@ fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
                 ("400", "UnknownParameter", true),
                 ("401", "Unauthorized", true),
                 ("403", "Forbidden", true),
+                ("408", "RequestTimeout", true),
                 ("413", "PayloadTooLarge", reads_body),
                 ("415", "UnsupportedMediaType", reads_body),
                 ("429", "TooManyRequests", true),

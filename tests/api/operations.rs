@@ -160,7 +160,7 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
                     !path.starts_with("/classifications"),
                     "{where_}: 503 documented where the database is used"
                 );
-                for status in ["400", "401", "403", "429", "500"] {
+                for status in ["400", "401", "403", "408", "429", "500"] {
                     assert!(
                         response(status)["content"]["application/problem+json"]["schema"]
                             .is_object(),
