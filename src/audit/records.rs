@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Principal, Scope};
 use crate::http::extract::ApiQuery;
-use crate::http::openapi::{ProblemSchemas, SecurityAddon};
+use crate::http::openapi::{ProblemSchemas, SecurityAddon, schema_type};
 use crate::http::paging::{Page, PageRequest};
 use crate::http::validation::text;
 use crate::http::{ApiError, Errors};
@@ -44,55 +44,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(AuditApi::openapi()).routes(routes!(list_records))
 }
 
-/// A filter's text as documented: at most [`MAX_FILTER`] characters.
-struct FilterText;
-
-impl utoipa::PartialSchema for FilterText {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .max_length(Some(MAX_FILTER))
-            .into()
-    }
-}
-
-impl ToSchema for FilterText {}
-
-/// A page number or size as documented.
-struct PageNumberText;
-
-impl utoipa::PartialSchema for PageNumberText {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int32,
-            )))
-            .minimum(Some(1))
-            .maximum(Some(u32::MAX / crate::http::paging::MAX_PAGE_SIZE))
-            .into()
-    }
-}
-
-impl ToSchema for PageNumberText {}
-
-/// `page-size` as documented.
-struct PageSizeText;
-
-impl utoipa::PartialSchema for PageSizeText {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int32,
-            )))
-            .minimum(Some(1))
-            .maximum(Some(crate::http::paging::MAX_PAGE_SIZE))
-            .into()
-    }
-}
-
-impl ToSchema for PageSizeText {}
+schema_type!(
+    /// A filter's text as documented: at most [`MAX_FILTER`] characters.
+    FilterText => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(MAX_FILTER))
+);
 
 /// Filters of the audit trail. A name it does not take is refused before it is read
 /// ([`crate::http::query_names`]), which also lets the shaping parameters through.
@@ -107,13 +64,13 @@ pub struct AuditQuery {
     #[param(value_type = Option<FilterText>, inline)]
     target: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<PageSizeText>, inline)]
+    #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<PageNumberText>, inline)]
+    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
-    #[param(value_type = Option<PageNumberText>, inline)]
+    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
     page: Option<String>,
 }
 

@@ -37,13 +37,13 @@ pub struct ListEventsQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     date_to: Option<String>,
     /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
     page_size: Option<String>,
     /// Page number from 1 (default 1).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 42949672)]
+    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 42949672)]
+    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
     page: Option<String>,
     /// Only `creation-datetime`.
     #[param(value_type = Option<super::schema::EventSortInput>)]

@@ -59,6 +59,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(typed::get_profile_maintenance_event))
         .routes(routes!(typed::get_chargable_activity_event))
         .routes(routes!(typed::get_security_event))
-        .routes(routes!(classifications::list_event_classifications))
-        .routes(routes!(classifications::get_event_classification))
+        .routes(routes!(classifications::list_classifications))
+        .routes(routes!(classifications::get_classification))
 }

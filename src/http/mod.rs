@@ -1,6 +1,7 @@
 //! What both APIs share at the HTTP edge: problem responses, extractors that turn every
 //! rejection into a problem, paging and links.
 
+pub mod classifications;
 pub mod control_chars;
 pub mod conventions;
 pub mod cors;

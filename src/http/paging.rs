@@ -4,8 +4,32 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+
+use super::openapi::schema_type;
 use super::validation::{ErrorLiteral, Errors, FieldError};
-pub use crate::domain::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortOrder};
+pub use crate::domain::page::{
+    DEFAULT_PAGE_SIZE, MAX_PAGE_NUMBER, MAX_PAGE_SIZE, PageRequest, SortOrder,
+};
+
+/// A page bound as documented: a 32-bit integer from 1 to `max`.
+fn page_integer(max: u32) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(max))
+}
+
+schema_type!(
+    /// `page-size`: 1 to 100. Paging parameters are text in Rust, so that [`PageRequest::parse`]
+    /// names a bad value; this is what it takes.
+    PageSize => page_integer(MAX_PAGE_SIZE)
+);
+schema_type!(
+    /// `page-number` and its alias `page`: from 1.
+    PageNumber => page_integer(MAX_PAGE_NUMBER)
+);
 
 impl PageRequest {
     /// Reads `page-size`, `page-number` and its alias `page`, recording what is wrong.
@@ -25,7 +49,7 @@ impl PageRequest {
             (Some(raw), alias) => {
                 // The alias is ignored in favour of `page-number`, but never a bad value.
                 if let Some(alias) = alias {
-                    errors.check(parse_bounded("page", alias, 1, u32::MAX / MAX_PAGE_SIZE));
+                    errors.check(parse_bounded("page", alias, 1, MAX_PAGE_NUMBER));
                 }
                 ("page-number", Some(raw))
             }
@@ -33,7 +57,7 @@ impl PageRequest {
             (None, None) => ("page-number", None),
         };
         if let Some(raw) = raw
-            && let Some(value) = errors.check(parse_bounded(tag, raw, 1, u32::MAX / MAX_PAGE_SIZE))
+            && let Some(value) = errors.check(parse_bounded(tag, raw, 1, MAX_PAGE_NUMBER))
         {
             request.number = value;
         }

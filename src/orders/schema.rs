@@ -13,24 +13,16 @@ use crate::domain::classification;
 use crate::domain::customer::MAX_LEN as CUSTOMER_NUMBER_MAX;
 use crate::domain::order::{OrderKind, OrderStatus};
 use crate::http::openapi::{one_of, schema_type};
-use crate::http::paging::{MAX_PAGE_SIZE, SortOrder};
+use crate::http::paging::SortOrder;
 
 /// An order number: `WI` and ten digits
 /// ([`OrderNumber::parse`](crate::domain::order::OrderNumber::parse)).
 pub const ORDER_NUMBER: &str = "^WI[0-9]{10}$";
 /// An `Idempotency-Key`: 1 to 255 printable ASCII characters, no spaces.
 pub const IDEMPOTENCY_KEY: &str = "^[!-~]{1,255}$";
-pub use crate::domain::page::MAX_PAGE_NUMBER;
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn page_number() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(MAX_PAGE_NUMBER))
 }
 
 schema_type!(
@@ -66,10 +58,6 @@ schema_type!(
         .examples(["customer-request"])
 );
 schema_type!(
-    /// The id of a classification.
-    SchemaId => one_of(classification::schema_ids(classification::Api::Order))
-);
-schema_type!(
     /// A `workitem-processing-status` filter.
     StatusFilter => one_of(OrderStatus::spellings())
 );
@@ -89,17 +77,7 @@ schema_type!(
     /// The direction of a sorted list.
     SortDirection => one_of([SortOrder::Asc, SortOrder::Desc].map(SortOrder::as_str))
 );
-schema_type!(
-    /// `page-size`: 1 to 100.
-    PageSize => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(MAX_PAGE_SIZE))
-);
-schema_type!(
-    /// `page-number` and its alias `page`: from 1.
-    PageNumber => page_number()
-);
+pub use crate::http::paging::{PageNumber, PageSize};
 
 /// The path of one order: `/{resource}/{order-number}`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -119,16 +97,6 @@ pub struct CardPath {
     #[serde(rename = "card-id")]
     #[param(value_type = IdentifierText, inline, example = "C0000000201")]
     pub card_id: String,
-}
-
-/// The path of one classification: `/classifications/{schema-id}`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ClassificationPath {
-    /// The list's id.
-    #[serde(rename = "schema-id")]
-    #[param(value_type = SchemaId, inline, example = "card-replacement-reason")]
-    pub schema_id: String,
 }
 
 /// The `Idempotency-Key` header of a create, read by
@@ -152,6 +120,7 @@ mod tests {
     use crate::domain::CustomerNumber;
     use crate::domain::classification::literal_of;
     use crate::http::Errors;
+    use crate::http::paging::{MAX_PAGE_NUMBER, MAX_PAGE_SIZE};
     use crate::orders::input::{DESCRIPTION_MAX, EMBOSSEMENT_MAX};
 
     /// Free text: anything but control characters, except tab, line feed and carriage
