@@ -88,6 +88,7 @@ impl Application {
                     .and_then(chrono::Duration::try_seconds)
                     .unwrap_or(chrono::Duration::MAX),
                 acceptor: crate::store::orders::Acceptor::start(stores.orders.clone()),
+                subjects: crate::store::orders::SubjectReader::start(stores.orders.clone()),
             }),
         };
         let rate_limit = state.rate_limit.clone();

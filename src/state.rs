@@ -42,6 +42,8 @@ pub struct OrderSettings {
     pub deadline: chrono::Duration,
     /// Where accepted orders are written, in groups under load.
     pub acceptor: crate::store::orders::Acceptor,
+    /// Where the card subjects of new orders are read, in groups under load.
+    pub subjects: crate::store::orders::SubjectReader,
 }
 
 impl FromRef<AppState> for ClientRateLimiter {

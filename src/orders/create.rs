@@ -94,8 +94,10 @@ async fn load_subject(
         card,
         arrangement,
         arrangement_cards,
-    } = store
-        .card_subject(card_id)
+    } = state
+        .orders
+        .subjects
+        .subject(card_id.clone())
         .await?
         .filter(|s| may_see_card(principal, &s.card))
         .ok_or_else(|| ApiError::NotFound(format!("no card {card_id}")))?;

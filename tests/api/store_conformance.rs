@@ -299,3 +299,43 @@ impl LeaseNumber for Claimed {
         format!("WI{:010}", self.lease.order_id)
     }
 }
+
+#[tokio::test]
+async fn card_subjects_are_read_in_one_call_for_cards_of_several_arrangements() {
+    use bankapi::domain::identifier::CardId;
+    let app = TestApp::spawn_demo().await;
+    let store = app.stores.orders.as_ref();
+    let id = |raw: &str| CardId::parse("card-id", raw).expect("card id");
+    let asked = [
+        id("C0000000301"),
+        id("C9999999999"),
+        id("C0000000201"),
+        id("C0000000101"),
+        id("C0000000202"),
+    ];
+    let subjects = store.card_subjects(&asked).await.expect("subjects");
+    let found: Vec<&str> = subjects.iter().map(|s| s.card.id.as_str()).collect();
+    assert_eq!(
+        found,
+        ["C0000000301", "C0000000201", "C0000000101", "C0000000202"],
+        "in the order asked, an unknown card left out"
+    );
+    for subject in &subjects {
+        assert!(
+            subject
+                .arrangement_cards
+                .iter()
+                .all(|c| c.arrangement_number == subject.card.arrangement_number),
+            "{subject:?}"
+        );
+        assert!(subject.arrangement_cards.iter().any(|c| c.id == subject.card.id));
+        assert_eq!(
+            subject.arrangement.as_ref().map(|a| &a.number),
+            Some(&subject.card.arrangement_number)
+        );
+    }
+    let visa = &subjects[1];
+    assert_eq!(visa.arrangement_cards.len(), 6, "the six cards on 0064200001948");
+    assert_eq!(subjects[3].arrangement_cards, visa.arrangement_cards);
+    assert!(store.card_subjects(&[]).await.expect("none").is_empty());
+}

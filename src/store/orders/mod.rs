@@ -18,11 +18,13 @@ use crate::domain::page::{PageRequest, SortOrder};
 
 mod accept;
 mod columns;
+mod subjects;
 mod writes;
 
 pub(crate) use writes::write_batch;
 
 pub use accept::Acceptor;
+pub use subjects::SubjectReader;
 
 pub use columns::OrderColumns;
 pub(crate) use columns::{ArrangementColumns, CardColumns, JoinedArrangement, customer, readable};
@@ -216,20 +218,37 @@ pub struct CardSubject {
 }
 
 impl CardSubject {
-    /// The subject of `card_id` from the rows of its arrangement's cards, each with the
-    /// arrangement's columns beside it; `None` when the card is not among them.
+    /// The subjects of `card_ids` from the rows of their arrangements' cards (each with
+    /// its arrangement's columns beside it, in card id order); a card not among the rows
+    /// has none.
     pub(crate) fn from_rows(
-        card_id: &CardId,
+        card_ids: &[CardId],
         rows: Vec<(Card, Option<Arrangement>)>,
-    ) -> Option<Self> {
-        let arrangement = rows.first().and_then(|(_, a)| a.clone());
-        let arrangement_cards: Vec<Card> = rows.into_iter().map(|(card, _)| card).collect();
-        let card = arrangement_cards.iter().find(|c| &c.id == card_id)?.clone();
-        Some(Self {
-            card,
-            arrangement,
-            arrangement_cards,
-        })
+    ) -> Vec<Self> {
+        let mut by_arrangement: HashMap<ArrangementNumber, (Option<Arrangement>, Vec<Card>)> =
+            HashMap::new();
+        let mut cards: HashMap<CardId, Card> = HashMap::new();
+        for (card, arrangement) in rows {
+            cards.insert(card.id.clone(), card.clone());
+            by_arrangement
+                .entry(card.arrangement_number.clone())
+                .or_insert_with(|| (arrangement, Vec::new()))
+                .1
+                .push(card);
+        }
+        card_ids
+            .iter()
+            .filter_map(|id| {
+                let card = cards.get(id)?.clone();
+                let (arrangement, arrangement_cards) =
+                    by_arrangement.get(&card.arrangement_number)?;
+                Some(Self {
+                    card,
+                    arrangement: arrangement.clone(),
+                    arrangement_cards: arrangement_cards.clone(),
+                })
+            })
+            .collect()
     }
 }
 
@@ -275,9 +294,11 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<Option<Arrangement>, StoreError>;
     /// Every card on an arrangement, by id.
     async fn arrangement_cards(&self, number: &ArrangementNumber) -> Result<Vec<Card>, StoreError>;
-    /// A card with its arrangement and every card on that arrangement, in one query:
-    /// what the rules judge a card order against when it is accepted.
-    async fn card_subject(&self, card_id: &CardId) -> Result<Option<CardSubject>, StoreError>;
+    /// Each card of `card_ids` with its arrangement and every card on that arrangement,
+    /// all in one query: what the rules judge card orders against when they are accepted
+    /// ([`SubjectReader`] gathers the acceptances of one moment into one call). Cards that
+    /// do not exist are left out.
+    async fn card_subjects(&self, card_ids: &[CardId]) -> Result<Vec<CardSubject>, StoreError>;
     /// A page of cards and the number of all that match.
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError>;
     /// What an idempotency key already recorded, if anything. Checked before the business

@@ -97,26 +97,37 @@ impl OrderStore for PgStore {
         rows.into_iter().map(CardRow::into_card).collect()
     }
 
-    async fn card_subject(&self, card_id: &CardId) -> Result<Option<CardSubject>, StoreError> {
+    async fn card_subjects(&self, card_ids: &[CardId]) -> Result<Vec<CardSubject>, StoreError> {
+        if card_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = card_ids.iter().map(CardId::as_str).collect();
+        // The arrangements are named as an array, not a subquery: without statistics (a
+        // fresh backlog of cards) the planner turned `IN (SELECT ...)` into a hash join over
+        // every card and every arrangement, 4 ms a read against 0.6 ms by the indexes.
         let rows: Vec<SubjectRow> = sqlx::query_as(
-            "SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
+            "WITH wanted AS MATERIALIZED (
+                 SELECT ARRAY(SELECT arrangement_number FROM cards WHERE card_id = ANY($1)) AS numbers)
+             SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
                     c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
                     c.replaces, c.replaced_by, c.status_date,
                     a.owner_customer_number AS arrangement_owner, a.product_code AS arrangement_product,
                     a.active AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
                     a.card_limit AS arrangement_card_limit
-             FROM cards c LEFT JOIN arrangements a ON a.arrangement_number = c.arrangement_number
-             WHERE c.arrangement_number = (SELECT arrangement_number FROM cards WHERE card_id = $1)
+             FROM wanted CROSS JOIN cards c
+             LEFT JOIN arrangements a
+                 ON a.arrangement_number = c.arrangement_number AND a.arrangement_number = ANY(wanted.numbers)
+             WHERE c.arrangement_number = ANY(wanted.numbers)
              ORDER BY c.card_id",
         )
-        .bind(card_id.as_str())
+        .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
         let rows = rows
             .into_iter()
             .map(SubjectRow::into_parts)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(CardSubject::from_rows(card_id, rows))
+        Ok(CardSubject::from_rows(card_ids, rows))
     }
 
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError> {

@@ -113,8 +113,11 @@ impl OrderStore for SqliteStore {
         rows.into_iter().map(CardRow::into_card).collect()
     }
 
-    async fn card_subject(&self, card_id: &CardId) -> Result<Option<CardSubject>, StoreError> {
-        let rows: Vec<SubjectRow> = sqlx::query_as(
+    async fn card_subjects(&self, card_ids: &[CardId]) -> Result<Vec<CardSubject>, StoreError> {
+        if card_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
                     c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
                     c.replaces, c.replaced_by, c.status_date,
@@ -122,17 +125,17 @@ impl OrderStore for SqliteStore {
                     a.active AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
                     a.card_limit AS arrangement_card_limit
              FROM cards c LEFT JOIN arrangements a ON a.arrangement_number = c.arrangement_number
-             WHERE c.arrangement_number = (SELECT arrangement_number FROM cards WHERE card_id = ?)
-             ORDER BY c.card_id",
-        )
-        .bind(card_id.as_str())
-        .fetch_all(&self.reader)
-        .await?;
+             WHERE c.arrangement_number IN (SELECT arrangement_number FROM cards WHERE card_id",
+        );
+        let ids: Vec<String> = card_ids.iter().map(|id| id.as_str().to_owned()).collect();
+        push_in(&mut query, &ids);
+        query.push(") ORDER BY c.card_id");
+        let rows: Vec<SubjectRow> = query.build_query_as().fetch_all(&self.reader).await?;
         let rows = rows
             .into_iter()
             .map(SubjectRow::into_parts)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(CardSubject::from_rows(card_id, rows))
+        Ok(CardSubject::from_rows(card_ids, rows))
     }
 
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError> {
