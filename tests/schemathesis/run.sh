@@ -4,7 +4,9 @@
 # when ST_POSTGRES_URL names a server), once with a staff token and once
 # with a customer token. Every check runs: no 5xx, every response matches the document,
 # documented statuses only, valid data accepted and invalid data refused (with the few
-# exceptions in schemathesis.toml, each explained there). Exits non-zero on any failure.
+# exceptions in schemathesis.toml, each explained there), and the checks of hooks.py:
+# conditional GETs, unknown query parameters and shaping, replayed after every successful
+# answer. Exits non-zero on any failure.
 #
 # Usage: tests/schemathesis/run.sh [path to the bankapi binary]   (default target/debug/bankapi)
 # Knobs: ST_MAX_EXAMPLES (default 30 per operation), ST_VENV (default target/schemathesis-venv),
@@ -19,7 +21,19 @@ EXAMPLES="${ST_MAX_EXAMPLES:-30}"
 # CPython before 3.13 can fail inside Hypothesis when it describes a filter lambda from a
 # worker thread ("AST constructor recursion depth mismatch", a race in the ast module
 # fixed in 3.13): a newer Python is used where the machine has one.
-PYTHON="$(command -v python3.14 || command -v python3.13 || command -v python3)"
+newer_python() {
+    local candidate
+    for candidate in "$(command -v python3.14)" "$(command -v python3.13)" \
+        "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3; do
+        # A pyenv shim is on the PATH whether or not its version is enabled: run it to know.
+        if [[ -x $candidate ]] && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then
+            echo "$candidate"
+            return
+        fi
+    done
+    command -v python3
+}
+PYTHON="$(newer_python)"
 VENV="${ST_VENV:-$ROOT/target/schemathesis-venv-$(basename "$PYTHON")}"
 
 [[ -x "$BIN" ]] || { echo "schemathesis: no bankapi binary at $BIN (cargo build first)" >&2; exit 1; }
@@ -69,7 +83,7 @@ for document in customer-event customer-order; do
         echo "schemathesis: $document with a $who token"
         result=FAILED
         for attempt in 1 2 3; do
-            if (cd "$HERE" && "$VENV/bin/schemathesis" run "$BASE/$document/openapi.json" \
+            if (cd "$HERE" && SCHEMATHESIS_HOOKS=hooks "$VENV/bin/schemathesis" run "$BASE/$document/openapi.json" \
                 -H "Authorization: Bearer $token" --checks all --max-examples "$EXAMPLES" \
                 --workers 2 --seed 20261123 --no-color) >"$log" 2>&1; then
                 result=passed
