@@ -9,17 +9,6 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 
 /// A document as the service serves it (no token needed).
-async fn document(app: &TestApp, path: &str) -> Value {
-    app.client
-        .get(app.url(path))
-        .send()
-        .await
-        .expect("document")
-        .json()
-        .await
-        .expect("JSON")
-}
-
 /// The schema `schema` points to, following `$ref`s into `doc`'s components.
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     let mut schema = schema;
@@ -121,7 +110,7 @@ async fn check(app: &TestApp, doc: &Value, path: &str, url: &str, token: &str) -
 #[tokio::test]
 async fn every_member_of_an_event_answer_is_declared_under_its_wire_name() {
     let app = TestApp::spawn_demo().await;
-    let doc = document(&app, "/customer-event/openapi.json").await;
+    let doc = app.document("/customer-event/openapi.json").await;
     let token = app.staff_token();
     let list = "/customer-event/events?customer-number=1400269&page-size=100";
     check(&app, &doc, "/events", list, &token).await;
@@ -179,7 +168,7 @@ async fn every_member_of_an_event_answer_is_declared_under_its_wire_name() {
 #[tokio::test]
 async fn every_member_of_an_order_answer_is_declared_under_its_wire_name() {
     let app = TestApp::spawn_demo().await;
-    let doc = document(&app, "/customer-order/openapi.json").await;
+    let doc = app.document("/customer-order/openapi.json").await;
     let token = app.staff_token();
     // An order of every kind, so that each view has an item to check.
     for (resource, body) in [
@@ -305,7 +294,7 @@ async fn the_documents_change_only_on_purpose() {
         ("system-of-record.openapi", "/system-of-record/openapi.json"),
         ("audit.openapi", "/audit/openapi.json"),
     ] {
-        let doc = document(&app, path).await;
+        let doc = app.document(path).await;
         insta::assert_json_snapshot!(name, doc, { ".servers[].url" => "[server]" });
     }
 }

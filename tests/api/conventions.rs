@@ -177,15 +177,7 @@ async fn a_field_the_answer_cannot_have_is_not_on_list_and_names_the_parameter()
 async fn the_audit_trail_has_a_document_and_refuses_what_it_does_not_take() {
     let app = TestApp::spawn_demo().await;
     let staff = app.staff_token();
-    let doc: Value = app
-        .client
-        .get(app.url("/audit/openapi.json"))
-        .send()
-        .await
-        .expect("document")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.document("/audit/openapi.json").await;
     assert!(doc["paths"]["/records"]["get"].is_object(), "{doc}");
     let page = app
         .get_ok("/audit/records?include=total-count", &staff)

@@ -230,6 +230,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// An OpenAPI document as served (no token needed).
+    pub async fn document(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("document")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// GET that must answer 200 with JSON.
     pub async fn get_ok(&self, path: &str, token: &str) -> Value {
         let response = self.get(path, token).await;

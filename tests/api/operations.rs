@@ -55,15 +55,7 @@ async fn metrics_are_prometheus_text_and_count_requests_by_route() {
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_lists_every_path() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/customer-event/openapi.json"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.document("/customer-event/openapi.json").await;
     assert!(
         doc["openapi"]
             .as_str()
@@ -135,15 +127,7 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
         ("/customer-order/openapi.json", 47),
         ("/audit/openapi.json", 1),
     ] {
-        let doc: Value = app
-            .client
-            .get(app.url(document))
-            .send()
-            .await
-            .expect("document")
-            .json()
-            .await
-            .expect("json");
+        let doc = app.document(document).await;
         let mut operations = 0;
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, operation) in item.as_object().expect("item") {

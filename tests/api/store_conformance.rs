@@ -328,14 +328,23 @@ async fn card_subjects_are_read_in_one_call_for_cards_of_several_arrangements() 
                 .all(|c| c.arrangement_number == subject.card.arrangement_number),
             "{subject:?}"
         );
-        assert!(subject.arrangement_cards.iter().any(|c| c.id == subject.card.id));
+        assert!(
+            subject
+                .arrangement_cards
+                .iter()
+                .any(|c| c.id == subject.card.id)
+        );
         assert_eq!(
             subject.arrangement.as_ref().map(|a| &a.number),
             Some(&subject.card.arrangement_number)
         );
     }
     let visa = &subjects[1];
-    assert_eq!(visa.arrangement_cards.len(), 6, "the six cards on 0064200001948");
+    assert_eq!(
+        visa.arrangement_cards.len(),
+        6,
+        "the six cards on 0064200001948"
+    );
     assert_eq!(subjects[3].arrangement_cards, visa.arrangement_cards);
     assert!(store.card_subjects(&[]).await.expect("none").is_empty());
 }

@@ -463,15 +463,7 @@ async fn a_produced_card_is_recorded_as_the_processor_answered() {
 #[tokio::test]
 async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/system-of-record/openapi.json"))
-        .send()
-        .await
-        .expect("document")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.document("/system-of-record/openapi.json").await;
     assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
     let post = &doc["paths"]["/operations"]["post"];
     assert!(post["responses"]["202"].is_object(), "{post}");
