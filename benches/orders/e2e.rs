@@ -1,6 +1,12 @@
 //! End to end over HTTP: clients POST card activations while the server's engine runs
 //! them; beside it, in the same run with the same clients, `POST /communication-events`,
 //! the figure the acceptance rate is read against.
+//!
+//! The two alternate in `BENCH_E2E_ROUNDS` rounds (default 4): events, then orders until
+//! they are all complete, and again. This machine's speed drifts by a fifth within
+//! seconds; measured one after the other, the two rates saw different machines and their
+//! ratio swung from 30 to 45 % between identical runs. Each event round starts with the
+//! engine idle, as the single event phase did before.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +23,12 @@ use serde_json::json;
 
 use crate::setup::{SECRET, count, latencies, percentile, seed};
 
-pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result<()> {
+pub async fn run(
+    url: &str,
+    orders: usize,
+    concurrency: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let settings = Settings {
@@ -46,28 +57,33 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result
         .build()?;
     // The peer, with the same clients in the same run: event POSTs (group-committed).
     let events = orders.min(20_000);
-    let events_in = post_all(
-        &client,
-        &format!("http://{address}/customer-event/communication-events"),
-        &token,
-        events,
-        concurrency,
-        200,
-        |n| json!({"customer-number": crate::setup::CUSTOMER, "medium": "sms", "title": format!("bench {n}")}),
-    )
-    .await?;
-
-    let started = Instant::now();
-    let accepted_in = post_all(
-        &client,
-        &format!("http://{address}/customer-order/card-activations"),
-        &token,
-        orders,
-        concurrency,
-        202,
-        |n| json!({"card-id": format!("B{n:010}")}),
-    )
-    .await?;
+    let rounds = rounds.clamp(1, orders.min(events).max(1));
+    let events_endpoint = format!("http://{address}/customer-event/communication-events");
+    let orders_endpoint = format!("http://{address}/customer-order/card-activations");
+    let (mut events_in, mut accepted_in, mut completed_in) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for round in 0..rounds {
+        let share = |total: usize| (total * round / rounds + 1)..=(total * (round + 1) / rounds);
+        events_in += post_all(&client, &events_endpoint, &token, share(events), concurrency, 200, |n| {
+            json!({"customer-number": crate::setup::CUSTOMER, "medium": "sms", "title": format!("bench {n}")})
+        })
+        .await?;
+        let started = Instant::now();
+        accepted_in += post_all(
+            &client,
+            &orders_endpoint,
+            &token,
+            share(orders),
+            concurrency,
+            202,
+            |n| json!({"card-id": format!("B{n:010}")}),
+        )
+        .await?;
+        if settings.executor_enabled {
+            wait_until_complete(&stores).await?;
+        }
+        completed_in += started.elapsed();
+    }
     if !settings.executor_enabled {
         println!(
             "  accepted with the engine off: {:.0} orders/s beside {:.0} event POSTs/s",
@@ -78,18 +94,6 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result
         server.await??;
         return Ok(());
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let gauges = stores.orders.queue_gauges(chrono::Utc::now()).await?;
-        if gauges.oldest_due.is_none() && gauges.held == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("orders did not complete within 10 minutes");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let completed_in = started.elapsed();
     if count(&stores, OrderStatus::ExternalProcessingSucceeded).await? != orders as u64 {
         bail!("not every order completed");
     }
@@ -104,7 +108,7 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result
         "SQLite"
     };
     println!(
-        "orders bench ({backend}): {orders} card activations, {concurrency} concurrent clients, zero step durations"
+        "orders bench ({backend}): {orders} card activations, {concurrency} concurrent clients, zero step durations, {rounds} rounds"
     );
     println!(
         "  accepted:  {:>8.0} orders/s  (all {orders} answered 202 in {:.2} s)",
@@ -112,7 +116,7 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result
         accepted_in.as_secs_f64()
     );
     println!(
-        "  completed: {:>8.0} orders/s  (first POST to last completion {:.2} s)",
+        "  completed: {:>8.0} orders/s  (each round's first POST to its last completion, {:.2} s in all)",
         orders as f64 / completed_in.as_secs_f64(),
         completed_in.as_secs_f64()
     );
@@ -138,19 +142,35 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> anyhow::Result
     Ok(())
 }
 
-/// POSTs `count` bodies at `concurrency` and checks every answer's status; how long it took.
+/// Waits until no order is due or held: the round's orders are all final.
+async fn wait_until_complete(stores: &store::Stores) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let gauges = stores.orders.queue_gauges(chrono::Utc::now()).await?;
+        if gauges.oldest_due.is_none() && gauges.held == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("orders did not complete within 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// POSTs the bodies numbered `numbers` at `concurrency` and checks every answer's status;
+/// how long it took.
 async fn post_all(
     client: &reqwest::Client,
     endpoint: &str,
     token: &str,
-    count: usize,
+    numbers: std::ops::RangeInclusive<usize>,
     concurrency: usize,
     expected: u16,
     body: impl Fn(usize) -> serde_json::Value,
 ) -> anyhow::Result<Duration> {
     let endpoint = Arc::new(endpoint.to_owned());
     let started = Instant::now();
-    let answers: Vec<anyhow::Result<()>> = futures::stream::iter(1..=count)
+    let answers: Vec<anyhow::Result<()>> = futures::stream::iter(numbers)
         .map(|n| {
             let request = client
                 .post(endpoint.as_str())

@@ -6,7 +6,8 @@
 //! figures beside its peers. `BENCH_MODES` picks modes (comma-separated):
 //! - `e2e`: clients POST card activations over HTTP while the engine runs them:
 //!   accepted/s, completed/s, acceptance to completion; and the event POST rate with the
-//!   same clients in the same run. Knobs `BENCH_ORDERS` (20000), `BENCH_CONCURRENCY` (32).
+//!   same clients in the same run, alternating in rounds. Knobs `BENCH_ORDERS` (20000),
+//!   `BENCH_CONCURRENCY` (32), `BENCH_E2E_ROUNDS` (4).
 //! - `drain`: a backlog of `BENCH_DRAIN` (100000) accepted activations, drained by the
 //!   engine with the built-in adapter and zero durations: orders/s.
 //! - `drain2`: the same backlog drained by two engines with a pool each, as two processes
@@ -37,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
                     &url,
                     env_usize("BENCH_ORDERS", 20_000)?,
                     env_usize("BENCH_CONCURRENCY", 32)?,
+                    env_usize("BENCH_E2E_ROUNDS", 4)?,
                 )
                 .await
             }
