@@ -39,21 +39,22 @@ pub fn from_request_or_id(
     if let Some(id) = client_id {
         check("id", id)?;
     }
-    let (tag, key) = match (headers.get(HEADER), client_id) {
-        (Some(value), _) => (
-            "Idempotency-Key",
-            value.to_str().map_err(|_| {
+    let key = match (headers.get(HEADER), client_id) {
+        (Some(value), _) => {
+            let key = value.to_str().map_err(|_| {
                 ApiError::field(FieldError::new(
                     "Idempotency-Key",
                     ErrorLiteral::InvalidFormat,
                     "Idempotency-Key must be printable ASCII",
                 ))
-            })?,
-        ),
-        (None, Some(id)) => ("id", id),
+            })?;
+            check("Idempotency-Key", key)?;
+            key
+        }
+        // Checked above.
+        (None, Some(id)) => id,
         (None, None) => return Ok(None),
     };
-    check(tag, key)?;
     let canonical = serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());

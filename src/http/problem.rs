@@ -246,7 +246,7 @@ impl ApiError {
 }
 
 /// `Retry-After` takes whole seconds; rounding up never invites a retry that is too early.
-fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+pub(super) fn retry_after_seconds(wait: std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 

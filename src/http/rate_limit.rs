@@ -115,7 +115,7 @@ impl ClientRateLimiter {
     fn exhausted(&self, retry_after: Duration) -> Option<Standing> {
         self.limiter.as_ref()?;
         Some(Standing {
-            reset: retry_after.as_secs_f64().ceil() as u64,
+            reset: super::problem::retry_after_seconds(retry_after),
             ..self.standing(0)
         })
     }
