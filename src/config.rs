@@ -98,6 +98,10 @@ pub struct Settings {
     pub executor_enabled: bool,
     /// Orders one engine pass claims at most.
     pub executor_batch: usize,
+    /// How long, in milliseconds, an engine that found only a few orders lets more gather
+    /// before its next pass: each pass costs a claim and a commit whatever its size, so a
+    /// short wait under a steady trickle trades a little latency for most of that cost.
+    pub executor_gather_ms: u64,
     /// The bank's system of record for operations (API.md section 7); unset: bankapi
     /// applies operations itself (the built-in adapter).
     pub operations_url: Option<String>,
@@ -156,6 +160,7 @@ impl Default for Settings {
             order_step_seconds: BTreeMap::new(),
             executor_enabled: true,
             executor_batch: 512,
+            executor_gather_ms: 5,
             operations_url: None,
             operations_token: None,
             operations_timeout_seconds: 10.0,
@@ -226,6 +231,10 @@ impl Settings {
         anyhow::ensure!(
             self.operations_max_attempts >= 1 && self.operations_concurrency >= 1,
             "operations_max_attempts and operations_concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            self.executor_gather_ms <= 1000,
+            "executor_gather_ms must be at most 1000: it adds to every order's latency"
         );
         anyhow::ensure!(
             self.operations_retry_scale >= 0.0,

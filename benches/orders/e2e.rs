@@ -38,6 +38,14 @@ pub async fn run(
         auth_hs256_secret: Some(Secret::new(SECRET)),
         order_duration_scale: 0.0,
         executor_enabled: std::env::var("BENCH_E2E_ENGINE").map_or(true, |v| v != "0"),
+        executor_gather_ms: std::env::var("BENCH_E2E_GATHER_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(Settings::default().executor_gather_ms),
+        database_max_connections: std::env::var("BENCH_E2E_CONNECTIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(Settings::default().database_max_connections),
         // The clients here all share one token; the bench measures capacity, not a quota.
         rate_limit_per_second: 0,
         ..Settings::default()

@@ -47,9 +47,6 @@ const POLL: Duration = Duration::from_secs(1);
 const BACKOFF: Duration = Duration::from_secs(1);
 /// Shortest sleep when work is due but could not be claimed.
 const CONTENDED: Duration = Duration::from_millis(10);
-/// How long a pass that found only a few orders waits before the next one: a small
-/// part of an order's latency, which saves most of a pass's cost under a steady trickle.
-const GATHER: Duration = Duration::from_millis(5);
 /// How often the queue gauges are refreshed.
 const GAUGES_EVERY: Duration = Duration::from_secs(5);
 /// Passes run at once with a remote adapter, so that one slow call does not hold back
@@ -73,6 +70,10 @@ pub struct EngineSettings {
     pub policy: RetryPolicy,
     /// Calls in flight at once.
     pub concurrency: usize,
+    /// How long a pass that found only a few orders waits before the next one: a small
+    /// part of an order's latency, which saves most of a pass's cost under a steady
+    /// trickle.
+    pub gather: Duration,
 }
 
 impl EngineSettings {
@@ -88,6 +89,7 @@ impl EngineSettings {
             }
             .scaled(settings.operations_retry_scale),
             concurrency: settings.operations_concurrency.max(1),
+            gather: Duration::from_millis(settings.executor_gather_ms),
         }
     }
 }
@@ -362,7 +364,7 @@ impl Engine {
                 // claim and a commit, stay few while orders keep arriving one by one.
                 Ok(advanced) if advanced > 0 => {
                     tokio::select! {
-                        () = tokio::time::sleep(GATHER) => {}
+                        () = tokio::time::sleep(self.inner.settings.gather) => {}
                         _ = stop.changed() => {}
                     }
                     continue;
