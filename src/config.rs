@@ -102,6 +102,19 @@ pub struct Settings {
     /// before its next pass: each pass costs a claim and a commit whatever its size, so a
     /// short wait under a steady trickle trades a little latency for most of that cost.
     pub executor_gather_ms: u64,
+    /// How often, in milliseconds, the feed looks for changes committed by other
+    /// processes (this process's own wake its streams at once).
+    pub feed_poll_ms: u64,
+    /// How long outbox entries are kept once every relay has passed them, in hours:
+    /// how far back a stream can resume with `Last-Event-ID`.
+    pub feed_retention_hours: u64,
+    /// The NATS server events are published to (JetStream); unset: no bus.
+    pub nats_url: Option<String>,
+    /// The JetStream stream the events go to, created if missing.
+    pub nats_stream: String,
+    /// The first token of the subjects (`<prefix>.customer-event.<kind>`): one NATS
+    /// server can carry several environments (`bankapi`, `bankapi-test`) apart.
+    pub nats_subject_prefix: String,
     /// The bank's system of record for operations (API.md section 7); unset: bankapi
     /// applies operations itself (the built-in adapter).
     pub operations_url: Option<String>,
@@ -161,6 +174,11 @@ impl Default for Settings {
             executor_enabled: true,
             executor_batch: 512,
             executor_gather_ms: 5,
+            feed_poll_ms: 100,
+            feed_retention_hours: 168,
+            nats_url: None,
+            nats_stream: "BANKAPI_EVENTS".to_owned(),
+            nats_subject_prefix: "bankapi".to_owned(),
             operations_url: None,
             operations_token: None,
             operations_timeout_seconds: 10.0,
@@ -231,6 +249,26 @@ impl Settings {
         anyhow::ensure!(
             self.operations_max_attempts >= 1 && self.operations_concurrency >= 1,
             "operations_max_attempts and operations_concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            (1..=60_000).contains(&self.feed_poll_ms),
+            "feed_poll_ms must be between 1 and 60000"
+        );
+        anyhow::ensure!(
+            !self.nats_stream.is_empty()
+                && self
+                    .nats_stream
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "nats_stream must be letters, digits, '_' or '-'"
+        );
+        anyhow::ensure!(
+            !self.nats_subject_prefix.is_empty()
+                && self
+                    .nats_subject_prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "nats_subject_prefix must be letters, digits, '_' or '-'"
         );
         anyhow::ensure!(
             self.executor_gather_ms <= 1000,

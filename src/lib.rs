@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod events;
+pub mod feed;
 pub mod http;
 pub mod operations;
 pub mod ops;

@@ -38,6 +38,10 @@ pub struct Application {
     rate_limit: ClientRateLimiter,
     audit_writer: tokio::task::JoinHandle<()>,
     header_timeout: Duration,
+    feed: crate::feed::Feed,
+    feed_retention: Duration,
+    bus: Option<Arc<dyn crate::feed::relay::Sink>>,
+    feed_poll: Duration,
 }
 
 impl Application {
@@ -67,11 +71,24 @@ impl Application {
         verifier.warm_up().await;
         let stores = stores.with_event_cache(settings.event_cache_bytes);
         let (audit, audit_writer) = AuditLog::start(stores.audit.clone());
+        let feed_poll = Duration::from_millis(settings.feed_poll_ms);
+        let feed = crate::feed::Feed::new(stores.feed.clone(), feed_poll);
+        feed.start_at_head().await?;
+        let links = Links::new(settings.public_base());
+        let bus = settings.nats_url.as_deref().map(|url| {
+            Arc::new(crate::feed::nats::NatsSink::new(
+                url,
+                &settings.nats_stream,
+                &settings.nats_subject_prefix,
+                links.clone(),
+            )) as Arc<dyn crate::feed::relay::Sink>
+        });
         let state = AppState {
+            feed: feed.clone(),
             audit,
             stores: stores.clone(),
             verifier: Arc::new(verifier),
-            links: Links::new(settings.public_base()),
+            links,
             xml_limits: XmlLimits {
                 max_bytes: settings.xml_limit_bytes,
                 max_depth: settings.xml_max_depth,
@@ -110,6 +127,10 @@ impl Application {
             rate_limit,
             audit_writer,
             header_timeout: Duration::from_secs(settings.header_timeout_seconds),
+            feed,
+            feed_retention: Duration::from_secs(settings.feed_retention_hours.saturating_mul(3600)),
+            bus,
+            feed_poll,
         })
     }
 
@@ -130,11 +151,23 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = self.engine.map(|engine| engine.spawn(stopped));
+        let worker = self.engine.map(|engine| engine.spawn(stopped.clone()));
+        let tail = self.feed.spawn(stopped.clone());
+        let pruner = self.feed.spawn_pruner(self.feed_retention, stopped.clone());
+        let relay = self.bus.map(|sink| {
+            tokio::spawn(crate::feed::relay::run(
+                self.stores.feed.clone(),
+                sink,
+                self.feed_poll,
+                stopped,
+            ))
+        });
+        let feed = self.feed.clone();
         let sweeper = self.rate_limit.spawn_sweeper();
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
+            feed.close();
         };
         crate::http::serve::serve(self.listener, self.router, self.header_timeout, signal).await;
         if let Some(sweeper) = sweeper {
@@ -142,6 +175,11 @@ impl Application {
         }
         if let Some(worker) = worker {
             worker.await?;
+        }
+        tail.await?;
+        pruner.await?;
+        if let Some(relay) = relay {
+            relay.await?;
         }
         // The router and with it every sender is gone: the writer flushes and ends.
         if tokio::time::timeout(Duration::from_secs(5), self.audit_writer)

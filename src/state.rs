@@ -29,6 +29,8 @@ pub struct AppState {
     pub rate_limit: ClientRateLimiter,
     /// Where a time without an offset is read (`BANKAPI_TIME_ZONE`).
     pub time_zone: chrono_tz::Tz,
+    /// The process's tail of the outbox, for live streams.
+    pub feed: crate::feed::Feed,
     /// How new orders are scheduled (shared: it holds a map).
     pub orders: Arc<OrderSettings>,
 }

@@ -383,6 +383,7 @@ async fn register(
         Recorded::Created(id) => {
             tracing::info!(event_id = id, "event registered");
             metrics::counter!("bankapi_events_registered_total").increment(1);
+            state.feed.wake();
             id
         }
         Recorded::Replayed(resource) => resource.parse().map_err(|_| {

@@ -74,14 +74,7 @@ pub async fn list_events(
 ) -> Result<Json<Page<EventItem>>, ApiError> {
     principal.require(Scope::EventRead)?;
     let mut errors = Errors::new();
-    let customer = match (&query.customer_number, &principal.customer_number) {
-        (Some(raw), _) => errors.check(CustomerNumber::parse("customer-number", raw)),
-        (None, Some(own)) if !principal.is_staff() => Some(own.clone()),
-        (None, _) => {
-            errors.required("customer-number");
-            None
-        }
-    };
+    let customer = whose(query.customer_number.as_deref(), &principal, &mut errors);
     let kind = query
         .event_kind
         .as_deref()
@@ -165,4 +158,21 @@ pub async fn list_events(
     Ok(Json(
         Page::new(page, total, items, link).sorted("creation-datetime", order),
     ))
+}
+
+/// The customer whose events are asked for: `customer-number` if given, else a customer
+/// token's own (staff must name one).
+pub(super) fn whose(
+    raw: Option<&str>,
+    principal: &Principal,
+    errors: &mut Errors,
+) -> Option<CustomerNumber> {
+    match (raw, &principal.customer_number) {
+        (Some(raw), _) => errors.check(CustomerNumber::parse("customer-number", raw)),
+        (None, Some(own)) if !principal.is_staff() => Some(own.clone()),
+        (None, _) => {
+            errors.required("customer-number");
+            None
+        }
+    }
 }

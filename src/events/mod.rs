@@ -7,6 +7,7 @@ mod get;
 mod list;
 pub mod model;
 mod schema;
+mod stream;
 mod typed;
 
 use utoipa::OpenApi;
@@ -49,6 +50,7 @@ struct EventApi;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(EventApi::openapi())
         .routes(routes!(list::list_events, append::create_event))
+        .routes(routes!(stream::stream_events))
         .routes(routes!(get::get_event))
         .routes(routes!(append::create_communication_event))
         .routes(routes!(typed::get_communication_event))

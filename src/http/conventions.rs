@@ -196,7 +196,9 @@ fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
             let Some(operation) = operation.as_mut() else {
                 continue;
             };
-            if !changes {
+            // A stream has no whole body to tag, compare or shape.
+            let whole = !changes && !streams(operation);
+            if whole {
                 conditional_and_shaped(&snapshot, operation);
             }
             let reads_body = operation.request_body.is_some();
@@ -209,7 +211,7 @@ fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
                 ("413", "PayloadTooLarge", reads_body),
                 ("415", "UnsupportedMediaType", reads_body),
                 ("429", "TooManyRequests", true),
-                ("304", "NotModified", !changes),
+                ("304", "NotModified", whole),
                 ("500", "InternalError", true),
                 ("503", "Unavailable", database),
             ] {
@@ -233,7 +235,7 @@ fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
                 if status.starts_with('2') || status.starts_with('4') {
                     rate_limit_headers(response);
                 }
-                if status == "200" && !changes {
+                if status == "200" && whole {
                     response.headers.insert("ETag".into(), etag_header());
                 }
                 cors_header(response);
@@ -246,6 +248,18 @@ fn add_answers(openapi: &mut OpenApi, reaches_database: impl Fn(&str) -> bool) {
 /// the field paths of the operation's `200` answer as their items' enum, so a generated
 /// client offers exactly the names the service takes ([`shaping::ShapeableFields`] reads
 /// them back from here).
+/// Whether the operation answers a stream of Server-Sent Events.
+fn streams(operation: &Operation) -> bool {
+    operation
+        .responses
+        .responses
+        .get("200")
+        .is_some_and(|answer| match answer {
+            RefOr::T(answer) => answer.content.contains_key("text/event-stream"),
+            RefOr::Ref(_) => false,
+        })
+}
+
 fn conditional_and_shaped(doc: &OpenApi, operation: &mut Operation) {
     let fields = shaping::answer_fields(doc, operation);
     let parameters = operation.parameters.get_or_insert_with(Vec::new);

@@ -37,7 +37,12 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         .into_response();
     }
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK {
+    let streaming = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/event-stream"));
+    // A stream never ends, so it has no digest (and must not be read to the end here).
+    if response.status() != StatusCode::OK || streaming {
         return response;
     }
     let (mut parts, body) = response.into_parts();

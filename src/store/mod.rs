@@ -11,6 +11,7 @@ use crate::domain::{CustomerNumber, EventKind};
 
 pub mod audit;
 pub mod event_cache;
+pub mod feed;
 mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
@@ -183,6 +184,8 @@ pub struct Stores {
     pub health: Arc<dyn HealthCheck>,
     /// The audit trail.
     pub audit: Arc<dyn AuditStore>,
+    /// The outbox, in commit order.
+    pub feed: Arc<dyn feed::FeedStore>,
     /// Which backend, for logs and the start-up banner.
     pub backend: Backend,
 }
@@ -232,6 +235,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
                 events: store.clone(),
                 orders: store.clone(),
                 audit: store.clone(),
+                feed: store.clone(),
                 health: store,
                 backend: Backend::Sqlite,
             })
@@ -245,6 +249,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
                 events: store.clone(),
                 orders: store.clone(),
                 audit: store.clone(),
+                feed: store.clone(),
                 health: store,
                 backend: Backend::Postgres,
             })

@@ -100,6 +100,11 @@ pub struct TestApp {
     pub client: Client,
     pub stores: Stores,
     pub settings: Settings,
+    /// Stops the server, and the server's task (for [`TestApp::restart`]).
+    server: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
     /// Held for its `Drop`, which removes the database.
     _database: TestDatabase,
 }
@@ -137,6 +142,33 @@ impl TestApp {
     pub async fn spawn_with(options: Options) -> Self {
         bankapi::telemetry::init(bankapi::config::LogFormat::Text);
         let database = TestDatabase::create().await;
+        Self::start_on(database, options).await
+    }
+
+    /// Shuts the server down gracefully (as SIGTERM does), then starts a new one on the
+    /// same database, configured by `configure`: a restarted process.
+    pub async fn restart(mut self, configure: Box<dyn FnOnce(&mut Settings) + Send>) -> Self {
+        let (stop, server) = self.server.take().expect("a running server");
+        let _ = stop.send(());
+        server
+            .await
+            .expect("the server's task")
+            .expect("a clean shutdown");
+        let Self {
+            stores, _database, ..
+        } = self;
+        drop(stores);
+        Self::start_on(
+            _database,
+            Options {
+                demo: false,
+                configure,
+            },
+        )
+        .await
+    }
+
+    async fn start_on(database: TestDatabase, options: Options) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -174,8 +206,12 @@ impl TestApp {
         let app = Application::build_with(&settings, verifier, stores.clone(), listener)
             .await
             .expect("build the application");
-        tokio::spawn(app.run_until(std::future::pending()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
         Self {
+            server: Some((stop, server)),
             address,
             client: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -13,6 +13,7 @@ mod durability;
 mod event_guide;
 mod events;
 mod faults;
+mod feed;
 mod hostile_input;
 mod idempotency;
 mod logs;

@@ -2,6 +2,7 @@
 
 mod append;
 mod audit;
+mod feed;
 mod listener;
 mod order_rows;
 mod order_tx;

@@ -3,6 +3,7 @@
 
 mod append;
 mod audit;
+mod feed;
 mod order_rows;
 mod order_tx;
 mod orders;

@@ -1,0 +1,371 @@
+//! The event feed (API.md section 10): the outbox written with every change, the live
+//! stream and its resume, and the NATS JetStream bus. On both backends.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bankapi::store::feed::{FeedCursor, FeedSubject};
+use serde_json::{Value, json};
+
+use crate::helpers::{Options, TestApp, problem};
+
+const CUSTOMER: &str = "1400269";
+const OTHER: &str = "1400270";
+
+/// Registers a communication for `customer` through the guide's endpoint; its id.
+async fn note(app: &TestApp, customer: &str, title: &str) -> i64 {
+    let response = app
+        .post_json(
+            "/customer-event/communication-events",
+            &app.staff_token(),
+            &json!({"customer-number": customer, "medium": "sms", "title": title}),
+        )
+        .await;
+    let body: Value = response.json().await.expect("json");
+    body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .or_else(|| body["id"].as_i64())
+        .unwrap_or_else(|| panic!("an event id in {body}"))
+}
+
+#[tokio::test]
+async fn the_outbox_holds_every_event_and_every_status_change_in_commit_order() {
+    let app = TestApp::spawn_demo().await;
+    let start = app.stores.feed.feed_head().await.expect("head");
+    let event = note(&app, CUSTOMER, "outbox").await;
+    let response = app
+        .post_json(
+            "/customer-order/card-activations",
+            &app.customer_token(CUSTOMER),
+            &json!({"card-id": "C0000000202"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let order: Value = response.json().await.expect("json");
+    let number: i64 = order["id"].as_str().expect("id")[2..]
+        .parse()
+        .expect("WI and digits");
+    app.run_orders().await;
+
+    let entries = app
+        .stores
+        .feed
+        .feed_after(start, None, 100)
+        .await
+        .expect("feed");
+    let cursors: Vec<FeedCursor> = entries.iter().map(|e| e.cursor).collect();
+    let mut sorted = cursors.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(cursors, sorted, "entries come once each, in feed order");
+    assert!(
+        entries.iter().any(
+            |e| matches!(&e.subject, FeedSubject::Event(r) if r.id == event && e.customer_number == CUSTOMER)
+        ),
+        "the posted event is in the outbox"
+    );
+    let statuses: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match &e.subject {
+            FeedSubject::OrderStatus {
+                order_id, status, ..
+            } if *order_id == number => Some(status.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses.first(),
+        Some(&"proposed"),
+        "creation is the first change: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&"external-processing-succeeded"),
+        "{statuses:?}"
+    );
+    let order_events = entries
+        .iter()
+        .filter(|e| matches!(&e.subject, FeedSubject::Event(r) if r.id > event))
+        .count();
+    assert!(
+        order_events >= 1,
+        "the order's own events are in the outbox"
+    );
+    // Read again from the middle: exactly the rest.
+    let middle = entries[entries.len() / 2].cursor;
+    let rest = app
+        .stores
+        .feed
+        .feed_after(middle, None, 100)
+        .await
+        .expect("feed");
+    assert_eq!(rest.len(), entries.len() - entries.len() / 2 - 1);
+    let own = app
+        .stores
+        .feed
+        .feed_after(start, Some(OTHER), 100)
+        .await
+        .expect("feed");
+    assert!(
+        own.is_empty(),
+        "a customer filter keeps other customers out"
+    );
+}
+
+/// An open event stream and the bytes it has not parsed yet.
+struct Stream {
+    response: reqwest::Response,
+    pending: String,
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone, PartialEq)]
+struct Sse {
+    id: i64,
+    event: String,
+    data: Value,
+}
+
+impl Stream {
+    async fn open(app: &TestApp, token: &str, query: &str, last: Option<i64>) -> Self {
+        let mut request = app
+            .client
+            .get(app.url(&format!("/customer-event/events/stream{query}")))
+            .bearer_auth(token);
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last.to_string());
+        }
+        let response = request.send().await.expect("stream");
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/event-stream")
+        );
+        Self {
+            response,
+            pending: String::new(),
+        }
+    }
+
+    /// The next event, or `None` if none comes within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut fields: HashMap<&str, String> = HashMap::new();
+                for line in block.lines() {
+                    if let Some((name, value)) = line.split_once(':')
+                        && !name.is_empty()
+                    {
+                        fields.insert(name, value.trim_start().to_owned());
+                    }
+                }
+                let Some(id) = fields.get("id") else {
+                    continue; // a heartbeat comment
+                };
+                return Some(Sse {
+                    id: id.parse().expect("numeric id"),
+                    event: fields.get("event").cloned().unwrap_or_default(),
+                    data: serde_json::from_str(&fields["data"]).expect("json data"),
+                });
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .expect("stream read")?;
+            self.pending
+                .push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stream_sees_its_customers_new_events_and_resumes_without_gap_or_repeat() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token(CUSTOMER);
+    let mut stream = Stream::open(&app, &token, "", None).await;
+    let first = note(&app, CUSTOMER, "first").await;
+    note(&app, OTHER, "not yours").await;
+    let second = note(&app, CUSTOMER, "second").await;
+
+    let got = stream.next(Duration::from_secs(10)).await.expect("first");
+    assert_eq!(got.id, first);
+    assert_eq!(got.event, "CommunicationEvent");
+    assert_eq!(got.data["event-id"], first);
+    assert!(
+        got.data["uri"]
+            .as_str()
+            .expect("uri")
+            .ends_with(&format!("/events/{first}"))
+    );
+    let got = stream.next(Duration::from_secs(10)).await.expect("second");
+    assert_eq!(got.id, second, "the other customer's event is never sent");
+    drop(stream);
+
+    // Missed while away, then resumed from the first: the second again, then the rest.
+    let third = note(&app, CUSTOMER, "third").await;
+    let fourth = note(&app, CUSTOMER, "fourth").await;
+    let mut resumed = Stream::open(&app, &token, "", Some(first)).await;
+    let mut ids = Vec::new();
+    while let Some(event) = resumed.next(Duration::from_secs(3)).await {
+        ids.push(event.id);
+        if ids.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(ids, vec![second, third, fourth]);
+    let fifth = note(&app, CUSTOMER, "fifth").await;
+    let live = resumed
+        .next(Duration::from_secs(10))
+        .await
+        .expect("live after resume");
+    assert_eq!(
+        live.id, fifth,
+        "live events follow the backlog with nothing twice"
+    );
+    assert_eq!(resumed.next(Duration::from_millis(500)).await, None);
+}
+
+#[tokio::test]
+async fn a_stream_keeps_to_the_lists_rules() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token(CUSTOMER);
+    let other = app
+        .get(
+            &format!("/customer-event/events/stream?customer-number={OTHER}"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        other.status(),
+        404,
+        "another customer's stream is not found"
+    );
+    let staff = app
+        .get("/customer-event/events/stream", &app.staff_token())
+        .await;
+    assert_eq!(staff.status(), 400, "staff name the customer");
+    let bad = app
+        .client
+        .get(app.url("/customer-event/events/stream"))
+        .bearer_auth(&token)
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bad.status(), 400);
+    let body = problem(bad, 400).await;
+    assert_eq!(body["errors"][0]["tag"], "Last-Event-ID");
+    assert_eq!(body["errors"][0]["error"], "invalid-format");
+
+    // Filtered by kind: a communication is not a security event.
+    let mut security = Stream::open(&app, &token, "?event-kind=security", None).await;
+    note(&app, CUSTOMER, "not security").await;
+    let id = app
+        .register_event(
+            CUSTOMER,
+            "SecurityEvent",
+            "<security><activity>login</activity></security>",
+        )
+        .await;
+    let got = security
+        .next(Duration::from_secs(10))
+        .await
+        .expect("security event");
+    assert_eq!(got.id, id);
+    assert_eq!(got.event, "SecurityEvent");
+}
+
+/// The NATS server the bus tests publish to (`.ci/run` starts one).
+fn nats_url() -> String {
+    std::env::var("BANKAPI_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+#[tokio::test]
+async fn the_bus_gets_every_event_once_across_a_restart() {
+    let url = nats_url();
+    let client = async_nats::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "no NATS server at {url} ({e}): start one as .ci/run does, or set BANKAPI_TEST_NATS_URL"
+        )
+    });
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let prefix = format!("test-{suffix}");
+    let stream = format!("TEST_{suffix}");
+    let configure = {
+        let (url, prefix, stream) = (url.clone(), prefix.clone(), stream.clone());
+        move |settings: &mut bankapi::config::Settings| {
+            settings.nats_url = Some(url);
+            settings.nats_subject_prefix = prefix;
+            settings.nats_stream = stream;
+            settings.feed_poll_ms = 20;
+        }
+    };
+    let app = TestApp::spawn_with(Options {
+        demo: true,
+        configure: Box::new(configure.clone()),
+    })
+    .await;
+    // The relay claims the sink at the feed's head when it starts: wait for the stream.
+    let jetstream = async_nats::jetstream::new(client);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while jetstream.get_stream(&stream).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream was never created"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut posted = Vec::new();
+    for n in 0..5 {
+        posted.push(note(&app, CUSTOMER, &format!("bus {n}")).await);
+    }
+    // A second process on the same database after this one: the sink's cursor is
+    // durable, so it publishes what the first did not, and the first's repeats (if any)
+    // are dropped by the stream's de-duplication.
+    let again = app.restart(Box::new(configure)).await;
+    for n in 5..10 {
+        posted.push(note(&again, CUSTOMER, &format!("bus {n}")).await);
+    }
+
+    let mut seen: Vec<i64> = Vec::new();
+    let source = jetstream.get_stream(&stream).await.expect("stream");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = source.get_info().await.expect("info");
+        if info.state.messages as usize >= posted.len() || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let info = source.get_info().await.expect("info");
+    assert!(info.state.messages > 0, "nothing reached the bus");
+    for sequence in info.state.first_sequence..=info.state.last_sequence {
+        let message = source.get_raw_message(sequence).await.expect("message");
+        assert!(
+            message
+                .subject
+                .starts_with(&format!("{prefix}.customer-event.")),
+            "{}",
+            message.subject
+        );
+        let cloud: Value = serde_json::from_slice(&message.payload).expect("a CloudEvent");
+        assert_eq!(cloud["specversion"], "1.0");
+        assert_eq!(cloud["type"], "customer-event.created");
+        let id: i64 = cloud["id"].as_str().expect("id").parse().expect("numeric");
+        assert_eq!(cloud["data"]["event-id"], id);
+        seen.push(id);
+    }
+    let _ = jetstream.delete_stream(&stream).await;
+    for id in &posted {
+        assert_eq!(
+            seen.iter().filter(|s| *s == id).count(),
+            1,
+            "event {id} on the bus exactly once: {seen:?}"
+        );
+    }
+}
