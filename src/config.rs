@@ -108,6 +108,15 @@ pub struct Settings {
     /// How long outbox entries are kept once every relay has passed them, in hours:
     /// how far back a stream can resume with `Last-Event-ID`.
     pub feed_retention_hours: u64,
+    /// Whether webhook targets on private, loopback or link-local addresses are allowed
+    /// (tests, or receivers inside the bank's own network).
+    pub webhook_allow_private: bool,
+    /// How often, in milliseconds, the webhook dispatcher looks for deliveries falling
+    /// due (retries, and deliveries created by other processes).
+    pub webhook_poll_ms: u64,
+    /// Multiplies every wait between webhook attempts (1: 5 s, then doubling); tests
+    /// shorten the schedule with it, the three days before giving up stay.
+    pub webhook_retry_scale: f64,
     /// The NATS server events are published to (JetStream); unset: no bus.
     pub nats_url: Option<String>,
     /// The JetStream stream the events go to, created if missing.
@@ -176,6 +185,9 @@ impl Default for Settings {
             executor_gather_ms: 5,
             feed_poll_ms: 100,
             feed_retention_hours: 168,
+            webhook_allow_private: false,
+            webhook_poll_ms: 1000,
+            webhook_retry_scale: 1.0,
             nats_url: None,
             nats_stream: "BANKAPI_EVENTS".to_owned(),
             nats_subject_prefix: "bankapi".to_owned(),
@@ -249,6 +261,14 @@ impl Settings {
         anyhow::ensure!(
             self.operations_max_attempts >= 1 && self.operations_concurrency >= 1,
             "operations_max_attempts and operations_concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            self.webhook_retry_scale >= 0.0 && self.webhook_retry_scale.is_finite(),
+            "webhook_retry_scale must not be negative"
+        );
+        anyhow::ensure!(
+            (1..=60_000).contains(&self.webhook_poll_ms),
+            "webhook_poll_ms must be between 1 and 60000"
         );
         anyhow::ensure!(
             (1..=60_000).contains(&self.feed_poll_ms),

@@ -42,6 +42,10 @@ pub struct Application {
     feed_retention: Duration,
     bus: Option<Arc<dyn crate::feed::relay::Sink>>,
     feed_poll: Duration,
+    webhooks: (
+        Arc<dyn crate::feed::relay::Sink>,
+        crate::feed::webhooks::Dispatcher,
+    ),
 }
 
 impl Application {
@@ -83,7 +87,24 @@ impl Application {
                 links.clone(),
             )) as Arc<dyn crate::feed::relay::Sink>
         });
+        let created = Arc::new(tokio::sync::Notify::new());
+        let webhooks = (
+            Arc::new(crate::feed::webhooks::WebhookFanOut::new(
+                stores.webhooks.clone(),
+                stores.orders.clone(),
+                links.clone(),
+                created.clone(),
+            )) as Arc<dyn crate::feed::relay::Sink>,
+            crate::feed::webhooks::Dispatcher::new(
+                stores.webhooks.clone(),
+                Duration::from_millis(settings.webhook_poll_ms),
+                settings.webhook_retry_scale,
+                created.clone(),
+            )?,
+        );
         let state = AppState {
+            webhook_due: created.clone(),
+            webhook_allow_private: settings.webhook_allow_private,
             feed: feed.clone(),
             audit,
             stores: stores.clone(),
@@ -131,6 +152,7 @@ impl Application {
             feed_retention: Duration::from_secs(settings.feed_retention_hours.saturating_mul(3600)),
             bus,
             feed_poll,
+            webhooks,
         })
     }
 
@@ -159,9 +181,17 @@ impl Application {
                 self.stores.feed.clone(),
                 sink,
                 self.feed_poll,
-                stopped,
+                stopped.clone(),
             ))
         });
+        let (fan_out, dispatcher) = self.webhooks;
+        let fan_out = tokio::spawn(crate::feed::relay::run(
+            self.stores.feed.clone(),
+            fan_out,
+            self.feed_poll,
+            stopped.clone(),
+        ));
+        let dispatcher = tokio::spawn(dispatcher.run(stopped));
         let feed = self.feed.clone();
         let sweeper = self.rate_limit.spawn_sweeper();
         let signal = async move {
@@ -181,6 +211,8 @@ impl Application {
         if let Some(relay) = relay {
             relay.await?;
         }
+        fan_out.await?;
+        dispatcher.await?;
         // The router and with it every sender is gone: the writer flushes and ends.
         if tokio::time::timeout(Duration::from_secs(5), self.audit_writer)
             .await

@@ -29,6 +29,10 @@ pub struct AppState {
     pub rate_limit: ClientRateLimiter,
     /// Where a time without an offset is read (`BANKAPI_TIME_ZONE`).
     pub time_zone: chrono_tz::Tz,
+    /// Whether webhook targets may be private addresses (`BANKAPI_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
+    /// Wakes the webhook dispatcher (a redelivery was scheduled).
+    pub webhook_due: Arc<tokio::sync::Notify>,
     /// The process's tail of the outbox, for live streams.
     pub feed: crate::feed::Feed,
     /// How new orders are scheduled (shared: it holds a map).

@@ -3,12 +3,14 @@
 
 mod append;
 mod classifications;
+mod deliveries;
 mod get;
 mod list;
 pub mod model;
 mod schema;
 mod stream;
 mod typed;
+mod webhooks;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,6 +43,7 @@ transactions, cases, arrangement activity, profile changes and fees. Every path 
     security(("bearer" = [])),
     tags(
         (name = "events", description = "Customer events"),
+        (name = "webhooks", description = "Signed deliveries of the feed to the bank's systems (staff only)"),
         (name = "classifications", description = "The code lists of the literals in events")
     )
 )]
@@ -61,6 +64,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(typed::get_profile_maintenance_event))
         .routes(routes!(typed::get_chargable_activity_event))
         .routes(routes!(typed::get_security_event))
+        .routes(routes!(
+            webhooks::create_subscription,
+            webhooks::list_subscriptions
+        ))
+        .routes(routes!(
+            webhooks::get_subscription,
+            webhooks::delete_subscription
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::redeliver))
         .routes(routes!(classifications::list_classifications))
         .routes(routes!(classifications::get_classification))
 }

@@ -10,6 +10,7 @@
 
 pub mod nats;
 pub mod relay;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -94,6 +94,8 @@ async fn relay_while_held(
 ) {
     let name = sink.name();
     let mut cursor = claim.cursor;
+    let mut recorded = cursor;
+    let mut renewed = tokio::time::Instant::now();
     let mut failures = 0_u32;
     let mut ready = false;
     while !*stop.borrow() {
@@ -113,41 +115,45 @@ async fn relay_while_held(
             (true, Some(last)) => sink.deliver(&entries).await.map(|()| Some(last)),
             (true, None) => Ok(None),
         };
-        {
-            match outcome {
-                Ok(None) => failures = 0,
-                Ok(Some(last)) => {
-                    failures = 0;
-                    metrics::counter!("bankapi_feed_relayed_total", "sink" => name.to_owned())
-                        .increment(entries.len() as u64);
-                    cursor = last;
-                }
-                Err(error) => {
-                    failures = failures.saturating_add(1);
-                    let pause = backoff(failures);
-                    tracing::warn!(sink = %name, %error, retry_in = ?pause, "the sink refused the feed");
-                    metrics::counter!("bankapi_feed_relay_failures_total", "sink" => name.to_owned())
-                        .increment(1);
-                    tokio::select! {
-                        () = tokio::time::sleep(pause) => {}
-                        _ = stop.changed() => {}
-                    }
+        match outcome {
+            Ok(None) => failures = 0,
+            Ok(Some(last)) => {
+                failures = 0;
+                metrics::counter!("bankapi_feed_relayed_total", "sink" => name.to_owned())
+                    .increment(entries.len() as u64);
+                cursor = last;
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                let pause = backoff(failures);
+                tracing::warn!(sink = %name, %error, retry_in = ?pause, "the sink refused the feed");
+                metrics::counter!("bankapi_feed_relay_failures_total", "sink" => name.to_owned())
+                    .increment(1);
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = stop.changed() => {}
                 }
             }
         }
-        // Renews the lease and records progress; a stale token means another process
-        // took the sink over: it goes on from the recorded cursor, this one stops.
-        match store
-            .advance_sink(name, claim.token, cursor, Utc::now() + lease())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(sink = %name, "lost the feed's relay to another process");
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(sink = %name, %error, "cannot record the relay's progress")
+        // Records progress and renews the lease (when there is progress, and a few times
+        // per lease while idle); a stale token means another process took the sink over:
+        // it goes on from the recorded cursor, this one stops.
+        if cursor != recorded || renewed.elapsed() >= LEASE / 4 {
+            match store
+                .advance_sink(name, claim.token, cursor, Utc::now() + lease())
+                .await
+            {
+                Ok(true) => {
+                    recorded = cursor;
+                    renewed = tokio::time::Instant::now();
+                }
+                Ok(false) => {
+                    tracing::warn!(sink = %name, "lost the feed's relay to another process");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(sink = %name, %error, "cannot record the relay's progress")
+                }
             }
         }
         if ready && (last.is_none() || failures > 0) {

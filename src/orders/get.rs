@@ -110,3 +110,39 @@ get_handler!(
     ReplacementFields,
     "a card replacement"
 );
+
+/// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`
+/// webhook carries. `None` if there is no such order.
+pub async fn view_json(
+    store: &dyn crate::store::OrderStore,
+    number: OrderNumber,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(order) = store.get_order(number).await? else {
+        return Ok(None);
+    };
+    let mut lookup = Lookup::new(store);
+    let json = |view: Result<serde_json::Value, serde_json::Error>| {
+        view.map_err(|e| ApiError::Internal(e.into()))
+    };
+    let value = match order.kind() {
+        OrderKind::AdditionalCardIssuance => json(serde_json::to_value(
+            lookup.view::<IssuanceFields>(&order).await?,
+        ))?,
+        OrderKind::CardActivation => json(serde_json::to_value(
+            lookup.view::<CardFields>(&order).await?,
+        ))?,
+        OrderKind::CardBlockade => json(serde_json::to_value(
+            lookup.view::<BlockadeFields>(&order).await?,
+        ))?,
+        OrderKind::CardDeblockade => json(serde_json::to_value(
+            lookup.view::<CardFields>(&order).await?,
+        ))?,
+        OrderKind::CardTermination => json(serde_json::to_value(
+            lookup.view::<TerminationFields>(&order).await?,
+        ))?,
+        OrderKind::CardReplacement => json(serde_json::to_value(
+            lookup.view::<ReplacementFields>(&order).await?,
+        ))?,
+    };
+    Ok(Some(value))
+}

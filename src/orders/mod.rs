@@ -11,7 +11,7 @@ mod cards;
 mod classifications;
 mod create;
 mod decide;
-mod get;
+pub mod get;
 mod input;
 mod list;
 mod lookup;

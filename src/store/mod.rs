@@ -16,6 +16,7 @@ mod group_commit;
 pub mod orders;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+pub mod webhooks;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
 pub use orders::{CardFilter, Decision, OrderFilter, OrderSort, OrderStore};
@@ -186,6 +187,8 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     /// The outbox, in commit order.
     pub feed: Arc<dyn feed::FeedStore>,
+    /// Webhook subscriptions and deliveries.
+    pub webhooks: Arc<dyn webhooks::WebhookStore>,
     /// Which backend, for logs and the start-up banner.
     pub backend: Backend,
 }
@@ -236,6 +239,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
                 orders: store.clone(),
                 audit: store.clone(),
                 feed: store.clone(),
+                webhooks: store.clone(),
                 health: store,
                 backend: Backend::Sqlite,
             })
@@ -250,6 +254,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
                 orders: store.clone(),
                 audit: store.clone(),
                 feed: store.clone(),
+                webhooks: store.clone(),
                 health: store,
                 backend: Backend::Postgres,
             })

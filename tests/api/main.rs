@@ -26,3 +26,4 @@ mod rate_limit;
 mod sor;
 mod store_conformance;
 mod systems_of_record;
+mod webhooks;

@@ -121,8 +121,9 @@ fn resolved<'a>(doc: &'a Value, response: &'a Value) -> &'a Value {
 async fn every_operation_documents_rate_limiting_and_an_absent_database() {
     let app = TestApp::spawn().await;
     for (document, expected) in [
-        // The guide's twelve, the two classification operations and the live stream.
-        ("/customer-event/openapi.json", 15),
+        // The guide's twelve, the two classification operations, the live stream and
+        // the seven webhook operations.
+        ("/customer-event/openapi.json", 22),
         // 35, and retry and reject on each of the six order resources.
         ("/customer-order/openapi.json", 47),
         ("/audit/openapi.json", 1),

@@ -7,6 +7,7 @@ mod listener;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

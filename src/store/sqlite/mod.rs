@@ -7,6 +7,7 @@ mod feed;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
