@@ -280,19 +280,50 @@ async fn a_stream_keeps_to_the_lists_rules() {
     assert_eq!(got.event, "SecurityEvent");
 }
 
-/// The NATS server the bus tests publish to (`.ci/run` starts one).
-fn nats_url() -> String {
-    std::env::var("BANKAPI_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+/// A NATS server for the bus test: `BANKAPI_TEST_NATS_URL`, else the local one on 4222
+/// (`.ci/run` starts it), else a `nats-server` of our own on a free port, stopped when
+/// the guard is dropped.
+async fn nats_server() -> (String, Option<(tokio::process::Child, tempfile::TempDir)>) {
+    if let Ok(url) = std::env::var("BANKAPI_TEST_NATS_URL")
+        && !url.is_empty()
+    {
+        return (url, None);
+    }
+    if tokio::net::TcpStream::connect("127.0.0.1:4222")
+        .await
+        .is_ok()
+    {
+        return ("nats://127.0.0.1:4222".into(), None);
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let dir = tempfile::tempdir().expect("a JetStream directory");
+    let child = tokio::process::Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(dir.path())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("no NATS server on 127.0.0.1:4222 and no nats-server to start (apt install nats-server)");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (format!("nats://127.0.0.1:{port}"), Some((child, dir)))
 }
 
 #[tokio::test]
 async fn the_bus_gets_every_event_once_across_a_restart() {
-    let url = nats_url();
-    let client = async_nats::connect(&url).await.unwrap_or_else(|e| {
-        panic!(
-            "no NATS server at {url} ({e}): start one as .ci/run does, or set BANKAPI_TEST_NATS_URL"
-        )
-    });
+    let (url, _server) = nats_server().await;
+    let client = async_nats::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("no NATS server at {url} ({e})"));
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let prefix = format!("test-{suffix}");
     let stream = format!("TEST_{suffix}");
