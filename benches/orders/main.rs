@@ -18,11 +18,15 @@
 //! - `remote`: a backlog of `BENCH_REMOTE` (20000) carried by the HTTP adapter to a local
 //!   system of record that answers in about 2 ms: orders/s and calls in flight.
 //!
+//! - `feed`: the event feed: 1000 live streams (memory, fan-out latency) and webhook
+//!   deliveries to a local receiver (deliveries/s, POST to delivery); see `feed.rs`.
+//!
 //! The server, the engine and the clients run in this process over real loopback HTTP:
 //! a wrk script could not check every answer nor read the orders' own timestamps.
 
 mod drain;
 mod e2e;
+mod feed;
 mod setup;
 
 use setup::{Scratch, env_usize};
@@ -30,7 +34,7 @@ use setup::{Scratch, env_usize};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let modes = std::env::var("BENCH_MODES")
-        .unwrap_or_else(|_| "e2e,drain,drain2,procs1,procs2,remote".into());
+        .unwrap_or_else(|_| "e2e,drain,drain2,procs1,procs2,remote,feed".into());
     for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let (scratch, url) = Scratch::create().await?;
         let result = match mode {
@@ -56,6 +60,15 @@ async fn main() -> anyhow::Result<()> {
             "procs1" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 1).await,
             "procs2" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 2).await,
             "remote" => drain::remote(&url, env_usize("BENCH_REMOTE", 20_000)?).await,
+            "feed" => {
+                feed::run(
+                    &url,
+                    env_usize("BENCH_STREAMS", 1000)?,
+                    env_usize("BENCH_STREAM_EVENTS", 100)?,
+                    env_usize("BENCH_WEBHOOK_EVENTS", 5000)?,
+                )
+                .await
+            }
             other => Err(anyhow::anyhow!("unknown BENCH_MODES entry {other:?}")),
         };
         scratch.remove().await?;

@@ -15,8 +15,10 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use super::READ_BATCH;
-use crate::store::feed::{FeedEntry, FeedStore, SinkClaim};
+use crate::store::feed::{FeedCursor, FeedEntry, FeedStore, SinkClaim};
 
+/// How long a relay that found only a few entries waits before reading again.
+const GATHER: Duration = Duration::from_millis(20);
 /// How long a claim on a sink lasts without being renewed.
 const LEASE: Duration = Duration::from_secs(30);
 /// How often a process that does not hold a sink tries to claim it.
@@ -35,6 +37,12 @@ pub trait Sink: Send + Sync {
     /// Connects and sets up what the sink needs (a stream, a topic), once per claim
     /// before the first delivery; retried with backoff while it fails.
     async fn ready(&self) -> anyhow::Result<()>;
+
+    /// Whether the sink wants entries at all now (a fan-out with no subscriber does not):
+    /// when it does not, the relay moves to the feed's head without reading the entries.
+    async fn interested(&self) -> bool {
+        true
+    }
 
     /// Takes `entries` (oldest first); `Ok` only once every one is safely accepted.
     async fn deliver(&self, entries: &[FeedEntry]) -> anyhow::Result<()>;
@@ -99,6 +107,27 @@ async fn relay_while_held(
     let mut failures = 0_u32;
     let mut ready = false;
     while !*stop.borrow() {
+        if ready && !sink.interested().await {
+            match store.feed_head().await {
+                Ok(head) => cursor = cursor.max(head),
+                Err(error) => tracing::warn!(sink = %name, %error, "cannot read the feed's head"),
+            }
+            if renewed.elapsed() >= LEASE / 4 {
+                match record(store, name, claim.token, cursor).await {
+                    Held::Yes => {
+                        recorded = cursor;
+                        renewed = tokio::time::Instant::now();
+                    }
+                    Held::Lost => return,
+                    Held::Unknown => {}
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
         let entries = match store.feed_after(cursor, None, READ_BATCH).await {
             Ok(entries) => entries,
             Err(error) => {
@@ -139,26 +168,27 @@ async fn relay_while_held(
         // per lease while idle); a stale token means another process took the sink over:
         // it goes on from the recorded cursor, this one stops.
         if cursor != recorded || renewed.elapsed() >= LEASE / 4 {
-            match store
-                .advance_sink(name, claim.token, cursor, Utc::now() + lease())
-                .await
-            {
-                Ok(true) => {
+            match record(store, name, claim.token, cursor).await {
+                Held::Yes => {
                     recorded = cursor;
                     renewed = tokio::time::Instant::now();
                 }
-                Ok(false) => {
-                    tracing::warn!(sink = %name, "lost the feed's relay to another process");
-                    return;
-                }
-                Err(error) => {
-                    tracing::warn!(sink = %name, %error, "cannot record the relay's progress")
-                }
+                Held::Lost => return,
+                Held::Unknown => {}
             }
         }
-        if ready && (last.is_none() || failures > 0) {
+        // Idle: wait for the poll. Busy with a trickle: let a few milliseconds' entries
+        // gather, so that a steady stream of single events does not cost a read each.
+        let pause = match last {
+            _ if !ready => Duration::ZERO,
+            None => poll,
+            Some(_) if failures > 0 => poll,
+            Some(_) if entries.len() < READ_BATCH => GATHER.min(poll),
+            Some(_) => Duration::ZERO,
+        };
+        if !pause.is_zero() {
             tokio::select! {
-                () = tokio::time::sleep(poll) => {}
+                () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => {}
             }
         }
@@ -170,6 +200,34 @@ async fn relay_while_held(
         .await
     {
         tracing::warn!(sink = %name, %error, "cannot release the feed's relay");
+    }
+}
+
+/// Whether the relay still holds its sink after recording its progress.
+enum Held {
+    /// Recorded; the lease is renewed.
+    Yes,
+    /// Another process took the sink over: it goes on from the recorded cursor.
+    Lost,
+    /// The database did not answer; try again on the next pass.
+    Unknown,
+}
+
+/// Records `cursor` for `sink` and renews the lease, if `token` still holds it.
+async fn record(store: &dyn FeedStore, sink: &str, token: i64, cursor: FeedCursor) -> Held {
+    match store
+        .advance_sink(sink, token, cursor, Utc::now() + lease())
+        .await
+    {
+        Ok(true) => Held::Yes,
+        Ok(false) => {
+            tracing::warn!(sink, "lost the feed's relay to another process");
+            Held::Lost
+        }
+        Err(error) => {
+            tracing::warn!(sink, %error, "cannot record the relay's progress");
+            Held::Unknown
+        }
     }
 }
 

@@ -134,6 +134,11 @@ impl Sink for WebhookFanOut {
         Ok(())
     }
 
+    async fn interested(&self) -> bool {
+        // One indexed read per pass; on error, read the entries and let `deliver` decide.
+        self.webhooks.has_subscriptions().await.unwrap_or(true)
+    }
+
     async fn deliver(&self, entries: &[FeedEntry]) -> anyhow::Result<()> {
         let subscriptions = self.webhooks.all_subscriptions().await?;
         if subscriptions.is_empty() {
@@ -337,11 +342,13 @@ impl Dispatcher {
             duration_ms,
             error,
         };
-        match self
+        let recorded = self
             .store
             .record_attempt(delivery.id, due.token, &attempt, outcome)
-            .await
-        {
+            .await;
+        // The customer's next delivery may go now: claim again without waiting for the poll.
+        self.created.notify_one();
+        match recorded {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
                 delivery = delivery.id,

@@ -181,6 +181,9 @@ pub trait WebhookStore: Send + Sync {
         page: PageRequest,
     ) -> Result<(Vec<Subscription>, u64), StoreError>;
 
+    /// Whether any subscription exists (the fan-out skips the feed while none does).
+    async fn has_subscriptions(&self) -> Result<bool, StoreError>;
+
     /// Every subscription, for the fan-out.
     async fn all_subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
 

@@ -200,6 +200,14 @@ impl WebhookStore for PgStore {
         ))
     }
 
+    async fn has_subscriptions(&self) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhook_subscriptions)")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn all_subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         let rows: Vec<SubscriptionRow> = sqlx::query_as(concat!(
             "SELECT ",
