@@ -175,11 +175,13 @@ pub async fn redeliver(
     principal.require(Scope::Staff)?;
     let subscription = path_number("subscription-id", &path.subscription)?;
     let delivery = path_number("delivery-id", &path.delivery)?;
-    if state
-        .stores
-        .webhooks
-        .redeliver(subscription, delivery, Utc::now())
-        .await?
+    if crate::store::webhooks::redeliver(
+        state.stores.webhooks.as_ref(),
+        subscription,
+        delivery,
+        Utc::now(),
+    )
+    .await?
     {
         tracing::info!(subscription, delivery, "webhook redelivery scheduled");
         state.webhook_due.notify_one();

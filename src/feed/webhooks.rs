@@ -342,10 +342,14 @@ impl Dispatcher {
             duration_ms,
             error,
         };
-        let recorded = self
-            .store
-            .record_attempt(delivery.id, due.token, &attempt, outcome)
-            .await;
+        let recorded = crate::store::webhooks::record_attempt(
+            self.store.as_ref(),
+            delivery.id,
+            due.token,
+            &attempt,
+            outcome,
+        )
+        .await;
         // The customer's next delivery may go now: claim again without waiting for the poll.
         self.created.notify_one();
         match recorded {

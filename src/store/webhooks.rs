@@ -211,15 +211,9 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
-    /// Records an attempt and its outcome, if `token` still holds the delivery. Giving
-    /// up also marks the subscription failing.
-    async fn record_attempt(
-        &self,
-        delivery_id: i64,
-        token: i64,
-        attempt: &Attempt,
-        outcome: AttemptOutcome,
-    ) -> Result<bool, StoreError>;
+    /// A transaction for the writes that go together (an attempt and its outcome, a
+    /// redelivery); rolled back when dropped uncommitted.
+    async fn begin_webhooks(&self) -> Result<Box<dyn WebhookTx>, StoreError>;
 
     /// A page of a subscription's deliveries, newest first, with their attempts, and how
     /// many there are.
@@ -228,15 +222,90 @@ pub trait WebhookStore: Send + Sync {
         subscription_id: i64,
         page: PageRequest,
     ) -> Result<(Vec<(Delivery, Vec<Attempt>)>, u64), StoreError>;
+}
 
-    /// Makes a delivery due again now (pending, its attempts kept); clears the
-    /// subscription's failing mark. Whether the delivery exists for that subscription.
-    async fn redeliver(
-        &self,
+/// The statements of one webhook transaction.
+#[async_trait]
+pub trait WebhookTx: Send {
+    /// Sets a delivery's status and next attempt and counts the attempt, if `token` still
+    /// holds it; the delivery's subscription, or `None` when the claim was lost.
+    async fn finish_attempt(
+        &mut self,
+        delivery_id: i64,
+        token: i64,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Adds an attempt to a delivery's log.
+    async fn insert_attempt(
+        &mut self,
+        delivery_id: i64,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError>;
+
+    /// Marks a subscription failing since `since` (unless it already is), or clears the
+    /// mark with `None`.
+    async fn set_failing(
+        &mut self,
+        subscription_id: i64,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    /// Makes a delivery of `subscription_id` pending and due at `now`; whether it exists.
+    async fn reschedule(
+        &mut self,
         subscription_id: i64,
         delivery_id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Makes the writes durable.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Records an attempt and its outcome, if `token` still holds the delivery; giving up
+/// also marks the subscription failing. Whether it was recorded.
+pub async fn record_attempt(
+    store: &dyn WebhookStore,
+    delivery_id: i64,
+    token: i64,
+    attempt: &Attempt,
+    outcome: AttemptOutcome,
+) -> Result<bool, StoreError> {
+    let (status, next) = match outcome {
+        AttemptOutcome::Delivered => (DeliveryStatus::Delivered, None),
+        AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, Some(at)),
+        AttemptOutcome::GiveUp => (DeliveryStatus::Failed, None),
+    };
+    let mut tx = store.begin_webhooks().await?;
+    let Some(subscription) = tx.finish_attempt(delivery_id, token, status, next).await? else {
+        return Ok(false);
+    };
+    tx.insert_attempt(delivery_id, attempt).await?;
+    if outcome == AttemptOutcome::GiveUp {
+        tx.set_failing(subscription, Some(attempt.attempted_at))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Makes a delivery due again at `now` (pending, its attempts kept) and clears the
+/// subscription's failing mark. Whether the delivery exists for that subscription.
+pub async fn redeliver(
+    store: &dyn WebhookStore,
+    subscription_id: i64,
+    delivery_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut tx = store.begin_webhooks().await?;
+    if !tx.reschedule(subscription_id, delivery_id, now).await? {
+        return Ok(false);
+    }
+    tx.set_failing(subscription_id, None).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The kinds list as stored: comma-separated.

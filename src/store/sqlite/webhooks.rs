@@ -8,8 +8,8 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::SqliteStore;
 use crate::domain::page::PageRequest;
 use crate::store::webhooks::{
-    Attempt, AttemptOutcome, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription,
-    Subscription, WebhookStore, kinds_column, kinds_from_column, secrets_at, with_attempts,
+    Attempt, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription, Subscription,
+    WebhookStore, WebhookTx, kinds_column, kinds_from_column, secrets_at, with_attempts,
 };
 use crate::store::{StoreError, from_micros, to_micros};
 
@@ -292,56 +292,8 @@ impl WebhookStore for SqliteStore {
         Ok(due)
     }
 
-    async fn record_attempt(
-        &self,
-        delivery_id: i64,
-        token: i64,
-        attempt: &Attempt,
-        outcome: AttemptOutcome,
-    ) -> Result<bool, StoreError> {
-        let (status, next) = match outcome {
-            AttemptOutcome::Delivered => (DeliveryStatus::Delivered, None),
-            AttemptOutcome::RetryAt(at) => (DeliveryStatus::Pending, Some(to_micros(at))),
-            AttemptOutcome::GiveUp => (DeliveryStatus::Failed, None),
-        };
-        let mut tx = self.writer.begin().await?;
-        let subscription: Option<i64> = sqlx::query_scalar(
-            "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, attempts = attempts + 1,
-                    leased_until = NULL
-             WHERE delivery_id = $1 AND lease_token = $2 RETURNING subscription_id",
-        )
-        .bind(delivery_id)
-        .bind(token)
-        .bind(status.as_str())
-        .bind(next)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(subscription) = subscription else {
-            return Ok(false);
-        };
-        sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, error)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(delivery_id)
-        .bind(to_micros(attempt.attempted_at))
-        .bind(attempt.status_code.map(i64::from))
-        .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
-        .bind(&attempt.error)
-        .execute(&mut *tx)
-        .await?;
-        if outcome == AttemptOutcome::GiveUp {
-            sqlx::query(
-                "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, $2)
-                 WHERE subscription_id = $1",
-            )
-            .bind(subscription)
-            .bind(to_micros(attempt.attempted_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+    async fn begin_webhooks(&self) -> Result<Box<dyn WebhookTx>, StoreError> {
+        Ok(Box::new(SqliteWebhookTx(self.writer.begin().await?)))
     }
 
     async fn deliveries(
@@ -400,14 +352,76 @@ impl WebhookStore for SqliteStore {
             u64::try_from(total).unwrap_or_default(),
         ))
     }
+}
 
-    async fn redeliver(
-        &self,
+/// A webhook transaction on the single writer.
+struct SqliteWebhookTx(sqlx::Transaction<'static, sqlx::Sqlite>);
+
+#[async_trait]
+impl WebhookTx for SqliteWebhookTx {
+    async fn finish_attempt(
+        &mut self,
+        delivery_id: i64,
+        token: i64,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, attempts = attempts + 1,
+                    leased_until = NULL
+             WHERE delivery_id = $1 AND lease_token = $2 RETURNING subscription_id",
+        )
+        .bind(delivery_id)
+        .bind(token)
+        .bind(status.as_str())
+        .bind(next_attempt_at.map(to_micros))
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+
+    async fn insert_attempt(
+        &mut self,
+        delivery_id: i64,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, duration_ms, error)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(delivery_id)
+        .bind(to_micros(attempt.attempted_at))
+        .bind(attempt.status_code.map(i64::from))
+        .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
+        .bind(&attempt.error)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_failing(
+        &mut self,
+        subscription_id: i64,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let sql = if since.is_some() {
+            "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, $2) WHERE subscription_id = $1"
+        } else {
+            "UPDATE webhook_subscriptions SET failing_since = $2 WHERE subscription_id = $1"
+        };
+        sqlx::query(sql)
+            .bind(subscription_id)
+            .bind(since.map(to_micros))
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn reschedule(
+        &mut self,
         subscription_id: i64,
         delivery_id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, leased_until = NULL
              WHERE delivery_id = $2 AND subscription_id = $1",
@@ -415,18 +429,13 @@ impl WebhookStore for SqliteStore {
         .bind(subscription_id)
         .bind(delivery_id)
         .bind(to_micros(now))
-        .execute(&mut *tx)
+        .execute(&mut *self.0)
         .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE webhook_subscriptions SET failing_since = NULL WHERE subscription_id = $1",
-        )
-        .bind(subscription_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.0.commit().await?;
+        Ok(())
     }
 }
