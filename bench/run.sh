@@ -223,6 +223,7 @@ BIG_ROWS=""
 MEM_ROWS=""
 DRAIN_ROWS=""
 REMOTE_ROWS=""
+FEED_ROWS=""
 PROCS_ROWS=""
 NOTES=""
 
@@ -400,7 +401,7 @@ bench_backend() { # $1 backend name
 bench_orders() { # $1 backend name
     local backend=$1 out line url=""
     [[ "$backend" == postgres ]] && url=$PG_URL
-    log "$backend: order engine benchmarks (cargo bench --bench orders: e2e ${BENCH_ORDERS:-20000}, drain ${BENCH_DRAIN:-100000}, remote ${BENCH_REMOTE:-20000})"
+    log "$backend: order engine and feed benchmarks (cargo bench --bench orders: e2e ${BENCH_ORDERS:-20000}, drain ${BENCH_DRAIN:-100000}, remote ${BENCH_REMOTE:-20000}, feed)"
     out=$(cd "$ROOT" && BENCH_DATABASE_URL="$url" RUST_LOG=warn cargo bench --quiet --bench orders 2>&1) \
         || { echo "$out" >&2; die "$backend: order benchmark failed"; }
     printf '===== %s orders\n%s\n\n' "$backend" "$out" >>"$RAW_LOG"
@@ -417,6 +418,8 @@ bench_orders() { # $1 backend name
     done < <(grep '^@@PROCS ' <<<"$out")
     line=$(grep '^@@REMOTE ' <<<"$out") || die "no @@REMOTE line from the order benchmark"
     REMOTE_ROWS+="| $backend | $(field orders) | **$(field orders_per_s)** | $(field max_in_flight) of $(field concurrency) |"$'\n'
+    line=$(grep '^@@FEED ' <<<"$out") || die "no @@FEED line from the order benchmark"
+    FEED_ROWS+="| $backend | $(field streams) | +$(field stream_mib) | $(field fanout_p50_ms) / $(field fanout_p99_ms) | **$(field webhooks_per_s)** | $(field webhook_p50_ms) / $(field webhook_p99_ms) |"$'\n'
 }
 
 # The peer of the drain: graphile-worker's no-op jobs on the same PostgreSQL server.
@@ -508,6 +511,15 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo "| backend | orders | orders/s | most calls in flight |"
     echo "|---|---:|---:|---|"
     printf '%s' "$REMOTE_ROWS"
+    echo
+    echo "## The event feed: live streams and webhooks (benches/orders/feed.rs)"
+    echo
+    echo "Memory: the growth of the bench process's RSS with the streams open (server and clients share it)."
+    echo "Webhooks: 5,000 events of 100 customers to a local receiver; latency paced at one event per 5 ms."
+    echo
+    echo "| backend | streams | RSS growth MiB | fan-out p50 / p99 ms | webhook deliveries/s | POST to delivery p50 / p99 ms |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    printf '%s' "$FEED_ROWS"
     echo
     echo "## Large customer ($BIG_EVENTS events of $BIG_CUSTOMER, page-size=20, staff token)"
     echo
