@@ -66,7 +66,7 @@ pub struct DeliveryView {
     next_attempt_at: Option<DateTime<Utc>>,
     /// When it was created.
     created_at: DateTime<Utc>,
-    /// Every attempt, oldest first.
+    /// The attempts, oldest first (the latest 50 when there were more).
     attempts: Vec<AttemptView>,
 }
 
@@ -80,7 +80,14 @@ impl DeliveryView {
             status: delivery.status.as_str(),
             next_attempt_at: delivery.next_attempt_at,
             created_at: delivery.created_at,
-            attempts: attempts.into_iter().map(AttemptView::from).collect(),
+            // The latest ones: redeliveries can add attempts without end.
+            attempts: attempts
+                .into_iter()
+                .rev()
+                .take(crate::http::limits::MAX_ATTEMPTS_SHOWN)
+                .rev()
+                .map(AttemptView::from)
+                .collect(),
         }
     }
 }

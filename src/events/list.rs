@@ -9,12 +9,13 @@ use super::LINK_ROOT;
 use super::model::EventItem;
 use crate::auth::{Principal, Scope};
 use crate::domain::{CustomerNumber, EventKind};
+use crate::http::cursor;
 use crate::http::extract::ApiQuery;
 use crate::http::paging::{Page, PageRequest, SortOrder};
 use crate::http::time::parse_bound;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
-use crate::store::EventFilter;
+use crate::store::{EventFilter, EventKey};
 
 /// Query parameters of the event list. All are text so that validation, not the
 /// framework, names a bad value.
@@ -51,6 +52,11 @@ pub struct ListEventsQuery {
     /// `desc` (default, newest first) or `asc`, in any case.
     #[param(value_type = Option<super::schema::SortOrderInput>)]
     sort_order: Option<String>,
+    /// Walk the list by cursor instead of page number: `first`, then each answer's
+    /// `next-cursor` (also in its `next` link) until an answer has none. Each page costs
+    /// the same however deep it is. Not combined with `page-number`.
+    #[param(value_type = Option<String>, pattern = "^(first|[A-Za-z0-9_-]{1,100})$", max_length = 100)]
+    cursor: Option<String>,
 }
 
 /// Lists a customer's events.
@@ -112,6 +118,18 @@ pub async fn list_events(
         query.page.as_deref(),
         &mut errors,
     );
+    let after = match query.cursor.as_deref() {
+        Some(_) if query.page_number.is_some() || query.page.is_some() => {
+            errors.push(FieldError::new(
+                "cursor",
+                ErrorLiteral::NotOnList,
+                "cursor and page-number walk the list two ways; send one of them",
+            ));
+            None
+        }
+        Some(raw) => errors.check(cursor::decode(raw, order)).flatten(),
+        None => None,
+    };
     errors.finish()?;
     let Some(customer) = customer else {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -129,6 +147,7 @@ pub async fn list_events(
         to,
         order,
         page,
+        after,
     };
     let (records, total) = state.stores.events.list_events(&filter).await?;
     let items = records
@@ -155,9 +174,41 @@ pub async fn list_events(
             ],
         )
     };
-    Ok(Json(
-        Page::new(page, total, items, link).sorted("creation-datetime", order),
-    ))
+    let sorted = Page::new(page, total, items, link).sorted("creation-datetime", order);
+    if query.cursor.is_none() {
+        return Ok(Json(sorted));
+    }
+    // A full page may have more after it; a short one is the last.
+    let next = records
+        .last()
+        .filter(|_| u32::try_from(records.len()).is_ok_and(|n| n == page.size))
+        .map(|last| {
+            cursor::encode(
+                EventKey {
+                    created_at: last.created_at,
+                    id: last.id,
+                },
+                order,
+            )
+        });
+    let by_cursor = |at: &str| {
+        state.links.with_query(
+            &format!("{LINK_ROOT}/events"),
+            &[
+                ("page-size", Some(size.as_str())),
+                ("customer-number", Some(filter.customer_number.as_str())),
+                ("event-kind", kind.map(EventKind::as_str)),
+                ("date-from", date_from.as_deref()),
+                ("date-to", date_to.as_deref()),
+                (
+                    "sort-order",
+                    query.sort_order.as_ref().map(|_| order.as_str()),
+                ),
+                ("cursor", Some(at)),
+            ],
+        )
+    };
+    Ok(Json(sorted.by_cursor(next, by_cursor)))
 }
 
 /// The customer whose events are asked for: `customer-number` if given, else a customer

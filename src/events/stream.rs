@@ -28,7 +28,7 @@ use crate::http::links::Links;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::feed::{FeedCursor, FeedEntry, FeedSubject};
+use crate::store::feed::{FeedCursor, FeedEntry, FeedSnapshot, FeedSubject};
 
 /// How often a comment line keeps an idle connection (and the proxies on its way) open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -95,6 +95,12 @@ pub async fn stream_events(
     // Subscribed before anything is read, so that nothing falls between the resume and
     // the live events.
     let (live, mut last) = state.feed.subscribe();
+    // Without a resume, what had committed when the client connected is not sent, even
+    // if the feed's settled head was behind it.
+    let before = match resume {
+        Some(_) => None,
+        None => Some(state.feed.store().feed_snapshot().await?),
+    };
     if let Some(id) = resume {
         match state.feed.store().feed_cursor_of_event(id).await? {
             Some(cursor) => last = cursor,
@@ -111,6 +117,7 @@ pub async fn stream_events(
         customer,
         kind,
         last,
+        before,
         sender,
     };
     metrics::gauge!("bankapi_event_streams_open").increment(1.0);
@@ -149,6 +156,8 @@ struct Follower {
     kind: Option<EventKind>,
     /// The last entry of the feed this stream has dealt with.
     last: FeedCursor,
+    /// What had committed when the client connected (not on a resume): not sent.
+    before: Option<FeedSnapshot>,
     sender: mpsc::Sender<Event>,
 }
 
@@ -225,6 +234,13 @@ impl Follower {
             return Ok(());
         }
         self.last = entry.cursor;
+        if self
+            .before
+            .as_ref()
+            .is_some_and(|seen| seen.saw(entry.cursor))
+        {
+            return Ok(());
+        }
         let FeedSubject::Event(event) = &entry.subject else {
             return Ok(());
         };

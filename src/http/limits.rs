@@ -43,6 +43,8 @@ pub const MAX_ERRORS: usize = 100;
 pub const MAX_STEPS: usize = 16;
 /// Values of one classification, and classifications in one list.
 pub const MAX_CLASSIFICATION_VALUES: usize = 100;
+/// Attempts a delivery shows (the latest; redeliveries can add attempts without end).
+pub const MAX_ATTEMPTS_SHOWN: usize = 50;
 /// The characters of an embossed line.
 pub const MAX_EMBOSSMENT: usize = 26;
 /// The largest integer JSON carries exactly to every client (2^53 - 1).
@@ -60,8 +62,20 @@ fn text_limit(name: &str) -> Option<usize> {
         | "authorized-customer-number" => customer::MAX_LEN,
         "order-number" | "id" => OrderNumber::TEXT_LEN,
         "uri" | "href" | "instance" | "type" | "Location" => MAX_LINK,
-        "creation-datetime" | "creation-date" | "status-date" | "started-at" | "finished-at"
-        | "recorded-at" | "date-from" | "date-to" => MAX_TIME,
+        "creation-datetime"
+        | "creation-date"
+        | "status-date"
+        | "started-at"
+        | "finished-at"
+        | "recorded-at"
+        | "date-from"
+        | "date-to"
+        | "attempted-at"
+        | "created-at"
+        | "next-attempt-at"
+        | "failing-since"
+        | "previous-secret-valid-until" => MAX_TIME,
+        "Last-Event-ID" => 19,
         "expiry-date" => 10,
         "description" => MAX_DESCRIPTION,
         "embossement-line-1" | "embossment-line-1" => MAX_EMBOSSMENT,
@@ -103,6 +117,8 @@ fn integer_limit(name: &str) -> Option<(usize, usize, KnownFormat)> {
         }
         "status" => (100, 599, KnownFormat::Int32),
         "attempts" | "ordinal" | "parent-id" => (0, u32::MAX as usize, KnownFormat::Int64),
+        "subscription-id" | "delivery-id" => (1, MAX_SAFE_INTEGER, KnownFormat::Int64),
+        "duration-ms" => (0, MAX_SAFE_INTEGER, KnownFormat::Int64),
         _ => return None,
     })
 }
@@ -116,6 +132,8 @@ fn array_limit(name: &str) -> Option<usize> {
         "event-data-key-values" => MAX_KEY_VALUES,
         "steps" => MAX_STEPS,
         "values" => MAX_CLASSIFICATION_VALUES,
+        "attempts" => MAX_ATTEMPTS_SHOWN,
+        "event-kinds" => crate::domain::EventKind::ALL.len(),
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@ pub mod classifications;
 pub mod control_chars;
 pub mod conventions;
 pub mod cors;
+pub mod cursor;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

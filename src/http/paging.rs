@@ -138,6 +138,11 @@ pub struct Page<T> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, max_length = 4)]
     pub sort_order: Option<&'static str>,
+    /// On lists walked by `cursor`: the `cursor` of the page after this one; absent on the
+    /// last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100, pattern = "^[A-Za-z0-9_-]{1,100}$")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -184,7 +189,26 @@ impl<T> Page<T> {
             navigations,
             sort_by: None,
             sort_order: None,
+            next_cursor: None,
         }
+    }
+
+    /// A page walked by cursor: `next` is the next page's cursor (none on the last page),
+    /// and the navigations are `first` and `next`, made by `link(cursor)`. Page numbers do
+    /// not apply: `page-number` stays 1.
+    pub fn by_cursor(mut self, next: Option<String>, link: impl Fn(&str) -> String) -> Self {
+        self.navigations = vec![Navigation {
+            href: link(super::cursor::FIRST),
+            rel: "first".into(),
+        }];
+        if let Some(next) = &next {
+            self.navigations.push(Navigation {
+                href: link(next),
+                rel: "next".into(),
+            });
+        }
+        self.next_cursor = next;
+        self
     }
 
     /// Echoes the sort the items were put in (API.md section 11), so a client sees the

@@ -21,6 +21,32 @@ pub struct FeedCursor {
     pub position: i64,
 }
 
+/// What had committed at one moment: an entry it saw was committed before that moment.
+/// A stream takes one when it connects and skips what it saw, however far behind the
+/// feed's settled head then was (a long transaction anywhere holds the head back).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedSnapshot {
+    /// Transactions below this had all finished (PostgreSQL; 0 on SQLite).
+    pub xmin: i64,
+    /// Transactions from this on had not started (PostgreSQL; 0 on SQLite).
+    pub xmax: i64,
+    /// Transactions between the two that were still running.
+    pub running: Vec<i64>,
+    /// The last position committed (SQLite, whose single writer commits in position
+    /// order; 0 on PostgreSQL).
+    pub position: i64,
+}
+
+impl FeedSnapshot {
+    /// Whether the entry at `cursor` had committed when the snapshot was taken.
+    pub fn saw(&self, cursor: FeedCursor) -> bool {
+        if cursor.xid == 0 {
+            return cursor.position <= self.position;
+        }
+        cursor.xid < self.xmin || (cursor.xid < self.xmax && !self.running.contains(&cursor.xid))
+    }
+}
+
 /// What one feed row is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedSubject {
@@ -75,6 +101,9 @@ pub trait FeedStore: Send + Sync {
     /// The last entry a reader may take now: a tail started there sees every later change
     /// and none before.
     async fn feed_head(&self) -> Result<FeedCursor, StoreError>;
+
+    /// What has committed now (see [`FeedSnapshot`]).
+    async fn feed_snapshot(&self) -> Result<FeedSnapshot, StoreError>;
 
     /// Where event `event_id` stands in the feed, if its row is still kept.
     async fn feed_cursor_of_event(&self, event_id: i64) -> Result<Option<FeedCursor>, StoreError>;
@@ -147,4 +176,36 @@ pub(crate) fn entry_from_columns(
         recorded_at,
         subject,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_saw_what_had_committed() {
+        let pg = FeedSnapshot {
+            xmin: 100,
+            xmax: 110,
+            running: vec![103],
+            position: 0,
+        };
+        let at = |xid| FeedCursor { xid, position: 1 };
+        assert!(pg.saw(at(99)));
+        assert!(pg.saw(at(105)), "finished between xmin and xmax");
+        assert!(!pg.saw(at(103)), "still running then");
+        assert!(!pg.saw(at(110)), "not started then");
+        let sqlite = FeedSnapshot {
+            position: 7,
+            ..FeedSnapshot::default()
+        };
+        assert!(sqlite.saw(FeedCursor {
+            xid: 0,
+            position: 7
+        }));
+        assert!(!sqlite.saw(FeedCursor {
+            xid: 0,
+            position: 8
+        }));
+    }
 }

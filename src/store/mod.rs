@@ -117,6 +117,18 @@ pub struct EventFilter {
     pub order: SortOrder,
     /// Which slice.
     pub page: PageRequest,
+    /// Only events after this one in the list's order (a cursor): the page's size still
+    /// applies, its offset does not, so the cost does not grow with the depth.
+    pub after: Option<EventKey>,
+}
+
+/// An event's place in a list sorted by creation time, then id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventKey {
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// Its id, which breaks ties.
+    pub id: i64,
 }
 
 /// A client's `Idempotency-Key`, scoped to the caller, with a fingerprint of the request.

@@ -304,6 +304,7 @@ async fn events_per_work_item(stores: &Stores, kind: EventKind) -> HashMap<Strin
                 size: 100,
                 number: page,
             },
+            after: None,
         };
         let (events, _) = stores.events.list_events(&filter).await.expect("events");
         if events.is_empty() {

@@ -117,3 +117,90 @@ async fn an_empty_history_has_no_pages() {
     assert_eq!(page["total-pages"], 0);
     assert!(rels(&page).is_empty());
 }
+
+/// Every event id of the list at `query`, page after page by `page-number`.
+async fn walk_by_number(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for number in 1.. {
+        let page = app
+            .get_ok(
+                &format!("/customer-event/events?{query}&page-size=100&page-number={number}"),
+                token,
+            )
+            .await;
+        let items = page["items"].as_array().expect("items");
+        ids.extend(items.iter().filter_map(|i| i["event-id"].as_i64()));
+        if items.len() < 100 {
+            return ids;
+        }
+    }
+    ids
+}
+
+/// The same list walked by `cursor`, following each answer's `next` link.
+async fn walk_by_cursor(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut url = format!("/customer-event/events?{query}&page-size=100&cursor=first");
+    loop {
+        let page = app.get_ok(&url, token).await;
+        let items = page["items"].as_array().expect("items");
+        ids.extend(items.iter().filter_map(|i| i["event-id"].as_i64()));
+        assert_eq!(rels(&page).first().map(String::as_str), Some("first"));
+        let Some(next) = page["next-cursor"].as_str() else {
+            assert!(!rels(&page).contains(&"next".to_owned()));
+            return ids;
+        };
+        let link = page["navigations"]
+            .as_array()
+            .and_then(|n| n.iter().find(|l| l["rel"] == "next"))
+            .and_then(|l| l["href"].as_str())
+            .expect("a next link");
+        assert!(link.contains(&format!("cursor={next}")), "{link}");
+        url = link
+            .split_once("/customer-event")
+            .map(|(_, rest)| format!("/customer-event{rest}"))
+            .expect("a link into the API");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_walk_gives_the_same_items_as_page_numbers() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    for query in [
+        "customer-number=1400269",
+        "customer-number=1400269&sort-order=asc",
+        "customer-number=1400269&event-kind=communication",
+        "customer-number=1400269&event-kind=security&sort-order=asc",
+    ] {
+        let by_number = walk_by_number(&app, &token, query).await;
+        let by_cursor = walk_by_cursor(&app, &token, query).await;
+        assert!(!by_number.is_empty(), "{query}");
+        assert_eq!(by_cursor, by_number, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_is_checked_like_any_input() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let first = app
+        .get_ok("/customer-event/events?page-size=5&cursor=first", &token)
+        .await;
+    let next = first["next-cursor"].as_str().expect("a next cursor");
+    for (query, literal) in [
+        ("cursor=not-a-cursor", "invalid-format"),
+        (
+            &format!("cursor={next}&sort-order=asc") as &str,
+            "out-of-range",
+        ),
+        (&format!("cursor={next}&page-number=2"), "not-on-list"),
+    ] {
+        let response = app
+            .get(&format!("/customer-event/events?{query}"), &token)
+            .await;
+        let body = problem(response, 400).await;
+        assert_eq!(body["errors"][0]["tag"], "cursor", "{query}: {body}");
+        assert_eq!(body["errors"][0]["error"], literal, "{query}: {body}");
+    }
+}

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::PgStore;
 use crate::store::StoreError;
-use crate::store::feed::{FeedCursor, FeedEntry, FeedStore, SinkClaim, entry_from_columns};
+use crate::store::feed::{
+    FeedCursor, FeedEntry, FeedSnapshot, FeedStore, SinkClaim, entry_from_columns,
+};
 
 #[derive(sqlx::FromRow)]
 struct FeedRow {
@@ -89,6 +91,15 @@ impl FeedStore for PgStore {
         )
     }
 
+    async fn feed_snapshot(&self) -> Result<FeedSnapshot, StoreError> {
+        // `xmin:xmax:xip,...` as PostgreSQL prints a pg_snapshot.
+        let text: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+            .fetch_one(&self.pool)
+            .await?;
+        parse_snapshot(&text)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unreadable snapshot {text:?}")))
+    }
+
     async fn feed_cursor_of_event(&self, event_id: i64) -> Result<Option<FeedCursor>, StoreError> {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT xid::text::bigint, position FROM outbox WHERE topic = 'event' AND subject_id = $1",
@@ -164,5 +175,39 @@ impl FeedStore for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// A `pg_snapshot`'s text: `xmin:xmax:` and the running ids, comma-separated.
+fn parse_snapshot(text: &str) -> Option<FeedSnapshot> {
+    let mut parts = text.splitn(3, ':');
+    let xmin = parts.next()?.parse().ok()?;
+    let xmax = parts.next()?.parse().ok()?;
+    let running = parts
+        .next()?
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<i64>, _>>()
+        .ok()?;
+    Some(FeedSnapshot {
+        xmin,
+        xmax,
+        running,
+        position: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_are_read_as_postgresql_prints_them() {
+        let snapshot = parse_snapshot("100:110:103,104").expect("snapshot");
+        assert_eq!((snapshot.xmin, snapshot.xmax), (100, 110));
+        assert_eq!(snapshot.running, vec![103, 104]);
+        assert_eq!(parse_snapshot("5:5:").map(|s| s.running.len()), Some(0));
+        assert!(parse_snapshot("x:1:").is_none());
     }
 }

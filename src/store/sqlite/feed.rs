@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
-use crate::store::feed::{FeedCursor, FeedEntry, FeedStore, SinkClaim, entry_from_columns};
+use crate::store::feed::{
+    FeedCursor, FeedEntry, FeedSnapshot, FeedStore, SinkClaim, entry_from_columns,
+};
 use crate::store::{StoreError, from_micros, to_micros};
 
 #[derive(sqlx::FromRow)]
@@ -77,6 +79,14 @@ impl FeedStore for SqliteStore {
                 position,
             }),
         )
+    }
+
+    async fn feed_snapshot(&self) -> Result<FeedSnapshot, StoreError> {
+        let head = self.feed_head().await?;
+        Ok(FeedSnapshot {
+            position: head.position,
+            ..FeedSnapshot::default()
+        })
     }
 
     async fn feed_cursor_of_event(&self, event_id: i64) -> Result<Option<FeedCursor>, StoreError> {

@@ -238,16 +238,26 @@ impl EventStore for SqliteStore {
             " FROM events WHERE customer_number = "
         ));
         push_filters(&mut query, filter);
-        let direction = match filter.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
+        let (direction, beyond) = match filter.order {
+            SortOrder::Asc => ("ASC", ">"),
+            SortOrder::Desc => ("DESC", "<"),
         };
+        if let Some(key) = filter.after {
+            query
+                .push(format!(" AND (created_at, event_id) {beyond} ("))
+                .push_bind(to_micros(key.created_at))
+                .push(", ")
+                .push_bind(key.id)
+                .push(")");
+        }
         query.push(format!(
             " ORDER BY created_at {direction}, event_id {direction} LIMIT "
         ));
         query.push_bind(i64::from(filter.page.size));
-        query.push(" OFFSET ");
-        query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
+        if filter.after.is_none() {
+            query.push(" OFFSET ");
+            query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
+        }
         let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.reader).await?;
         let items = rows
             .into_iter()
