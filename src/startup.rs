@@ -181,6 +181,7 @@ impl Application {
                 self.stores.feed.clone(),
                 sink,
                 self.feed_poll,
+                self.feed.relay_wake(),
                 stopped.clone(),
             ))
         });
@@ -189,6 +190,7 @@ impl Application {
             self.stores.feed.clone(),
             fan_out,
             self.feed_poll,
+            self.feed.relay_wake(),
             stopped.clone(),
         ));
         let dispatcher = tokio::spawn(dispatcher.run(stopped));

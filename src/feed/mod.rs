@@ -43,6 +43,8 @@ struct Inner {
     poll: Duration,
     /// The last entry fanned out (or passed while no stream listened).
     published: Mutex<FeedCursor>,
+    /// Wakes each relay of this process (see [`Feed::relay_wake`]).
+    relays: Mutex<Vec<Arc<Notify>>>,
     /// Turns true when the process shuts down: open streams end, so that the graceful
     /// shutdown does not wait for clients that would never hang up.
     closing: watch::Sender<bool>,
@@ -60,6 +62,7 @@ impl Feed {
                 wake: Notify::new(),
                 poll,
                 published: Mutex::new(FeedCursor::default()),
+                relays: Mutex::new(Vec::new()),
                 closing: watch::Sender::new(false),
             }),
         }
@@ -132,10 +135,30 @@ impl Feed {
         })
     }
 
-    /// Tells the tail that this process just committed a change, so streams see it
-    /// without waiting for the next poll.
+    /// Tells the tail and the relays that this process just committed a change, so
+    /// streams and sinks see it without waiting for the next poll.
     pub fn wake(&self) {
         self.inner.wake.notify_one();
+        let relays = self
+            .inner
+            .relays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for relay in relays.iter() {
+            relay.notify_one();
+        }
+    }
+
+    /// A wake-up for one relay, notified by [`Feed::wake`]: an idle relay then reads at
+    /// once instead of at its next poll.
+    pub fn relay_wake(&self) -> Arc<Notify> {
+        let wake = Arc::new(Notify::new());
+        self.inner
+            .relays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(wake.clone());
+        wake
     }
 
     /// Starts the tail in the background; it stops once `stop` turns true.

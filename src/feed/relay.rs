@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::READ_BATCH;
 use crate::store::feed::{FeedCursor, FeedEntry, FeedStore, SinkClaim};
@@ -49,11 +49,12 @@ pub trait Sink: Send + Sync {
 }
 
 /// Relays the outbox to `sink` until `stop` turns true, looking for new entries every
-/// `poll`.
+/// `poll`, and at once when `wake` is notified while idle.
 pub async fn run(
     store: Arc<dyn FeedStore>,
     sink: Arc<dyn Sink>,
     poll: Duration,
+    wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = sink.name().to_owned();
@@ -61,7 +62,8 @@ pub async fn run(
         let pause = match claim(store.as_ref(), &name).await {
             Ok(Some(claim)) => {
                 tracing::info!(sink = %name, "relaying the feed");
-                relay_while_held(store.as_ref(), sink.as_ref(), claim, poll, &mut stop).await;
+                relay_while_held(store.as_ref(), sink.as_ref(), claim, poll, &wake, &mut stop)
+                    .await;
                 Duration::ZERO
             }
             Ok(None) => CLAIM_EVERY,
@@ -98,6 +100,7 @@ async fn relay_while_held(
     sink: &dyn Sink,
     claim: SinkClaim,
     poll: Duration,
+    wake: &Notify,
     stop: &mut watch::Receiver<bool>,
 ) {
     let name = sink.name();
@@ -186,9 +189,12 @@ async fn relay_while_held(
             Some(_) if entries.len() < READ_BATCH => GATHER.min(poll),
             Some(_) => Duration::ZERO,
         };
+        // Only an idle relay is woken early: a busy one gathers, a failing one backs off.
+        let idle = ready && last.is_none();
         if !pause.is_zero() {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
+                () = wake.notified(), if idle => {}
                 _ = stop.changed() => {}
             }
         }
