@@ -308,6 +308,14 @@ pub async fn redeliver(
     Ok(true)
 }
 
+/// A page's `LIMIT` and `OFFSET`, as both backends bind them.
+pub(crate) fn page_bounds(page: PageRequest) -> (i64, i64) {
+    (
+        i64::from(page.size),
+        i64::try_from(page.offset()).unwrap_or(i64::MAX),
+    )
+}
+
 /// The kinds list as stored: comma-separated.
 pub(crate) fn kinds_column(kinds: &Option<Vec<String>>) -> Option<String> {
     kinds.as_ref().map(|k| k.join(","))

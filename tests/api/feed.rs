@@ -7,27 +7,10 @@ use std::time::Duration;
 use bankapi::store::feed::{FeedCursor, FeedSubject};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, problem};
+use crate::helpers::{Options, TestApp, note, problem};
 
 const CUSTOMER: &str = "1400269";
 const OTHER: &str = "1400270";
-
-/// Registers a communication for `customer` through the guide's endpoint; its id.
-async fn note(app: &TestApp, customer: &str, title: &str) -> i64 {
-    let response = app
-        .post_json(
-            "/customer-event/communication-events",
-            &app.staff_token(),
-            &json!({"customer-number": customer, "medium": "sms", "title": title}),
-        )
-        .await;
-    let body: Value = response.json().await.expect("json");
-    body["id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .or_else(|| body["id"].as_i64())
-        .unwrap_or_else(|| panic!("an event id in {body}"))
-}
 
 #[tokio::test]
 async fn the_outbox_holds_every_event_and_every_status_change_in_commit_order() {

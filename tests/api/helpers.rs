@@ -381,3 +381,21 @@ pub fn skip(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
+
+/// Registers a communication for `customer` through the guide's endpoint, with a staff
+/// token; the new event's id.
+pub async fn note(app: &TestApp, customer: &str, title: &str) -> i64 {
+    let response = app
+        .post_json(
+            "/customer-event/communication-events",
+            &app.staff_token(),
+            &serde_json::json!({"customer-number": customer, "medium": "sms", "title": title}),
+        )
+        .await;
+    let body: Value = response.json().await.expect("json");
+    body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .or_else(|| body["id"].as_i64())
+        .unwrap_or_else(|| panic!("an event id in {body}"))
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
-use crate::helpers::{Options, TestApp, problem};
+use crate::helpers::{Options, TestApp, note, problem};
 
 const CUSTOMER: &str = "1400269";
 const OTHER: &str = "1400270";
@@ -129,22 +129,6 @@ async fn subscribe(app: &TestApp, receiver: &Receiver, name: &str, extra: Value)
     assert!(secret.starts_with("whsec_"));
     receiver.learn(name, &secret).await;
     (created["subscription-id"].as_i64().expect("id"), secret)
-}
-
-async fn note(app: &TestApp, customer: &str, title: &str) -> i64 {
-    let response = app
-        .post_json(
-            "/customer-event/communication-events",
-            &app.staff_token(),
-            &json!({"customer-number": customer, "medium": "sms", "title": title}),
-        )
-        .await;
-    let body: Value = response.json().await.expect("json");
-    body["id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .or_else(|| body["id"].as_i64())
-        .unwrap_or_else(|| panic!("an event id in {body}"))
 }
 
 fn event_ids(received: &[Value]) -> Vec<i64> {

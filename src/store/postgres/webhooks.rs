@@ -8,7 +8,7 @@ use crate::domain::page::PageRequest;
 use crate::store::StoreError;
 use crate::store::webhooks::{
     Attempt, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription, Subscription,
-    WebhookStore, WebhookTx, kinds_column, kinds_from_column, secrets_at,
+    WebhookStore, WebhookTx, kinds_column, kinds_from_column, page_bounds, secrets_at,
 };
 
 #[derive(sqlx::FromRow)]
@@ -140,13 +140,6 @@ impl AttemptRow {
     }
 }
 
-fn limit(page: PageRequest) -> (i64, i64) {
-    (
-        i64::from(page.size),
-        i64::try_from(page.offset()).unwrap_or(i64::MAX),
-    )
-}
-
 #[async_trait]
 impl WebhookStore for PgStore {
     async fn create_subscription(&self, new: &NewSubscription) -> Result<i64, StoreError> {
@@ -181,7 +174,7 @@ impl WebhookStore for PgStore {
         &self,
         page: PageRequest,
     ) -> Result<(Vec<Subscription>, u64), StoreError> {
-        let (size, offset) = limit(page);
+        let (size, offset) = page_bounds(page);
         let rows: Vec<SubscriptionRow> = sqlx::query_as(concat!(
             "SELECT ",
             subscription_columns!(),
@@ -320,7 +313,7 @@ impl WebhookStore for PgStore {
         subscription_id: i64,
         page: PageRequest,
     ) -> Result<(Vec<(Delivery, Vec<Attempt>)>, u64), StoreError> {
-        let (size, offset) = limit(page);
+        let (size, offset) = page_bounds(page);
         let rows: Vec<DeliveryRow> = sqlx::query_as(concat!(
             "SELECT ",
             delivery_columns!(""),

@@ -9,7 +9,8 @@ use super::SqliteStore;
 use crate::domain::page::PageRequest;
 use crate::store::webhooks::{
     Attempt, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription, Subscription,
-    WebhookStore, WebhookTx, kinds_column, kinds_from_column, secrets_at, with_attempts,
+    WebhookStore, WebhookTx, kinds_column, kinds_from_column, page_bounds, secrets_at,
+    with_attempts,
 };
 use crate::store::{StoreError, from_micros, to_micros};
 
@@ -107,13 +108,6 @@ struct AttemptRow {
     error: Option<String>,
 }
 
-fn limit(page: PageRequest) -> (i64, i64) {
-    (
-        i64::from(page.size),
-        i64::try_from(page.offset()).unwrap_or(i64::MAX),
-    )
-}
-
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn create_subscription(&self, new: &NewSubscription) -> Result<i64, StoreError> {
@@ -148,7 +142,7 @@ impl WebhookStore for SqliteStore {
         &self,
         page: PageRequest,
     ) -> Result<(Vec<Subscription>, u64), StoreError> {
-        let (size, offset) = limit(page);
+        let (size, offset) = page_bounds(page);
         let rows: Vec<SubscriptionRow> = sqlx::query_as(concat!(
             "SELECT ",
             subscription_columns!(),
@@ -301,7 +295,7 @@ impl WebhookStore for SqliteStore {
         subscription_id: i64,
         page: PageRequest,
     ) -> Result<(Vec<(Delivery, Vec<Attempt>)>, u64), StoreError> {
-        let (size, offset) = limit(page);
+        let (size, offset) = page_bounds(page);
         let rows: Vec<DeliveryRow> = sqlx::query_as(concat!(
             "SELECT ",
             delivery_columns!(),
