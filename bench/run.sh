@@ -8,7 +8,8 @@
 #   BENCH_DURATION     wrk duration per endpoint     (default 10s)
 #   BENCH_THREADS      wrk threads                   (default 2)
 #   BENCH_CONNECTIONS  wrk connections               (default 32)
-#   BENCH_BIG_EVENTS   events of the large customer  (default 1000000)
+#   BENCH_BIG_EVENTS   security events of the large customer (default 1000000; a tenth
+#                      as many communication events come between them)
 #   BENCH_BIG_DURATION wrk duration per large-customer page (default 5s)
 #   BENCH_BACKENDS     "sqlite postgres" or a subset (default both)
 #   BENCH_PG_URL       PostgreSQL server URL         (default postgres://postgres@127.0.0.1:5432)
@@ -24,6 +25,7 @@ DURATION="${BENCH_DURATION:-10s}"
 THREADS="${BENCH_THREADS:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 BIG_EVENTS="${BENCH_BIG_EVENTS:-1000000}"
+BIG_OTHER=$(( BIG_EVENTS / 10 ))
 BIG_DURATION="${BENCH_BIG_DURATION:-5s}"
 BIG_CONNECTIONS=4
 DEEP_PAGE_REQUESTS=10
@@ -36,6 +38,8 @@ GUIDE_EVENT=258242
 SECRET="bench-only-hs256-secret-0123456789abcdef0123456789"
 TARGET_GET_BY_ID=40
 TARGET_POST=25
+TARGET_LIST=30
+DEEP_PAGE=50000
 
 RESULTS_DIR="$BENCH_DIR/results"
 RESULT_MD="$RESULTS_DIR/latest.md"
@@ -261,6 +265,13 @@ SELECT '$BIG_CUSTOMER', 'SecurityEvent',
        'bench login ' || i,
        '<customer-login><user-id>' || i || '</user-id><login-type>password</login-type><channel>web</channel></customer-login>'
 FROM s;
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $BIG_OTHER)
+INSERT INTO events (customer_number, event_kind, created_at, description, event_data_xml)
+SELECT '$BIG_CUSTOMER', 'CommunicationEvent',
+       1577836800000000 + i * 10000000 + 500000,  -- every tenth second and a half
+       'bench note ' || i,
+       '<communication><title>note ' || i || '</title><medium>Mail</medium></communication>'
+FROM s;
 INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
 SELECT customer_number, event_kind, COUNT(*) FROM events WHERE customer_number = '$BIG_CUSTOMER'
 GROUP BY customer_number, event_kind
@@ -288,6 +299,12 @@ SELECT '$BIG_CUSTOMER', 'SecurityEvent',
        'bench login ' || i,
        '<customer-login><user-id>' || i || '</user-id><login-type>password</login-type><channel>web</channel></customer-login>'
 FROM generate_series(1, $BIG_EVENTS) AS i;
+INSERT INTO events (customer_number, event_kind, created_at, description, event_data_xml)
+SELECT '$BIG_CUSTOMER', 'CommunicationEvent',
+       timestamptz '2020-01-01 00:00:00+00' + i * interval '10 seconds' + interval '0.5 seconds',
+       'bench note ' || i,
+       '<communication><title>note ' || i || '</title><medium>Mail</medium></communication>'
+FROM generate_series(1, $BIG_OTHER) AS i;
 INSERT INTO customer_event_counts (customer_number, event_kind, event_count)
 SELECT customer_number, event_kind, COUNT(*) FROM events WHERE customer_number = '$BIG_CUSTOMER'
 GROUP BY customer_number, event_kind
@@ -342,7 +359,7 @@ bench_backend() { # $1 backend name
     add_load_row "$backend" "GET /customer-event/events/$GUIDE_EVENT" "$TARGET_GET_BY_ID" "$health_rps"
     run_wrk "$backend GET list page 1" "$THREADS" "$CONNECTIONS" "$DURATION" "$report" \
         -H "Authorization: Bearer $token" "$BASE/customer-event/events?customer-number=$GUIDE_CUSTOMER"
-    add_load_row "$backend" "GET /customer-event/events?customer-number=$GUIDE_CUSTOMER" "" "$health_rps"
+    add_load_row "$backend" "GET /customer-event/events?customer-number=$GUIDE_CUSTOMER" "$TARGET_LIST" "$health_rps"
     run_wrk "$backend POST communication event" "$THREADS" "$CONNECTIONS" "$DURATION" \
         "$BENCH_DIR/post_communication_event.lua" "$BASE/customer-event/communication-events"
     add_load_row "$backend" "POST /customer-event/communication-events" "$TARGET_POST" "$health_rps"
@@ -368,29 +385,36 @@ bench_backend() { # $1 backend name
     TOKEN_FOR_WRK=$staff
     local sauth=(-H "Authorization: Bearer $staff")
     local big="$BASE/customer-event/events?customer-number=$BIG_CUSTOMER&page-size=20"
+    local all_kinds=$(( BIG_EVENTS + BIG_OTHER )) list query first
     check 200 "${sauth[@]}" "$big&page-number=1"
-    grep -q "\"total-count\":$BIG_EVENTS" "$TMP/check" || die "$backend: total-count of $BIG_CUSTOMER is not $BIG_EVENTS"
-    check 200 "${sauth[@]}" "$big&page-number=100"
+    grep -q "\"total-count\":$all_kinds" "$TMP/check" || die "$backend: total-count of $BIG_CUSTOMER is not $all_kinds"
 
-    for page in 1 100; do
-        run_wrk "$backend $BIG_CUSTOMER page $page" 1 "$BIG_CONNECTIONS" "$BIG_DURATION" "$report" \
-            -H "Authorization: Bearer $staff" "$big&page-number=$page"
-        BIG_ROWS+="| $backend | page $page | wrk -t1 -c$BIG_CONNECTIONS -d$BIG_DURATION | $(printf '%.0f' "$W_RPS") | $(ms "$W_P50") | $(ms "$W_P99") | $W_REQ | $W_NON2XX / $W_SOCKERR |"$'\n'
+    # Each list: its first read of page $DEEP_PAGE (which marks the list that far, once),
+    # then pages 1, 100 and $DEEP_PAGE under load, then the last page (near the oldest end).
+    for list in "all kinds" "by kind"; do
+        query=$big
+        [[ "$list" == "by kind" ]] && query+="&event-kind=security"
+        first=$(curl -fsS -o /dev/null -w '%{time_total}' --max-time 120 "${sauth[@]}" \
+            "$query&page-number=$DEEP_PAGE")
+        BIG_ROWS+="| $backend | $list, page $DEEP_PAGE, first read (marks the list) | 1 × curl | - | $(awk -v t="$first" 'BEGIN { printf "%.2f", t * 1000 }') | - | 1 | 0 / 0 |"$'\n'
+        for page in 1 100 "$DEEP_PAGE"; do
+            run_wrk "$backend $BIG_CUSTOMER $list page $page" 1 "$BIG_CONNECTIONS" "$BIG_DURATION" "$report" \
+                -H "Authorization: Bearer $staff" "$query&page-number=$page"
+            BIG_ROWS+="| $backend | $list, page $page | wrk -t1 -c$BIG_CONNECTIONS -d$BIG_DURATION | $(printf '%.0f' "$W_RPS") | $(ms "$W_P50") | $(ms "$W_P99") | $W_REQ | $W_NON2XX / $W_SOCKERR |"$'\n'
+        done
+        [[ "$list" == "by kind" ]] && deep_page=$(( (BIG_EVENTS + 19) / 20 )) || deep_page=$(( (all_kinds + 19) / 20 ))
+        log "$backend: $DEEP_PAGE_REQUESTS sequential requests for the last page ($list, $deep_page)"
+        check 200 "${sauth[@]}" "$query&page-number=$deep_page"
+        : >"$TMP/deep.txt"
+        for _ in $(seq "$DEEP_PAGE_REQUESTS"); do
+            curl -fsS -o /dev/null -w '%{time_total}\n' --max-time 60 "${sauth[@]}" \
+                "$query&page-number=$deep_page" >>"$TMP/deep.txt"
+        done
+        read -r med p99 < <(median_p99 "$TMP/deep.txt")
+        printf '===== %s last page (%s, %s), curl time_total seconds\n%s\n\n' "$backend" "$list" "$deep_page" \
+            "$(cat "$TMP/deep.txt")" >>"$RAW_LOG"
+        BIG_ROWS+="| $backend | $list, page $deep_page (last) | $DEEP_PAGE_REQUESTS × curl, sequential | - | $med | $p99 | $DEEP_PAGE_REQUESTS | 0 / 0 |"$'\n'
     done
-
-    # The last page, serially: OFFSET paging reads every row before the page.
-    deep_page=$(( (BIG_EVENTS + 19) / 20 ))
-    log "$backend: $DEEP_PAGE_REQUESTS sequential requests for page $deep_page"
-    check 200 "${sauth[@]}" "$big&page-number=$deep_page"
-    : >"$TMP/deep.txt"
-    for _ in $(seq "$DEEP_PAGE_REQUESTS"); do
-        curl -fsS -o /dev/null -w '%{time_total}\n' --max-time 60 "${sauth[@]}" \
-            "$big&page-number=$deep_page" >>"$TMP/deep.txt"
-    done
-    read -r med p99 < <(median_p99 "$TMP/deep.txt")
-    printf '===== %s last page (%s), curl time_total seconds\n%s\n\n' "$backend" "$deep_page" \
-        "$(cat "$TMP/deep.txt")" >>"$RAW_LOG"
-    BIG_ROWS+="| $backend | page $deep_page (last) | $DEEP_PAGE_REQUESTS × curl, sequential | - | $med | $p99 | $DEEP_PAGE_REQUESTS | 0 / 0 |"$'\n'
 
     MEM_ROWS+="| $backend | after the large-customer runs (fresh process) | $(mib "$(server_mem_kib VmHWM)") | $(mib "$(server_mem_kib VmRSS)") |"$'\n'
     stop_server
@@ -521,7 +545,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo "|---|---:|---:|---:|---:|---:|"
     printf '%s' "$FEED_ROWS"
     echo
-    echo "## Large customer ($BIG_EVENTS events of $BIG_CUSTOMER, page-size=20, staff token)"
+    echo "## Large customer ($BIG_EVENTS security and $BIG_OTHER communication events of $BIG_CUSTOMER, page-size=20, staff token)"
     echo
     echo "| backend | request | method | req/s | median (p50) ms | p99 ms | requests | non-2xx / socket errors |"
     echo "|---|---|---|---:|---:|---:|---:|---:|"

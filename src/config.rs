@@ -108,6 +108,14 @@ pub struct Settings {
     /// How long outbox entries are kept once every relay has passed them, in hours:
     /// how far back a stream can resume with `Last-Event-ID`.
     pub feed_retention_hours: u64,
+    /// How old, in seconds, an event must be before a deep page-number page may mark its
+    /// rank (`store::event_pages`). Events are registered at the server's clock, so no
+    /// new event can be older than this, as long as the servers' clocks agree within it.
+    pub event_marks_settle_seconds: u64,
+    /// How long, in seconds, a process's claim on a relay of the feed, or on a webhook
+    /// delivery, lasts unless renewed: how long a process that died holding one delays
+    /// it on PostgreSQL (SQLite, one process per file, releases them at start-up).
+    pub feed_lease_seconds: u64,
     /// Whether webhook targets on private, loopback or link-local addresses are allowed
     /// (tests, or receivers inside the bank's own network).
     pub webhook_allow_private: bool,
@@ -185,6 +193,8 @@ impl Default for Settings {
             executor_gather_ms: 5,
             feed_poll_ms: 100,
             feed_retention_hours: 168,
+            event_marks_settle_seconds: 600,
+            feed_lease_seconds: 30,
             webhook_allow_private: false,
             webhook_poll_ms: 1000,
             webhook_retry_scale: 1.0,
@@ -247,6 +257,10 @@ impl Settings {
             self.public_url.len() <= crate::http::limits::MAX_PUBLIC_URL,
             "BANKAPI_PUBLIC_URL must be at most {} characters",
             crate::http::limits::MAX_PUBLIC_URL
+        );
+        anyhow::ensure!(
+            self.feed_lease_seconds >= 11,
+            "feed_lease_seconds must be at least 11: a webhook delivery's claim outlasts two of its 5 s answer limits"
         );
         anyhow::ensure!(
             self.database_max_connections >= 1,

@@ -42,6 +42,8 @@ pub struct Application {
     feed_retention: Duration,
     bus: Option<Arc<dyn crate::feed::relay::Sink>>,
     feed_poll: Duration,
+    /// How long a claim on a relay or a webhook delivery lasts unless renewed.
+    feed_lease: Duration,
     webhooks: (
         Arc<dyn crate::feed::relay::Sink>,
         crate::feed::webhooks::Dispatcher,
@@ -98,6 +100,7 @@ impl Application {
             crate::feed::webhooks::Dispatcher::new(
                 stores.webhooks.clone(),
                 Duration::from_millis(settings.webhook_poll_ms),
+                Duration::from_secs(settings.feed_lease_seconds),
                 settings.webhook_retry_scale,
                 created.clone(),
             )?,
@@ -105,6 +108,9 @@ impl Application {
         let state = AppState {
             webhook_due: created.clone(),
             webhook_allow_private: settings.webhook_allow_private,
+            event_marks_settle: chrono::Duration::seconds(
+                i64::try_from(settings.event_marks_settle_seconds).unwrap_or(i64::MAX / 1000),
+            ),
             feed: feed.clone(),
             audit,
             stores: stores.clone(),
@@ -152,6 +158,7 @@ impl Application {
             feed_retention: Duration::from_secs(settings.feed_retention_hours.saturating_mul(3600)),
             bus,
             feed_poll,
+            feed_lease: Duration::from_secs(settings.feed_lease_seconds),
             webhooks,
         })
     }
@@ -181,6 +188,7 @@ impl Application {
                 self.stores.feed.clone(),
                 sink,
                 self.feed_poll,
+                self.feed_lease,
                 self.feed.relay_wake(),
                 stopped.clone(),
             ))
@@ -190,6 +198,7 @@ impl Application {
             self.stores.feed.clone(),
             fan_out,
             self.feed_poll,
+            self.feed_lease,
             self.feed.relay_wake(),
             stopped.clone(),
         ));

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::invalid::{ErrorLiteral, FieldError, bounded};
 
 /// A checked customer number: 1 to 20 characters, ASCII upper-case letters and digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CustomerNumber(String);
 

@@ -52,3 +52,96 @@ impl SortOrder {
         }
     }
 }
+
+/// A page-number page is found from the nearest *mark*: a stored (rank, key) pair every
+/// this many events of a customer's list, counted from the oldest. A deep page then skips
+/// fewer than this many rows, however deep it is.
+pub const MARK_STRIDE: u64 = 256;
+
+/// Pages that start this close to either end of a list are read by plain offset from
+/// that end: cheaper than a mark lookup, and it needs neither a count nor marks.
+pub const NEAR_END: u64 = 2 * MARK_STRIDE;
+
+/// The rows of a list a page covers, as ranks counted from the oldest (0-based,
+/// half-open). Ranks from the oldest stay put as new events arrive (they are newer than
+/// every event already there), which is what lets a mark be stored and reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankRange {
+    /// The first rank in the page.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+}
+
+impl RankRange {
+    /// Rows in the page.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether the page holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+}
+
+/// The ranks of the page that starts `offset` rows into a list of `total` rows sorted in
+/// `order`, or `None` when the page lies past the end.
+pub fn ranks(order: SortOrder, offset: u64, size: u32, total: u64) -> Option<RankRange> {
+    if offset >= total {
+        return None;
+    }
+    let size = u64::from(size);
+    Some(match order {
+        SortOrder::Asc => RankRange {
+            start: offset,
+            end: offset.saturating_add(size).min(total),
+        },
+        SortOrder::Desc => {
+            let end = total - offset;
+            RankRange {
+                start: end.saturating_sub(size),
+                end,
+            }
+        }
+    })
+}
+
+/// The mark at or below `rank`, if the rows from it to `rank` are few enough to skip.
+pub fn close_enough(mark_rank: u64, rank: u64) -> bool {
+    mark_rank <= rank && rank - mark_rank < MARK_STRIDE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascending_ranks_are_the_offset() {
+        let range = ranks(SortOrder::Asc, 40, 20, 1000).expect("inside");
+        assert_eq!((range.start, range.end, range.len()), (40, 60, 20));
+        let last = ranks(SortOrder::Asc, 990, 20, 1000).expect("inside");
+        assert_eq!((last.start, last.end), (990, 1000));
+        assert_eq!(ranks(SortOrder::Asc, 1000, 20, 1000), None);
+    }
+
+    #[test]
+    fn descending_ranks_count_back_from_the_newest() {
+        // Page 1 newest first: the 20 newest, ranks 980..1000.
+        let first = ranks(SortOrder::Desc, 0, 20, 1000).expect("inside");
+        assert_eq!((first.start, first.end), (980, 1000));
+        // The last page of 1000 at 30 a page (page 34) is short: ranks 0..10.
+        let last = ranks(SortOrder::Desc, 990, 30, 1000).expect("inside");
+        assert_eq!((last.start, last.end, last.len()), (0, 10, 10));
+        assert_eq!(ranks(SortOrder::Desc, 1000, 20, 1000), None);
+        assert_eq!(ranks(SortOrder::Desc, 0, 20, 0), None);
+    }
+
+    #[test]
+    fn a_mark_is_used_only_when_less_than_a_stride_below() {
+        assert!(close_enough(512, 512));
+        assert!(close_enough(512, 767));
+        assert!(!close_enough(512, 768));
+        assert!(!close_enough(768, 512));
+    }
+}

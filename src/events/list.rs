@@ -15,7 +15,7 @@ use crate::http::paging::{Page, PageRequest, SortOrder};
 use crate::http::time::parse_bound;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
-use crate::store::{EventFilter, EventKey};
+use crate::store::{EventFilter, EventKey, event_pages};
 
 /// Query parameters of the event list. All are text so that validation, not the
 /// framework, names a bad value.
@@ -149,7 +149,9 @@ pub async fn list_events(
         page,
         after,
     };
-    let (records, total) = state.stores.events.list_events(&filter).await?;
+    let settled_before = chrono::Utc::now() - state.event_marks_settle;
+    let (records, total) =
+        event_pages::list_events(state.stores.events.as_ref(), &filter, settled_before).await?;
     let items = records
         .iter()
         .map(|r| EventItem::from_record(r, &state.links))

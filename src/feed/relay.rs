@@ -19,9 +19,8 @@ use crate::store::feed::{FeedCursor, FeedEntry, FeedStore, SinkClaim};
 
 /// How long a relay that found only a few entries waits before reading again.
 const GATHER: Duration = Duration::from_millis(20);
-/// How long a claim on a sink lasts without being renewed.
-const LEASE: Duration = Duration::from_secs(30);
-/// How often a process that does not hold a sink tries to claim it.
+/// How often, at most, a process that does not hold a sink tries to claim it (a quarter
+/// of the lease when that is shorter).
 const CLAIM_EVERY: Duration = Duration::from_secs(5);
 /// First pause after a sink refused a batch; doubled on every failure in a row.
 const RETRY_FIRST: Duration = Duration::from_millis(200);
@@ -49,27 +48,38 @@ pub trait Sink: Send + Sync {
 }
 
 /// Relays the outbox to `sink` until `stop` turns true, looking for new entries every
-/// `poll`, and at once when `wake` is notified while idle.
+/// `poll`, and at once when `wake` is notified while idle. The claim on the sink lasts
+/// `lease` unless renewed: how long a process that died holding it delays the sink.
 pub async fn run(
     store: Arc<dyn FeedStore>,
     sink: Arc<dyn Sink>,
     poll: Duration,
+    lease: Duration,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = sink.name().to_owned();
+    let claim_every = CLAIM_EVERY.min(lease / 4);
     while !*stop.borrow() {
-        let pause = match claim(store.as_ref(), &name).await {
+        let pause = match claim(store.as_ref(), &name, lease).await {
             Ok(Some(claim)) => {
                 tracing::info!(sink = %name, "relaying the feed");
-                relay_while_held(store.as_ref(), sink.as_ref(), claim, poll, &wake, &mut stop)
-                    .await;
+                let timing = (poll, lease);
+                relay_while_held(
+                    store.as_ref(),
+                    sink.as_ref(),
+                    claim,
+                    timing,
+                    &wake,
+                    &mut stop,
+                )
+                .await;
                 Duration::ZERO
             }
-            Ok(None) => CLAIM_EVERY,
+            Ok(None) => claim_every,
             Err(error) => {
                 tracing::warn!(sink = %name, %error, "cannot claim the feed's relay; retrying");
-                CLAIM_EVERY
+                claim_every
             }
         };
         tokio::select! {
@@ -83,23 +93,25 @@ pub async fn run(
 async fn claim(
     store: &dyn FeedStore,
     name: &str,
+    lease: Duration,
 ) -> Result<Option<SinkClaim>, crate::store::StoreError> {
     let head = store.feed_head().await?;
     store.create_sink(name, head).await?;
     let now = Utc::now();
-    store.claim_sink(name, now, now + lease()).await
+    store.claim_sink(name, now, now + chrono_lease(lease)).await
 }
 
-fn lease() -> chrono::Duration {
-    chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX)
+fn chrono_lease(lease: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Relays until the claim is lost or `stop` turns true.
+/// Relays until the claim is lost or `stop` turns true. `timing`: the poll, and the
+/// lease (renewed every quarter of it).
 async fn relay_while_held(
     store: &dyn FeedStore,
     sink: &dyn Sink,
     claim: SinkClaim,
-    poll: Duration,
+    (poll, lease): (Duration, Duration),
     wake: &Notify,
     stop: &mut watch::Receiver<bool>,
 ) {
@@ -115,8 +127,8 @@ async fn relay_while_held(
                 Ok(head) => cursor = cursor.max(head),
                 Err(error) => tracing::warn!(sink = %name, %error, "cannot read the feed's head"),
             }
-            if renewed.elapsed() >= LEASE / 4 {
-                match record(store, name, claim.token, cursor).await {
+            if renewed.elapsed() >= lease / 4 {
+                match record(store, name, claim.token, cursor, lease).await {
                     Held::Yes => {
                         recorded = cursor;
                         renewed = tokio::time::Instant::now();
@@ -170,8 +182,8 @@ async fn relay_while_held(
         // Records progress and renews the lease (when there is progress, and a few times
         // per lease while idle); a stale token means another process took the sink over:
         // it goes on from the recorded cursor, this one stops.
-        if cursor != recorded || renewed.elapsed() >= LEASE / 4 {
-            match record(store, name, claim.token, cursor).await {
+        if cursor != recorded || renewed.elapsed() >= lease / 4 {
+            match record(store, name, claim.token, cursor, lease).await {
                 Held::Yes => {
                     recorded = cursor;
                     renewed = tokio::time::Instant::now();
@@ -220,9 +232,15 @@ enum Held {
 }
 
 /// Records `cursor` for `sink` and renews the lease, if `token` still holds it.
-async fn record(store: &dyn FeedStore, sink: &str, token: i64, cursor: FeedCursor) -> Held {
+async fn record(
+    store: &dyn FeedStore,
+    sink: &str,
+    token: i64,
+    cursor: FeedCursor,
+    lease: Duration,
+) -> Held {
     match store
-        .advance_sink(sink, token, cursor, Utc::now() + lease())
+        .advance_sink(sink, token, cursor, Utc::now() + chrono_lease(lease))
         .await
     {
         Ok(true) => Held::Yes,

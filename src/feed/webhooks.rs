@@ -38,8 +38,6 @@ pub const EVENT_CREATED: &str = "customer-event.created";
 pub const ORDER_STATUS_CHANGED: &str = "order.status-changed";
 /// How long a receiver has to answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
-/// How long a claim on a delivery lasts: well past the answer's limit.
-const LEASE: Duration = Duration::from_secs(60);
 /// Deliveries claimed per pass.
 const CLAIM_BATCH: usize = 256;
 /// Calls in flight for the process.
@@ -186,6 +184,7 @@ pub struct Dispatcher {
     retry_scale: f64,
     client: reqwest::Client,
     poll: Duration,
+    lease: chrono::Duration,
     in_flight: Arc<Semaphore>,
     created: Arc<Notify>,
 }
@@ -193,13 +192,20 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// A dispatcher over `store` that looks for due deliveries when `created` is notified
     /// and every `poll` (retries falling due, deliveries created by other processes).
-    /// `retry_scale` multiplies the waits between attempts.
+    /// `retry_scale` multiplies the waits between attempts. A claim on a delivery lasts
+    /// `lease` (well past the answer's limit): how long a process that died mid-call
+    /// holds up its customer's deliveries.
     pub fn new(
         store: Arc<dyn WebhookStore>,
         poll: Duration,
+        lease: Duration,
         retry_scale: f64,
         created: Arc<Notify>,
     ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            lease > ANSWER_WITHIN * 2,
+            "a webhook delivery's claim must outlast two answer limits ({ANSWER_WITHIN:?})"
+        );
         let client = reqwest::Client::builder()
             .timeout(ANSWER_WITHIN)
             .redirect(reqwest::redirect::Policy::none())
@@ -210,6 +216,7 @@ impl Dispatcher {
             retry_scale,
             client,
             poll,
+            lease: chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
             created,
         })
@@ -223,7 +230,7 @@ impl Dispatcher {
         while !*stop.borrow() {
             while calls.try_join_next().is_some() {}
             let now = Utc::now();
-            let until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
+            let until = now + this.lease;
             let room = this.in_flight.available_permits().min(CLAIM_BATCH);
             let claimed = if room == 0 {
                 Ok(Vec::new())

@@ -16,7 +16,12 @@ use async_trait::async_trait;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use chrono::{DateTime, Utc};
+
+use super::event_pages::{EventMark, PageStart};
 use super::{EventFilter, EventRecord, EventStore, IdempotencyKey, NewEvent, Recorded, StoreError};
+use crate::domain::page::SortOrder;
+use crate::domain::{CustomerNumber, EventKind};
 
 /// Rough bytes of the record besides its strings.
 const RECORD_OVERHEAD: u64 = 96;
@@ -80,11 +85,63 @@ impl EventStore for CachedEvents {
         Ok(found)
     }
 
-    async fn list_events(
+    async fn page_ids(
         &self,
         filter: &EventFilter,
-    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
-        self.inner.list_events(filter).await
+        order: SortOrder,
+        start: PageStart,
+        limit: u64,
+    ) -> Result<(Vec<i64>, u64), StoreError> {
+        self.inner.page_ids(filter, order, start, limit).await
+    }
+
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
+        self.inner.count_events(filter).await
+    }
+
+    /// A list page's events: the ones in memory from there, the rest in one read, which
+    /// then stay in memory (a list is usually followed by opening its events).
+    async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.cache.get(id) {
+                Some(hit) => found.push(EventRecord::clone(&hit)),
+                None => missing.push(*id),
+            }
+        }
+        metrics::counter!("bankapi_event_cache_hits_total").increment(found.len() as u64);
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        metrics::counter!("bankapi_event_cache_misses_total").increment(missing.len() as u64);
+        for record in self.inner.events_by_id(&missing).await? {
+            self.cache.insert(record.id, Arc::new(record.clone()));
+            found.push(record);
+        }
+        Ok(found)
+    }
+
+    async fn nearest_mark(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        rank: u64,
+    ) -> Result<Option<EventMark>, StoreError> {
+        self.inner.nearest_mark(customer, kind, rank).await
+    }
+
+    async fn extend_marks(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        anchor: Option<EventMark>,
+        settled_before: DateTime<Utc>,
+        rows: u64,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .extend_marks(customer, kind, anchor, settled_before, rows)
+            .await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -130,11 +187,45 @@ mod tests {
                 xml: self.xml.clone(),
             }))
         }
-        async fn list_events(
+        async fn page_ids(
             &self,
             _: &EventFilter,
-        ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+            _: SortOrder,
+            _: PageStart,
+            _: u64,
+        ) -> Result<(Vec<i64>, u64), StoreError> {
             Ok((Vec::new(), 0))
+        }
+        async fn count_events(&self, _: &EventFilter) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+        /// One read per call, whatever the number of ids.
+        async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError> {
+            let mut found = Vec::new();
+            for id in ids {
+                found.extend(self.get_event(*id).await?);
+            }
+            self.reads
+                .fetch_sub(ids.len().saturating_sub(1), Ordering::SeqCst);
+            Ok(found)
+        }
+        async fn nearest_mark(
+            &self,
+            _: &CustomerNumber,
+            _: Option<EventKind>,
+            _: u64,
+        ) -> Result<Option<EventMark>, StoreError> {
+            Ok(None)
+        }
+        async fn extend_marks(
+            &self,
+            _: &CustomerNumber,
+            _: Option<EventKind>,
+            _: Option<EventMark>,
+            _: DateTime<Utc>,
+            _: u64,
+        ) -> Result<(), StoreError> {
+            Ok(())
         }
         async fn is_empty(&self) -> Result<bool, StoreError> {
             Ok(false)
@@ -157,6 +248,24 @@ mod tests {
         assert!(first.is_some());
         assert_eq!(first, again);
         assert_eq!(inner.reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_page_reads_only_what_is_not_in_memory_and_in_one_read() {
+        let inner = store(100);
+        let cached = CachedEvents::new(inner.clone(), 1 << 20);
+        cached.get_event(7).await.expect("ok");
+        let page = cached.events_by_id(&[7, 9, 8]).await.expect("ok");
+        let mut ids: Vec<i64> = page.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [7, 9], "the one that does not exist is left out");
+        assert_eq!(
+            inner.reads.load(Ordering::SeqCst),
+            2,
+            "7 once, then 9 and 8 together"
+        );
+        cached.events_by_id(&[7, 9]).await.expect("ok");
+        assert_eq!(inner.reads.load(Ordering::SeqCst), 2, "both now in memory");
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use crate::domain::{CustomerNumber, EventKind};
 
 pub mod audit;
 pub mod event_cache;
+pub mod event_pages;
 pub mod feed;
 mod group_commit;
 pub mod orders;
@@ -19,6 +20,7 @@ pub(crate) mod sqlite;
 pub mod webhooks;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
+pub use event_pages::{EventMark, PageStart};
 pub use orders::{CardFilter, Decision, OrderFilter, OrderSort, OrderStore};
 
 /// What can go wrong below the domain, in terms the HTTP layer can answer.
@@ -163,17 +165,53 @@ pub trait EventStore: Send + Sync {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Recorded<i64>, StoreError>;
 
-    /// Loads events with given ids (the demo data set); existing ids are an error.
+    /// Loads events with given ids (the demo data set); existing ids are an error. An
+    /// import may add events older than marks already stored: it drops those marks (see
+    /// [`EventStore::extend_marks`]).
     async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError>;
 
     /// One event by id.
     async fn get_event(&self, id: i64) -> Result<Option<EventRecord>, StoreError>;
 
-    /// A page of a customer's events and the number of all that match.
-    async fn list_events(
+    /// The ids of one page of a customer's events, in `order`, and the number of all
+    /// events that match `filter` (its `page` and `after` are ignored: `start` and
+    /// `limit` say which rows). One statement: a list page is the hottest read.
+    async fn page_ids(
         &self,
         filter: &EventFilter,
-    ) -> Result<(Vec<EventRecord>, u64), StoreError>;
+        order: SortOrder,
+        start: PageStart,
+        limit: u64,
+    ) -> Result<(Vec<i64>, u64), StoreError>;
+
+    /// The number of events that match `filter`.
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError>;
+
+    /// The events with these ids, in any order; ids that do not exist are left out.
+    async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// The highest mark at or below `rank` in the customer's list (of one kind, or of
+    /// all kinds when `kind` is `None`).
+    async fn nearest_mark(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        rank: u64,
+    ) -> Result<Option<EventMark>, StoreError>;
+
+    /// Adds marks over at most `rows` events after `anchor` (from the oldest event when
+    /// `None`), only over events created before `settled_before`, and only while
+    /// `anchor` is still stored: an import of older events may have dropped it meanwhile.
+    /// Serialised with [`EventStore::import_events`] of the same customer, so marks never
+    /// count a list that an import changed under them.
+    async fn extend_marks(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        anchor: Option<EventMark>,
+        settled_before: DateTime<Utc>,
+        rows: u64,
+    ) -> Result<(), StoreError>;
 
     /// Whether any event exists (the demo loads only into an empty database).
     async fn is_empty(&self) -> Result<bool, StoreError>;

@@ -306,7 +306,10 @@ async fn events_per_work_item(stores: &Stores, kind: EventKind) -> HashMap<Strin
             },
             after: None,
         };
-        let (events, _) = stores.events.list_events(&filter).await.expect("events");
+        let (events, _) =
+            bankapi::store::event_pages::list_events(stores.events.as_ref(), &filter, Utc::now())
+                .await
+                .expect("events");
         if events.is_empty() {
             return counts;
         }

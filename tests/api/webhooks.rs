@@ -15,14 +15,14 @@ const CUSTOMER: &str = "1400269";
 const OTHER: &str = "1400270";
 
 /// The receiver, killed when dropped.
-struct Receiver {
+pub(crate) struct Receiver {
     _process: tokio::process::Child,
     base: String,
     client: reqwest::Client,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let root = env!("CARGO_MANIFEST_DIR");
         let setup = std::process::Command::new(format!("{root}/tests/webhooks/setup.sh"))
             .output()
@@ -53,11 +53,11 @@ impl Receiver {
         }
     }
 
-    fn hook(&self, name: &str) -> String {
+    pub(crate) fn hook(&self, name: &str) -> String {
         format!("{}/hook/{name}", self.base)
     }
 
-    async fn learn(&self, name: &str, secret: &str) {
+    pub(crate) async fn learn(&self, name: &str, secret: &str) {
         let answer = self
             .client
             .post(format!("{}/secret/{name}", self.base))
@@ -68,7 +68,7 @@ impl Receiver {
         assert_eq!(answer.status(), 204);
     }
 
-    async fn received(&self, name: &str) -> Vec<Value> {
+    pub(crate) async fn received(&self, name: &str) -> Vec<Value> {
         self.client
             .get(format!("{}/received/{name}", self.base))
             .send()
@@ -80,7 +80,7 @@ impl Receiver {
     }
 
     /// Waits until `done` holds for what `name` received, for up to 30 s.
-    async fn wait_for(&self, name: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub(crate) async fn wait_for(&self, name: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let received = self.received(name).await;
@@ -131,7 +131,7 @@ async fn subscribe(app: &TestApp, receiver: &Receiver, name: &str, extra: Value)
     (created["subscription-id"].as_i64().expect("id"), secret)
 }
 
-fn event_ids(received: &[Value]) -> Vec<i64> {
+pub(crate) fn event_ids(received: &[Value]) -> Vec<i64> {
     received
         .iter()
         .filter(|r| r["body"]["type"] == "customer-event.created")

@@ -10,6 +10,7 @@ Paths:
         ok-*                  answers 204
         fail-twice-*          answers 500 to the first two attempts of each webhook-id
         hang-once-*           sleeps 7 s (past bankapi's 5 s) on each id's first attempt
+        slow-*                answers 204 after 20 ms (deliveries are in flight at a crash)
     GET  /received/<name>     JSON list of the deliveries received on /hook/<name>:
                               {"id", "timestamp", "verified", "verified_by" (which of
                               the secrets posted for <name> verify it), "body", "attempt"}
@@ -79,6 +80,8 @@ class Handler(BaseHTTPRequestHandler):
             attempt = ATTEMPTS[key]
         if name.startswith("hang-once") and attempt == 1:
             time.sleep(7)
+        if name.startswith("slow"):
+            time.sleep(0.02)
         record = {
             "id": webhook_id,
             "timestamp": headers.get("webhook-timestamp"),

@@ -15,15 +15,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder};
 use tokio::sync::Notify;
 
+use super::event_pages::{EventMark, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns,
 };
 use crate::domain::page::SortOrder;
+use crate::domain::{CustomerNumber, EventKind};
 use append::PgAppender;
 
 /// PostgreSQL store over one connection pool.
@@ -67,6 +68,8 @@ macro_rules! event_columns {
         "event_id, customer_number, event_kind, created_at, description, event_data_xml"
     };
 }
+
+mod event_pages;
 
 /// How long a pooled connection may sit idle before it is pinged when lent again.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -201,6 +204,12 @@ impl EventStore for PgStore {
 
     async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Locked before the rows go in, in one order (the map's), so that marking waits
+        // for the import, or the import for the marking, never half of each.
+        let earliest = earliest_per_customer(events);
+        for customer in earliest.keys() {
+            event_pages::lock_marks(&mut tx, customer).await?;
+        }
         for record in events {
             let event = NewEvent {
                 customer_number: record.customer_number.clone(),
@@ -210,6 +219,9 @@ impl EventStore for PgStore {
                 xml: record.xml.clone(),
             };
             insert_event(&mut tx, Some(record.id), &event).await?;
+        }
+        for (customer, from) in &earliest {
+            event_pages::forget_marks(&mut tx, customer, *from).await?;
         }
         // Identity columns do not see explicit ids: move the sequence past them so new
         // events keep increasing.
@@ -236,59 +248,42 @@ impl EventStore for PgStore {
     }
 
     #[tracing::instrument(skip_all, fields(customer = %filter.customer_number))]
-    async fn list_events(
+    async fn page_ids(
         &self,
         filter: &EventFilter,
-    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
-        let mut query = QueryBuilder::<Postgres>::new(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE customer_number = "
-        ));
-        push_filters(&mut query, filter);
-        let (direction, beyond) = match filter.order {
-            SortOrder::Asc => ("ASC", ">"),
-            SortOrder::Desc => ("DESC", "<"),
-        };
-        if let Some(key) = filter.after {
-            query
-                .push(format!(" AND (created_at, event_id) {beyond} ("))
-                .push_bind(key.created_at)
-                .push(", ")
-                .push_bind(key.id)
-                .push(")");
-        }
-        query.push(format!(
-            " ORDER BY created_at {direction}, event_id {direction} LIMIT "
-        ));
-        query.push_bind(i64::from(filter.page.size));
-        if filter.after.is_none() {
-            query.push(" OFFSET ");
-            query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
-        }
-        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.pool).await?;
-        let items = rows
-            .into_iter()
-            .map(EventRow::into_record)
-            .collect::<Result<Vec<_>, _>>()?;
+        order: SortOrder,
+        start: PageStart,
+        limit: u64,
+    ) -> Result<(Vec<i64>, u64), StoreError> {
+        event_pages::page_ids(&self.pool, filter, order, start, limit).await
+    }
 
-        let total: i64 = if filter.from.is_none() && filter.to.is_none() {
-            let mut count = QueryBuilder::<Postgres>::new(
-                "SELECT COALESCE(SUM(event_count), 0)::BIGINT FROM customer_event_counts WHERE customer_number = ",
-            );
-            count.push_bind(filter.customer_number.as_str().to_owned());
-            if let Some(kind) = filter.kind {
-                count.push(" AND event_kind = ").push_bind(kind.as_str());
-            }
-            count.build_query_scalar().fetch_one(&self.pool).await?
-        } else {
-            let mut count = QueryBuilder::<Postgres>::new(
-                "SELECT COUNT(*) FROM events WHERE customer_number = ",
-            );
-            push_filters(&mut count, filter);
-            count.build_query_scalar().fetch_one(&self.pool).await?
-        };
-        Ok((items, u64::try_from(total).unwrap_or(0)))
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
+        event_pages::count_events(&self.pool, filter).await
+    }
+
+    async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError> {
+        event_pages::events_by_id(&self.pool, ids).await
+    }
+
+    async fn nearest_mark(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        rank: u64,
+    ) -> Result<Option<EventMark>, StoreError> {
+        event_pages::nearest_mark(&self.pool, customer, kind, rank).await
+    }
+
+    async fn extend_marks(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        anchor: Option<EventMark>,
+        settled_before: DateTime<Utc>,
+        rows: u64,
+    ) -> Result<(), StoreError> {
+        event_pages::extend_marks(&self.pool, customer, kind, anchor, settled_before, rows).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -296,19 +291,6 @@ impl EventStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(any.is_none())
-    }
-}
-
-fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &EventFilter) {
-    query.push_bind(filter.customer_number.as_str().to_owned());
-    if let Some(kind) = filter.kind {
-        query.push(" AND event_kind = ").push_bind(kind.as_str());
-    }
-    if let Some(from) = filter.from {
-        query.push(" AND created_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        query.push(" AND created_at <= ").push_bind(to);
     }
 }
 

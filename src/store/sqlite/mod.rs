@@ -16,15 +16,17 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Sqlite};
 
+use super::event_pages::{EventMark, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns, from_micros, to_micros,
 };
 use crate::domain::page::SortOrder;
+use crate::domain::{CustomerNumber, EventKind};
 use append::SqliteAppender;
+use chrono::{DateTime, Utc};
 
 /// SQLite store: a writer pool of one and a reader pool.
 pub struct SqliteStore {
@@ -67,6 +69,8 @@ macro_rules! event_columns {
         "event_id, customer_number, event_kind, created_at, description, event_data_xml"
     };
 }
+
+mod event_pages;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file of `url`.
@@ -211,6 +215,9 @@ impl EventStore for SqliteStore {
             };
             insert_event(&mut tx, Some(record.id), &event).await?;
         }
+        for (customer, from) in earliest_per_customer(events) {
+            event_pages::forget_marks(&mut tx, &customer, from).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -228,58 +235,42 @@ impl EventStore for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(customer = %filter.customer_number))]
-    async fn list_events(
+    async fn page_ids(
         &self,
         filter: &EventFilter,
-    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE customer_number = "
-        ));
-        push_filters(&mut query, filter);
-        let (direction, beyond) = match filter.order {
-            SortOrder::Asc => ("ASC", ">"),
-            SortOrder::Desc => ("DESC", "<"),
-        };
-        if let Some(key) = filter.after {
-            query
-                .push(format!(" AND (created_at, event_id) {beyond} ("))
-                .push_bind(to_micros(key.created_at))
-                .push(", ")
-                .push_bind(key.id)
-                .push(")");
-        }
-        query.push(format!(
-            " ORDER BY created_at {direction}, event_id {direction} LIMIT "
-        ));
-        query.push_bind(i64::from(filter.page.size));
-        if filter.after.is_none() {
-            query.push(" OFFSET ");
-            query.push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
-        }
-        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.reader).await?;
-        let items = rows
-            .into_iter()
-            .map(EventRow::into_record)
-            .collect::<Result<Vec<_>, _>>()?;
+        order: SortOrder,
+        start: PageStart,
+        limit: u64,
+    ) -> Result<(Vec<i64>, u64), StoreError> {
+        event_pages::page_ids(&self.reader, filter, order, start, limit).await
+    }
 
-        let total: i64 = if filter.from.is_none() && filter.to.is_none() {
-            let mut count = QueryBuilder::<Sqlite>::new(
-                "SELECT COALESCE(SUM(event_count), 0) FROM customer_event_counts WHERE customer_number = ",
-            );
-            count.push_bind(filter.customer_number.as_str());
-            if let Some(kind) = filter.kind {
-                count.push(" AND event_kind = ").push_bind(kind.as_str());
-            }
-            count.build_query_scalar().fetch_one(&self.reader).await?
-        } else {
-            let mut count =
-                QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM events WHERE customer_number = ");
-            push_filters(&mut count, filter);
-            count.build_query_scalar().fetch_one(&self.reader).await?
-        };
-        Ok((items, u64::try_from(total).unwrap_or(0)))
+    async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
+        event_pages::count_events(&self.reader, filter).await
+    }
+
+    async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError> {
+        event_pages::events_by_id(&self.reader, ids).await
+    }
+
+    async fn nearest_mark(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        rank: u64,
+    ) -> Result<Option<EventMark>, StoreError> {
+        event_pages::nearest_mark(&self.reader, customer, kind, rank).await
+    }
+
+    async fn extend_marks(
+        &self,
+        customer: &CustomerNumber,
+        kind: Option<EventKind>,
+        anchor: Option<EventMark>,
+        settled_before: DateTime<Utc>,
+        rows: u64,
+    ) -> Result<(), StoreError> {
+        event_pages::extend_marks(&self.writer, customer, kind, anchor, settled_before, rows).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -287,19 +278,6 @@ impl EventStore for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         Ok(any.is_none())
-    }
-}
-
-fn push_filters(query: &mut QueryBuilder<Sqlite>, filter: &EventFilter) {
-    query.push_bind(filter.customer_number.as_str().to_owned());
-    if let Some(kind) = filter.kind {
-        query.push(" AND event_kind = ").push_bind(kind.as_str());
-    }
-    if let Some(from) = filter.from {
-        query.push(" AND created_at >= ").push_bind(to_micros(from));
-    }
-    if let Some(to) = filter.to {
-        query.push(" AND created_at <= ").push_bind(to_micros(to));
     }
 }
 

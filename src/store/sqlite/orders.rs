@@ -57,9 +57,15 @@ impl SqliteStore {
     /// no other process can hold one, so the orders a killed process had claimed are
     /// claimable at once instead of after their leases run out.
     pub(super) async fn release_leases(&self) -> Result<(), StoreError> {
-        sqlx::query("UPDATE orders SET leased_until = NULL WHERE leased_until IS NOT NULL")
-            .execute(&self.writer)
-            .await?;
+        // Orders, relays' cursors and webhook deliveries alike: a killed process's
+        // in-flight delivery goes again now (same webhook-id), not after its lease.
+        for statement in [
+            "UPDATE orders SET leased_until = NULL WHERE leased_until IS NOT NULL",
+            "UPDATE feed_sinks SET leased_until = NULL WHERE leased_until IS NOT NULL",
+            "UPDATE webhook_deliveries SET leased_until = NULL WHERE leased_until IS NOT NULL",
+        ] {
+            sqlx::query(statement).execute(&self.writer).await?;
+        }
         Ok(())
     }
 }

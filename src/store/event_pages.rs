@@ -1,0 +1,165 @@
+//! A page of a customer's events, at any depth, over whichever backend runs: the one
+//! place that decides how a page is read. The backends only run statements.
+//!
+//! - Near either end of the list (and with a date range, or a cursor) a page is one
+//!   statement: ids by offset or keyset, with the count beside them.
+//! - A deep page-number page is found from a *mark*: every [`MARK_STRIDE`]th event of a
+//!   customer's list (of all kinds, and of each kind) is stored with its rank counted from
+//!   the oldest. Such ranks do not move when new events arrive, so a mark stays true; a
+//!   page then skips fewer than a stride of rows from the mark below it, however deep.
+//!   Marks are added when a deep page first needs them, only over events older than a
+//!   settling time (events are registered at the server's clock, so no new event can land
+//!   before a settled one), and an import of older events drops the marks it shifted.
+//! - The events themselves come by id, through the event cache.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
+use crate::domain::CustomerNumber;
+use crate::domain::page::{NEAR_END, RankRange, SortOrder, close_enough, ranks};
+
+/// Where a page of ids starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    /// This many rows into the list, in the page's order.
+    Offset(u64),
+    /// Just past this event, in the page's order (a cursor).
+    After(EventKey),
+    /// At this event, skipping `skip` rows from it, in the page's order (a mark).
+    From {
+        /// The mark's event.
+        key: EventKey,
+        /// Rows between the mark and the page.
+        skip: u64,
+    },
+}
+
+/// A stored mark: the event at `rank` of a customer's list, counted from the oldest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventMark {
+    /// Events before it in the list.
+    pub rank: u64,
+    /// The event.
+    pub key: EventKey,
+}
+
+/// A page of events and the number of all that match, as `filter` asks: by cursor, by
+/// page number near an end, or from a mark. `settled_before`: events created before it
+/// may be marked.
+pub async fn list_events(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    settled_before: DateTime<Utc>,
+) -> Result<(Vec<EventRecord>, u64), StoreError> {
+    let size = u64::from(filter.page.size);
+    let offset = filter.page.offset();
+    let (ids, total) = match filter.after {
+        Some(key) => {
+            store
+                .page_ids(filter, filter.order, PageStart::After(key), size)
+                .await?
+        }
+        // Dated lists are not marked: their ranks depend on the range asked for.
+        None if offset < NEAR_END || filter.from.is_some() || filter.to.is_some() => {
+            metrics::counter!("bankapi_event_pages_total", "read" => "offset").increment(1);
+            store
+                .page_ids(filter, filter.order, PageStart::Offset(offset), size)
+                .await?
+        }
+        None => deep_page(store, filter, offset, settled_before).await?,
+    };
+    let found = store.events_by_id(&ids).await?;
+    Ok((in_order(found, &ids), total))
+}
+
+/// A page-number page far from the start of its order.
+async fn deep_page(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    offset: u64,
+    settled_before: DateTime<Utc>,
+) -> Result<(Vec<i64>, u64), StoreError> {
+    let total = store.count_events(filter).await?;
+    let Some(range) = ranks(filter.order, offset, filter.page.size, total) else {
+        return Ok((Vec::new(), total));
+    };
+    let start = if range.start < NEAR_END {
+        // The oldest end is near (the last pages, newest first).
+        metrics::counter!("bankapi_event_pages_total", "read" => "offset").increment(1);
+        PageStart::Offset(range.start)
+    } else if let Some(mark) = mark_for(store, filter, range, settled_before).await? {
+        metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
+        PageStart::From {
+            key: mark.key,
+            skip: range.start - mark.rank,
+        }
+    } else {
+        // Not marked yet: the events there are younger than the settling time.
+        metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
+        let size = u64::from(filter.page.size);
+        let (ids, _) = store
+            .page_ids(filter, filter.order, PageStart::Offset(offset), size)
+            .await?;
+        return Ok((ids, total));
+    };
+    let (mut ids, _) = store
+        .page_ids(filter, SortOrder::Asc, start, range.len())
+        .await?;
+    if filter.order == SortOrder::Desc {
+        ids.reverse();
+    }
+    Ok((ids, total))
+}
+
+/// The mark a page starting at `range.start` is read from, adding marks up to it first
+/// when there are none close enough.
+async fn mark_for(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    range: RankRange,
+    settled_before: DateTime<Utc>,
+) -> Result<Option<EventMark>, StoreError> {
+    let (customer, kind) = (&filter.customer_number, filter.kind);
+    let below = store.nearest_mark(customer, kind, range.start).await?;
+    if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
+        return Ok(below);
+    }
+    // Marks are added in order from the oldest, so the one below is the last one.
+    let from = below.map_or(0, |mark| mark.rank + 1);
+    let rows = range.start + 1 - from;
+    store
+        .extend_marks(customer, kind, below, settled_before, rows)
+        .await?;
+    metrics::counter!("bankapi_event_marks_extended_total").increment(1);
+    let below = store.nearest_mark(customer, kind, range.start).await?;
+    Ok(below.filter(|mark| close_enough(mark.rank, range.start)))
+}
+
+/// `found` in the order of `ids`. An id with no event (none is ever deleted) is left out.
+fn in_order(found: Vec<EventRecord>, ids: &[i64]) -> Vec<EventRecord> {
+    let mut by_id: HashMap<i64, EventRecord> = found.into_iter().map(|e| (e.id, e)).collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
+
+/// The oldest event of each customer among `events`: an import drops every mark of that
+/// customer from there on, since each of them may now count one event too few.
+pub(crate) fn earliest_per_customer(events: &[EventRecord]) -> BTreeMap<CustomerNumber, EventKey> {
+    let mut earliest = BTreeMap::new();
+    for event in events {
+        let key = EventKey {
+            created_at: event.created_at,
+            id: event.id,
+        };
+        earliest
+            .entry(event.customer_number.clone())
+            .and_modify(|old: &mut EventKey| {
+                if (key.created_at, key.id) < (old.created_at, old.id) {
+                    *old = key;
+                }
+            })
+            .or_insert(key);
+    }
+    earliest
+}

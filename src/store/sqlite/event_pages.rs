@@ -1,0 +1,239 @@
+//! SQLite statements of the event list: page ids, counts, events by id and marks. What
+//! they are for is in `store::event_pages`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use super::EventRow;
+use crate::domain::page::{MARK_STRIDE, SortOrder};
+use crate::domain::{CustomerNumber, EventKind};
+use crate::store::event_pages::{EventMark, PageStart};
+use crate::store::{EventFilter, EventKey, EventRecord, StoreError, from_micros, to_micros};
+
+/// `SELECT` of the number of events matching `filter`: the kept counts when no date
+/// range is given, else a count of the rows.
+fn push_count(query: &mut QueryBuilder<Sqlite>, filter: &EventFilter) {
+    if filter.from.is_none() && filter.to.is_none() {
+        query.push(
+            "SELECT COALESCE(SUM(event_count), 0) FROM customer_event_counts WHERE customer_number = ",
+        );
+        query.push_bind(filter.customer_number.as_str().to_owned());
+        if let Some(kind) = filter.kind {
+            query.push(" AND event_kind = ").push_bind(kind.as_str());
+        }
+    } else {
+        query.push("SELECT COUNT(*) FROM events WHERE customer_number = ");
+        push_filters(query, filter);
+    }
+}
+
+/// The customer (already after `customer_number = `), kind and date range of `filter`.
+fn push_filters(query: &mut QueryBuilder<Sqlite>, filter: &EventFilter) {
+    query.push_bind(filter.customer_number.as_str().to_owned());
+    if let Some(kind) = filter.kind {
+        query.push(" AND event_kind = ").push_bind(kind.as_str());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND created_at >= ").push_bind(to_micros(from));
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND created_at <= ").push_bind(to_micros(to));
+    }
+}
+
+fn push_key(query: &mut QueryBuilder<Sqlite>, comparison: &str, key: EventKey) {
+    query
+        .push(format!(" AND (created_at, event_id) {comparison} ("))
+        .push_bind(to_micros(key.created_at))
+        .push(", ")
+        .push_bind(key.id)
+        .push(")");
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The page's ids (one row: a comma-separated list, so that the page crosses from
+/// SQLite's thread in one piece) and the count, in one statement.
+pub(super) async fn page_ids(
+    pool: &SqlitePool,
+    filter: &EventFilter,
+    order: SortOrder,
+    start: PageStart,
+    limit: u64,
+) -> Result<(Vec<i64>, u64), StoreError> {
+    let (direction, beyond, at_or_beyond) = match order {
+        SortOrder::Asc => ("ASC", ">", ">="),
+        SortOrder::Desc => ("DESC", "<", "<="),
+    };
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT (");
+    push_count(&mut query, filter);
+    query.push(format!(
+        "), (SELECT group_concat(event_id, ',' ORDER BY created_at {direction}, event_id {direction}) \
+         FROM (SELECT event_id, created_at FROM events WHERE customer_number = "
+    ));
+    push_filters(&mut query, filter);
+    let skip = match start {
+        PageStart::Offset(offset) => offset,
+        PageStart::After(key) => {
+            push_key(&mut query, beyond, key);
+            0
+        }
+        PageStart::From { key, skip } => {
+            push_key(&mut query, at_or_beyond, key);
+            skip
+        }
+    };
+    query.push(format!(
+        " ORDER BY created_at {direction}, event_id {direction} LIMIT "
+    ));
+    query.push_bind(as_i64(limit)).push(" OFFSET ");
+    query.push_bind(as_i64(skip)).push("))");
+    let (total, ids): (i64, Option<String>) = query.build_query_as().fetch_one(pool).await?;
+    let ids = ids
+        .unwrap_or_default()
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse::<i64>()
+                .map_err(|_| StoreError::Other(anyhow::anyhow!("event id {id:?} in a page")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((ids, u64::try_from(total).unwrap_or(0)))
+}
+
+pub(super) async fn count_events(
+    pool: &SqlitePool,
+    filter: &EventFilter,
+) -> Result<u64, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new("");
+    push_count(&mut query, filter);
+    let total: i64 = query.build_query_scalar().fetch_one(pool).await?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+pub(super) async fn events_by_id(
+    pool: &SqlitePool,
+    ids: &[i64],
+) -> Result<Vec<EventRecord>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE event_id IN ("
+    ));
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    let rows: Vec<EventRow> = query.build_query_as().fetch_all(pool).await?;
+    rows.into_iter().map(EventRow::into_record).collect()
+}
+
+/// Marks of all kinds are stored under the empty kind.
+fn kind_column(kind: Option<EventKind>) -> &'static str {
+    kind.map_or("", EventKind::as_str)
+}
+
+pub(super) async fn nearest_mark(
+    pool: &SqlitePool,
+    customer: &CustomerNumber,
+    kind: Option<EventKind>,
+    rank: u64,
+) -> Result<Option<EventMark>, StoreError> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT rank, created_at, event_id FROM event_marks
+         WHERE customer_number = ? AND event_kind = ? AND rank <= ?
+         ORDER BY rank DESC LIMIT 1",
+    )
+    .bind(customer.as_str())
+    .bind(kind_column(kind))
+    .bind(as_i64(rank))
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(rank, created_at, id)| {
+        Ok(EventMark {
+            rank: u64::try_from(rank).unwrap_or(0),
+            key: EventKey {
+                created_at: from_micros(created_at)?,
+                id,
+            },
+        })
+    })
+    .transpose()
+}
+
+/// One statement, on the single writer: SQLite runs it whole between other writes, so an
+/// import cannot change the list while it counts.
+pub(super) async fn extend_marks(
+    writer: &SqlitePool,
+    customer: &CustomerNumber,
+    kind: Option<EventKind>,
+    anchor: Option<EventMark>,
+    settled_before: DateTime<Utc>,
+    rows: u64,
+) -> Result<(), StoreError> {
+    let first_rank = anchor.map_or(0, |mark| mark.rank + 1);
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO event_marks (customer_number, event_kind, rank, created_at, event_id) SELECT ",
+    );
+    query
+        .push_bind(customer.as_str())
+        .push(", ")
+        .push_bind(kind_column(kind))
+        .push(", rank, created_at, event_id FROM (SELECT created_at, event_id, ")
+        .push_bind(as_i64(first_rank))
+        .push(
+            " + ROW_NUMBER() OVER (ORDER BY created_at, event_id) - 1 AS rank \
+             FROM events WHERE customer_number = ",
+        )
+        .push_bind(customer.as_str());
+    if let Some(kind) = kind {
+        query.push(" AND event_kind = ").push_bind(kind.as_str());
+    }
+    if let Some(anchor) = anchor {
+        push_key(&mut query, ">", anchor.key);
+    }
+    query
+        .push(" AND created_at < ")
+        .push_bind(to_micros(settled_before))
+        .push(" ORDER BY created_at, event_id LIMIT ")
+        .push_bind(as_i64(rows))
+        .push(format!(") AS walk WHERE rank % {MARK_STRIDE} = 0"));
+    if let Some(anchor) = anchor {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM event_marks WHERE customer_number = ")
+            .push_bind(customer.as_str())
+            .push(" AND event_kind = ")
+            .push_bind(kind_column(kind))
+            .push(" AND rank = ")
+            .push_bind(as_i64(anchor.rank))
+            .push(" AND event_id = ")
+            .push_bind(anchor.key.id)
+            .push(")");
+    }
+    query.push(" ON CONFLICT DO NOTHING");
+    query.build().execute(writer).await?;
+    Ok(())
+}
+
+/// Drops the marks an import of events from `from` on may have shifted.
+pub(super) async fn forget_marks(
+    tx: &mut SqliteConnection,
+    customer: &CustomerNumber,
+    from: EventKey,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM event_marks WHERE customer_number = ? AND (created_at, event_id) >= (?, ?)",
+    )
+    .bind(customer.as_str())
+    .bind(to_micros(from.created_at))
+    .bind(from.id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
