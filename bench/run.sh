@@ -16,6 +16,8 @@
 #   BENCH_PG_DB        scratch database, dropped at the end (default bankapi_bench)
 #   BENCH_ORDERS       orders in the order benchmark (default 20000)
 #   BENCH_SKIP_BUILD=1 use the existing binary in $CARGO_TARGET_DIR/release
+#   BENCH_PARTS        "events orders" or one of them (default both): the Event API's load
+#                      and large customer, and the order engine and feed benches
 set -Eeuo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +32,7 @@ BIG_DURATION="${BENCH_BIG_DURATION:-5s}"
 BIG_CONNECTIONS=4
 DEEP_PAGE_REQUESTS=10
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+PARTS="${BENCH_PARTS:-events orders}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 PG_DB="${BENCH_PG_DB:-bankapi_bench}"
 BIG_CUSTOMER=BIG0000001
@@ -460,7 +463,10 @@ bench_graphile() {
 START=$(date +%s)
 for backend in $BACKENDS; do
     case "$backend" in
-        sqlite) bench_backend sqlite; bench_orders sqlite ;;
+        sqlite)
+            [[ " $PARTS " == *" events "* ]] && bench_backend sqlite
+            [[ " $PARTS " == *" orders "* ]] && bench_orders sqlite
+            ;;
         postgres)
             if ! psql -h 127.0.0.1 -U postgres -c 'select 1' >/dev/null 2>&1; then
                 log "PostgreSQL is not reachable at 127.0.0.1:5432 as postgres; skipping the PostgreSQL part"
@@ -470,7 +476,8 @@ for backend in $BACKENDS; do
             pg_admin -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
             pg_admin -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
             PG_CREATED=1
-            bench_backend postgres
+            [[ " $PARTS " == *" events "* ]] && bench_backend postgres
+            [[ " $PARTS " == *" orders "* ]] || continue
             # Interleaved: the peer before and after the engine, on the same server.
             GW_BEFORE=$(bench_graphile)
             GRAPHILE_FIGURES="$GW_BEFORE jobs/s before"

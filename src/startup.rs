@@ -108,9 +108,11 @@ impl Application {
         let state = AppState {
             webhook_due: created.clone(),
             webhook_allow_private: settings.webhook_allow_private,
-            event_marks_settle: chrono::Duration::seconds(
-                i64::try_from(settings.event_marks_settle_seconds).unwrap_or(i64::MAX / 1000),
-            ),
+            event_pages: Arc::new(crate::store::event_pages::EventPages::new(
+                chrono::Duration::seconds(
+                    i64::try_from(settings.event_marks_settle_seconds).unwrap_or(i64::MAX / 1000),
+                ),
+            )),
             feed: feed.clone(),
             audit,
             stores: stores.clone(),

@@ -31,9 +31,8 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     /// Whether webhook targets may be private addresses (`BANKAPI_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
-    /// How old an event must be before deep pages may mark it
-    /// (`BANKAPI_EVENT_MARKS_SETTLE_SECONDS`).
-    pub event_marks_settle: chrono::Duration,
+    /// How event lists are read: first pages kept, deep pages from marks.
+    pub event_pages: Arc<crate::store::event_pages::EventPages>,
     /// Wakes the webhook dispatcher (a redelivery was scheduled).
     pub webhook_due: Arc<tokio::sync::Notify>,
     /// The process's tail of the outbox, for live streams.

@@ -34,7 +34,7 @@ impl PageRequest {
 }
 
 /// Direction of a sorted list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     /// Oldest or smallest first.
     Asc,

@@ -15,7 +15,7 @@ use crate::http::paging::{Page, PageRequest, SortOrder};
 use crate::http::time::parse_bound;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
-use crate::store::{EventFilter, EventKey, event_pages};
+use crate::store::{EventFilter, EventKey};
 
 /// Query parameters of the event list. All are text so that validation, not the
 /// framework, names a bad value.
@@ -40,7 +40,7 @@ pub struct ListEventsQuery {
     /// Items per page, 1 to 100 (default 20).
     #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
     page_size: Option<String>,
-    /// Page number from 1 (default 1).
+    /// Page number from 1 (default 1). A deep page costs about what page 1 does.
     #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
     page_number: Option<String>,
     /// Alias of `page-number`.
@@ -149,9 +149,10 @@ pub async fn list_events(
         page,
         after,
     };
-    let settled_before = chrono::Utc::now() - state.event_marks_settle;
-    let (records, total) =
-        event_pages::list_events(state.stores.events.as_ref(), &filter, settled_before).await?;
+    let (records, total) = state
+        .event_pages
+        .list(state.stores.events.as_ref(), &filter)
+        .await?;
     let items = records
         .iter()
         .map(|r| EventItem::from_record(r, &state.links))

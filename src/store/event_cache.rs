@@ -144,6 +144,10 @@ impl EventStore for CachedEvents {
             .await
     }
 
+    fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
+        self.inner.generation(customer)
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.inner.is_empty().await
     }
@@ -226,6 +230,9 @@ mod tests {
             _: u64,
         ) -> Result<(), StoreError> {
             Ok(())
+        }
+        fn generation(&self, _: &CustomerNumber) -> Option<u64> {
+            None
         }
         async fn is_empty(&self) -> Result<bool, StoreError> {
             Ok(false)

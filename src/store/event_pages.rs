@@ -10,12 +10,14 @@
 //!   Marks are added when a deep page first needs them, only over events older than a
 //!   settling time (events are registered at the server's clock, so no new event can land
 //!   before a settled one), and an import of older events drops the marks it shifted.
-//! - The events themselves come by id, through the event cache.
+//! - The events themselves come by id, through the event cache; first pages, through
+//!   [`super::page_cache`] where the store allows it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use super::page_cache::{CachedPage, PageCache, PageKey};
 use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
 use crate::domain::CustomerNumber;
 use crate::domain::page::{NEAR_END, RankRange, SortOrder, close_enough, ranks};
@@ -45,14 +47,73 @@ pub struct EventMark {
     pub key: EventKey,
 }
 
+/// How the API reads lists: with first pages kept while the customer's events are
+/// unchanged (see [`super::page_cache`]), and marks over events older than `settle`.
+pub struct EventPages {
+    settle: chrono::Duration,
+    cache: PageCache,
+}
+
+impl EventPages {
+    /// Lists that may mark events older than `settle`.
+    pub fn new(settle: chrono::Duration) -> Self {
+        Self {
+            settle,
+            cache: PageCache::default(),
+        }
+    }
+
+    /// A page of events and the number of all that match.
+    pub async fn list(
+        &self,
+        store: &dyn EventStore,
+        filter: &EventFilter,
+    ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+        let cached = PageKey::of(filter)
+            .and_then(|key| store.generation(&filter.customer_number).map(|g| (key, g)));
+        let (ids, total) = match &cached {
+            Some((key, generation)) => match self.cache.get(key, *generation) {
+                Some(page) => {
+                    metrics::counter!("bankapi_event_pages_total", "read" => "memory").increment(1);
+                    (page.ids.clone(), page.total)
+                }
+                None => {
+                    let (ids, total) = page_ids(store, filter, Utc::now() - self.settle).await?;
+                    let page = CachedPage {
+                        generation: *generation,
+                        ids: ids.clone(),
+                        total,
+                    };
+                    self.cache.insert(key.clone(), page);
+                    (ids, total)
+                }
+            },
+            None => page_ids(store, filter, Utc::now() - self.settle).await?,
+        };
+        let found = store.events_by_id(&ids).await?;
+        Ok((in_order(found, &ids), total))
+    }
+}
+
 /// A page of events and the number of all that match, as `filter` asks: by cursor, by
-/// page number near an end, or from a mark. `settled_before`: events created before it
-/// may be marked.
+/// page number near an end, or from a mark, read from the store each time.
+/// `settled_before`: events created before it may be marked.
 pub async fn list_events(
     store: &dyn EventStore,
     filter: &EventFilter,
     settled_before: DateTime<Utc>,
 ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+    let (ids, total) = page_ids(store, filter, settled_before).await?;
+    let found = store.events_by_id(&ids).await?;
+    Ok((in_order(found, &ids), total))
+}
+
+/// The ids of `filter`'s page and the number of all that match.
+async fn page_ids(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    settled_before: DateTime<Utc>,
+) -> Result<(Vec<i64>, u64), StoreError> {
     let size = u64::from(filter.page.size);
     let offset = filter.page.offset();
     let (ids, total) = match filter.after {
@@ -70,8 +131,7 @@ pub async fn list_events(
         }
         None => deep_page(store, filter, offset, settled_before).await?,
     };
-    let found = store.events_by_id(&ids).await?;
-    Ok((in_order(found, &ids), total))
+    Ok((ids, total))
 }
 
 /// A page-number page far from the start of its order.

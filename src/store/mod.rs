@@ -15,6 +15,7 @@ pub mod event_pages;
 pub mod feed;
 mod group_commit;
 pub mod orders;
+pub mod page_cache;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub mod webhooks;
@@ -212,6 +213,11 @@ pub trait EventStore: Send + Sync {
         settled_before: DateTime<Utc>,
         rows: u64,
     ) -> Result<(), StoreError>;
+
+    /// The customer's write generation (see [`page_cache`]) when this store sees every
+    /// write to the customer's events: one process per database. `None` when other
+    /// processes may write (PostgreSQL): then nothing read from the list is kept.
+    fn generation(&self, customer: &CustomerNumber) -> Option<u64>;
 
     /// Whether any event exists (the demo loads only into an empty database).
     async fn is_empty(&self) -> Result<bool, StoreError>;

@@ -204,3 +204,24 @@ async fn a_cursor_is_checked_like_any_input() {
         assert_eq!(body["errors"][0]["error"], literal, "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn the_first_page_shows_each_event_the_moment_it_is_registered() {
+    // First pages may be answered from memory (SQLite): never one a write has changed.
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let url = "/customer-event/events?customer-number=1400269&page-size=5";
+    let mut total = app.get_ok(url, &token).await["total-count"]
+        .as_u64()
+        .expect("total");
+    for n in 0..20 {
+        let id = crate::helpers::note(&app, "1400269", &format!("fresh {n}")).await;
+        // Read twice: the second read is the one a cache would answer.
+        for _ in 0..2 {
+            let page = app.get_ok(url, &token).await;
+            assert_eq!(page["items"][0]["event-id"], id, "note {n}");
+            assert_eq!(page["total-count"], total + 1);
+        }
+        total += 1;
+    }
+}

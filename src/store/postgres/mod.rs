@@ -286,6 +286,11 @@ impl EventStore for PgStore {
         event_pages::extend_marks(&self.pool, customer, kind, anchor, settled_before, rows).await
     }
 
+    /// Other processes write to the same database: no generation can vouch for a page.
+    fn generation(&self, _: &CustomerNumber) -> Option<u64> {
+        None
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let any: Option<i64> = sqlx::query_scalar("SELECT event_id FROM events LIMIT 1")
             .fetch_optional(&self.pool)

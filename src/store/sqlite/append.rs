@@ -2,6 +2,7 @@
 //! [`super::group_commit`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
@@ -10,16 +11,34 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::{claim_key, insert_event, recorded_key};
 use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
+use crate::store::page_cache::WriteGenerations;
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError, to_micros};
 
 /// Writes through the store's single writer connection.
 pub(super) struct SqliteAppender {
     pub(super) writer: SqlitePool,
+    /// Bumped for the appends' customers once their commit is over.
+    pub(super) generations: Arc<WriteGenerations>,
 }
 
 #[async_trait]
 impl AppendWriter for SqliteAppender {
     async fn append_one(&mut self, append: &Append) -> Result<Recorded<i64>, StoreError> {
+        let written = self.write_one(append).await;
+        self.generations.bump([&append.event.customer_number]);
+        written
+    }
+
+    async fn append_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
+        let written = self.write_many(appends).await;
+        self.generations
+            .bump(appends.iter().map(|a| &a.event.customer_number));
+        written
+    }
+}
+
+impl SqliteAppender {
+    async fn write_one(&mut self, append: &Append) -> Result<Recorded<i64>, StoreError> {
         if let Some(key) = &append.key
             && let Some(seen) = recorded_key(&self.writer, key).await?
         {
@@ -39,7 +58,7 @@ impl AppendWriter for SqliteAppender {
         Ok(Recorded::Created(id))
     }
 
-    async fn append_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
+    async fn write_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
         let mut tx = self.writer.begin().await?;
 
         // Keys recorded before: those requests are answered, not written.

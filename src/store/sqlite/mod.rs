@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 
 use super::event_pages::{EventMark, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
+use super::page_cache::WriteGenerations;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns, from_micros, to_micros,
@@ -36,6 +37,8 @@ pub struct SqliteStore {
     pub(super) work: std::sync::Arc<tokio::sync::Notify>,
     /// Event appends, committed in groups through `writer`.
     appends: GroupCommit,
+    /// Bumped after every commit that adds events: this process is the only writer.
+    pub(super) generations: std::sync::Arc<WriteGenerations>,
     /// Held open for the store's lifetime: the exclusive lock that keeps a second server
     /// off the same database file.
     _lock: Option<std::fs::File>,
@@ -99,11 +102,14 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
+        let generations = std::sync::Arc::new(WriteGenerations::default());
         let appends = GroupCommit::start(SqliteAppender {
             writer: writer.clone(),
+            generations: generations.clone(),
         });
         Ok(Self {
             appends,
+            generations,
             writer,
             reader,
             work: std::sync::Arc::new(tokio::sync::Notify::new()),
@@ -215,10 +221,13 @@ impl EventStore for SqliteStore {
             };
             insert_event(&mut tx, Some(record.id), &event).await?;
         }
-        for (customer, from) in earliest_per_customer(events) {
-            event_pages::forget_marks(&mut tx, &customer, from).await?;
+        let earliest = earliest_per_customer(events);
+        for (customer, from) in &earliest {
+            event_pages::forget_marks(&mut tx, customer, *from).await?;
         }
-        tx.commit().await?;
+        let committed = tx.commit().await;
+        self.generations.bump(earliest.keys());
+        committed?;
         Ok(())
     }
 
@@ -271,6 +280,10 @@ impl EventStore for SqliteStore {
         rows: u64,
     ) -> Result<(), StoreError> {
         event_pages::extend_marks(&self.writer, customer, kind, anchor, settled_before, rows).await
+    }
+
+    fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
+        Some(self.generations.of(customer))
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

@@ -22,11 +22,21 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 /// A transaction on the writer; rolled back when dropped uncommitted.
 pub(super) struct SqliteOrderTx {
     tx: Transaction<'static, Sqlite>,
+    /// Bumped, after the commit, for the customers of the events written.
+    generations: std::sync::Arc<crate::store::page_cache::WriteGenerations>,
+    wrote_for: Vec<crate::domain::CustomerNumber>,
 }
 
 impl SqliteOrderTx {
-    pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        Self { tx }
+    pub(super) fn new(
+        tx: Transaction<'static, Sqlite>,
+        generations: std::sync::Arc<crate::store::page_cache::WriteGenerations>,
+    ) -> Self {
+        Self {
+            tx,
+            generations,
+            wrote_for: Vec::new(),
+        }
     }
 }
 
@@ -219,6 +229,8 @@ impl OrderTx for SqliteOrderTx {
     }
 
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError> {
+        self.wrote_for
+            .extend(events.iter().map(|e| e.customer_number.clone()));
         let events: Vec<&NewEvent> = events.iter().collect();
         insert_events(&mut self.tx, &events).await?;
         Ok(())
@@ -230,7 +242,9 @@ impl OrderTx for SqliteOrderTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+        let committed = self.tx.commit().await;
+        self.generations.bump(&self.wrote_for);
+        committed?;
         Ok(())
     }
 }

@@ -225,7 +225,10 @@ impl OrderStore for SqliteStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError> {
-        Ok(Box::new(SqliteOrderTx::new(self.writer.begin().await?)))
+        Ok(Box::new(SqliteOrderTx::new(
+            self.writer.begin().await?,
+            self.generations.clone(),
+        )))
     }
 
     #[tracing::instrument(skip_all)]
