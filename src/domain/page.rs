@@ -59,8 +59,10 @@ impl SortOrder {
 pub const MARK_STRIDE: u64 = 256;
 
 /// Pages that start this close to either end of a list are read by plain offset from
-/// that end: cheaper than a mark lookup, and it needs neither a count nor marks.
-pub const NEAR_END: u64 = 2 * MARK_STRIDE;
+/// that end: a walk of up to this many index entries costs about what the mark path's
+/// two extra statements (the count, the mark) do, and needs no marks. It covers the
+/// first hundred pages of 20, the ones apps page through.
+pub const NEAR_END: u64 = 8 * MARK_STRIDE;
 
 /// The rows of a list a page covers, as ranks counted from the oldest (0-based,
 /// half-open). Ranks from the oldest stay put as new events arrive (they are newer than

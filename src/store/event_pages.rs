@@ -14,13 +14,15 @@
 //!   [`super::page_cache`] where the store allows it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 
 use super::page_cache::{CachedPage, PageCache, PageKey};
 use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
-use crate::domain::CustomerNumber;
 use crate::domain::page::{NEAR_END, RankRange, SortOrder, close_enough, ranks};
+use crate::domain::{CustomerNumber, EventKind};
 
 /// Where a page of ids starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +188,14 @@ async fn mark_for(
     if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
         return Ok(below);
     }
+    // One walk at a time per list in this process: the requests that come while a long
+    // list is being marked wait for it, then find their mark, instead of each walking
+    // the list again. (Processes sharing PostgreSQL are serialised by the store.)
+    let _marking = marking(customer, kind).lock().await;
+    let below = store.nearest_mark(customer, kind, range.start).await?;
+    if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
+        return Ok(below);
+    }
     // Marks are added in order from the oldest, so the one below is the last one.
     let from = below.map_or(0, |mark| mark.rank + 1);
     let rows = range.start + 1 - from;
@@ -195,6 +205,19 @@ async fn mark_for(
     metrics::counter!("bankapi_event_marks_extended_total").increment(1);
     let below = store.nearest_mark(customer, kind, range.start).await?;
     Ok(below.filter(|mark| close_enough(mark.rank, range.start)))
+}
+
+/// The lock that one process's walks of a list take. Lists share locks by hash: a
+/// collision only makes two walks wait for each other. Process-wide because the marks
+/// are: every reader of the store shares them.
+fn marking(customer: &CustomerNumber, kind: Option<EventKind>) -> &'static tokio::sync::Mutex<()> {
+    const STRIPES: usize = 64;
+    static LOCKS: OnceLock<Vec<tokio::sync::Mutex<()>>> = OnceLock::new();
+    let locks = LOCKS.get_or_init(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
+    let mut hasher = std::hash::DefaultHasher::new();
+    (customer, kind).hash(&mut hasher);
+    let index = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
+    &locks[index]
 }
 
 /// `found` in the order of `ids`. An id with no event (none is ever deleted) is left out.
@@ -222,4 +245,14 @@ pub(crate) fn earliest_per_customer(events: &[EventRecord]) -> BTreeMap<Customer
             .or_insert(key);
     }
     earliest
+}
+
+/// The stored form of a count or offset (SQL integers are signed).
+pub(crate) fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The `event_kind` a mark is stored under: marks of all kinds under the empty kind.
+pub(crate) fn mark_kind(kind: Option<EventKind>) -> &'static str {
+    kind.map_or("", EventKind::as_str)
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use bankapi::domain::page::MARK_STRIDE;
+use bankapi::domain::page::{MARK_STRIDE, NEAR_END};
 use bankapi::domain::{CustomerNumber, EventKind};
 use bankapi::store::EventRecord;
 
@@ -86,7 +86,7 @@ async fn check_pages(app: &TestApp, all: &[EventRecord]) {
             }
             for size in [7_usize, 100] {
                 let last = total.div_ceil(size);
-                let near_switch = 2 * MARK_STRIDE as usize / size;
+                let near_switch = NEAR_END as usize / size;
                 for number in [
                     1,
                     near_switch,
@@ -127,7 +127,8 @@ async fn check_pages(app: &TestApp, all: &[EventRecord]) {
 async fn deep_pages_are_the_list_sorted_by_creation_then_id() {
     let app = app().await;
     let from = Utc::now() - Duration::days(30);
-    let mut all = events(3_000, 1_000_000, from);
+    // Long enough that each kind's list has pages read from marks.
+    let mut all = events(7_000, 1_000_000, from);
     app.stores.events.import_events(&all).await.expect("import");
     // And some registered through the API, at the server's clock.
     for i in 0..5 {
@@ -167,7 +168,7 @@ async fn deep_pages_are_the_list_sorted_by_creation_then_id() {
 async fn an_import_of_older_events_moves_the_pages_and_the_marks_follow() {
     let app = app().await;
     let from = Utc::now() - Duration::days(30);
-    let mut all = events(2_000, 1_000_000, from);
+    let mut all = events(5_000, 1_000_000, from);
     app.stores.events.import_events(&all).await.expect("import");
     check_pages(&app, &all).await;
 
@@ -198,7 +199,7 @@ async fn recent_events_are_not_marked_and_their_pages_are_still_right() {
     // The default settling time: events of the last minutes may still be joined by
     // earlier ones from another server's clock.
     let app = TestApp::spawn().await;
-    let all = events(1_200, 1_000_000, Utc::now() - Duration::seconds(500));
+    let all = events(3_000, 1_000_000, Utc::now() - Duration::seconds(500));
     app.stores.events.import_events(&all).await.expect("import");
     check_pages(&app, &all).await;
     let mark = app

@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use super::EventRow;
 use crate::domain::page::{MARK_STRIDE, SortOrder};
 use crate::domain::{CustomerNumber, EventKind};
-use crate::store::event_pages::{EventMark, PageStart};
+use crate::store::event_pages::{EventMark, PageStart, as_i64, mark_kind};
 use crate::store::{EventFilter, EventKey, EventRecord, StoreError, from_micros, to_micros};
 
 /// `SELECT` of the number of events matching `filter`: the kept counts when no date
@@ -48,10 +48,6 @@ fn push_key(query: &mut QueryBuilder<Sqlite>, comparison: &str, key: EventKey) {
         .push(", ")
         .push_bind(key.id)
         .push(")");
-}
-
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The page's ids (one row: a comma-separated list, so that the page crosses from
@@ -134,11 +130,6 @@ pub(super) async fn events_by_id(
     rows.into_iter().map(EventRow::into_record).collect()
 }
 
-/// Marks of all kinds are stored under the empty kind.
-fn kind_column(kind: Option<EventKind>) -> &'static str {
-    kind.map_or("", EventKind::as_str)
-}
-
 pub(super) async fn nearest_mark(
     pool: &SqlitePool,
     customer: &CustomerNumber,
@@ -151,7 +142,7 @@ pub(super) async fn nearest_mark(
          ORDER BY rank DESC LIMIT 1",
     )
     .bind(customer.as_str())
-    .bind(kind_column(kind))
+    .bind(mark_kind(kind))
     .bind(as_i64(rank))
     .fetch_optional(pool)
     .await?;
@@ -184,7 +175,7 @@ pub(super) async fn extend_marks(
     query
         .push_bind(customer.as_str())
         .push(", ")
-        .push_bind(kind_column(kind))
+        .push_bind(mark_kind(kind))
         .push(", rank, created_at, event_id FROM (SELECT created_at, event_id, ")
         .push_bind(as_i64(first_rank))
         .push(
@@ -209,7 +200,7 @@ pub(super) async fn extend_marks(
             .push(" AND EXISTS (SELECT 1 FROM event_marks WHERE customer_number = ")
             .push_bind(customer.as_str())
             .push(" AND event_kind = ")
-            .push_bind(kind_column(kind))
+            .push_bind(mark_kind(kind))
             .push(" AND rank = ")
             .push_bind(as_i64(anchor.rank))
             .push(" AND event_id = ")
