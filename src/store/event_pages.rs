@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::page_cache::{CachedPage, PageCache, PageKey};
 use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
-use crate::domain::page::{NEAR_END, RankRange, SortOrder, close_enough, ranks};
+use crate::domain::page::{MARK_STRIDE, NEAR_END, RankRange, SortOrder, close_enough, ranks};
 use crate::domain::{CustomerNumber, EventKind};
 
 /// Where a page of ids starts.
@@ -196,16 +196,32 @@ async fn mark_for(
     if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
         return Ok(below);
     }
-    // Marks are added in order from the oldest, so the one below is the last one.
-    let from = below.map_or(0, |mark| mark.rank + 1);
-    let rows = range.start + 1 - from;
-    store
-        .extend_marks(customer, kind, below, settled_before, rows)
-        .await?;
-    metrics::counter!("bankapi_event_marks_extended_total").increment(1);
-    let below = store.nearest_mark(customer, kind, range.start).await?;
-    Ok(below.filter(|mark| close_enough(mark.rank, range.start)))
+    // Marks are added in order from the oldest, so the one below is the last one. The
+    // walk goes in steps, each its own statement: on SQLite a statement holds the one
+    // writer, and event appends must not wait for a whole million-row walk.
+    let mut below = below;
+    loop {
+        let from = below.map_or(0, |mark| mark.rank + 1);
+        let rows = (range.start + 1).saturating_sub(from).min(WALK_STEP);
+        store
+            .extend_marks(customer, kind, below, settled_before, rows)
+            .await?;
+        metrics::counter!("bankapi_event_marks_extended_total").increment(1);
+        let next = store.nearest_mark(customer, kind, range.start).await?;
+        if next.is_some_and(|mark| close_enough(mark.rank, range.start)) {
+            return Ok(next);
+        }
+        if next == below {
+            // No mark added: the events there are not settled yet.
+            return Ok(None);
+        }
+        below = next;
+    }
 }
+
+/// Rows one statement of a marking walk covers at most: a multiple of the stride, so
+/// each step adds marks; a few milliseconds of the SQLite writer.
+const WALK_STEP: u64 = 16 * MARK_STRIDE;
 
 /// The lock that one process's walks of a list take. Lists share locks by hash: a
 /// collision only makes two walks wait for each other. Process-wide because the marks
