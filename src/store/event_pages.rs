@@ -14,12 +14,11 @@
 //!   [`super::page_cache`] where the store allows it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 
-use super::page_cache::{CachedPage, PageCache, PageKey};
+use super::page_cache::{CachedPage, PageCache, PageKey, stripe_of};
 use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
 use crate::domain::page::{MARK_STRIDE, NEAR_END, RankRange, SortOrder, close_enough, ranks};
 use crate::domain::{CustomerNumber, EventKind};
@@ -71,6 +70,7 @@ impl EventPages {
         store: &dyn EventStore,
         filter: &EventFilter,
     ) -> Result<(Vec<EventRecord>, u64), StoreError> {
+        let settled_before = Utc::now() - self.settle;
         let cached = PageKey::of(filter)
             .and_then(|key| store.generation(&filter.customer_number).map(|g| (key, g)));
         let (ids, total) = match &cached {
@@ -80,7 +80,7 @@ impl EventPages {
                     (page.ids.clone(), page.total)
                 }
                 None => {
-                    let (ids, total) = page_ids(store, filter, Utc::now() - self.settle).await?;
+                    let (ids, total) = page_ids(store, filter, settled_before).await?;
                     let page = CachedPage {
                         generation: *generation,
                         ids: ids.clone(),
@@ -90,10 +90,9 @@ impl EventPages {
                     (ids, total)
                 }
             },
-            None => page_ids(store, filter, Utc::now() - self.settle).await?,
+            None => page_ids(store, filter, settled_before).await?,
         };
-        let found = store.events_by_id(&ids).await?;
-        Ok((in_order(found, &ids), total))
+        Ok((events_in_order(store, &ids).await?, total))
     }
 }
 
@@ -106,8 +105,7 @@ pub async fn list_events(
     settled_before: DateTime<Utc>,
 ) -> Result<(Vec<EventRecord>, u64), StoreError> {
     let (ids, total) = page_ids(store, filter, settled_before).await?;
-    let found = store.events_by_id(&ids).await?;
-    Ok((in_order(found, &ids), total))
+    Ok((events_in_order(store, &ids).await?, total))
 }
 
 /// The ids of `filter`'s page and the number of all that match.
@@ -118,22 +116,21 @@ async fn page_ids(
 ) -> Result<(Vec<i64>, u64), StoreError> {
     let size = u64::from(filter.page.size);
     let offset = filter.page.offset();
-    let (ids, total) = match filter.after {
+    match filter.after {
         Some(key) => {
             store
                 .page_ids(filter, filter.order, PageStart::After(key), size)
-                .await?
+                .await
         }
         // Dated lists are not marked: their ranks depend on the range asked for.
         None if offset < NEAR_END || filter.from.is_some() || filter.to.is_some() => {
             metrics::counter!("bankapi_event_pages_total", "read" => "offset").increment(1);
             store
                 .page_ids(filter, filter.order, PageStart::Offset(offset), size)
-                .await?
+                .await
         }
-        None => deep_page(store, filter, offset, settled_before).await?,
-    };
-    Ok((ids, total))
+        None => deep_page(store, filter, offset, settled_before).await,
+    }
 }
 
 /// A page-number page far from the start of its order.
@@ -230,16 +227,18 @@ fn marking(customer: &CustomerNumber, kind: Option<EventKind>) -> &'static tokio
     const STRIPES: usize = 64;
     static LOCKS: OnceLock<Vec<tokio::sync::Mutex<()>>> = OnceLock::new();
     let locks = LOCKS.get_or_init(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
-    let mut hasher = std::hash::DefaultHasher::new();
-    (customer, kind).hash(&mut hasher);
-    let index = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
-    &locks[index]
+    &locks[stripe_of(&(customer, kind), STRIPES)]
 }
 
-/// `found` in the order of `ids`. An id with no event (none is ever deleted) is left out.
-fn in_order(found: Vec<EventRecord>, ids: &[i64]) -> Vec<EventRecord> {
+/// The events of `ids`, in that order. An id with no event (none is ever deleted) is
+/// left out.
+async fn events_in_order(
+    store: &dyn EventStore,
+    ids: &[i64],
+) -> Result<Vec<EventRecord>, StoreError> {
+    let found = store.events_by_id(ids).await?;
     let mut by_id: HashMap<i64, EventRecord> = found.into_iter().map(|e| (e.id, e)).collect();
-    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The oldest event of each customer among `events`: an import drops every mark of that
@@ -253,11 +252,7 @@ pub(crate) fn earliest_per_customer(events: &[EventRecord]) -> BTreeMap<Customer
         };
         earliest
             .entry(event.customer_number.clone())
-            .and_modify(|old: &mut EventKey| {
-                if (key.created_at, key.id) < (old.created_at, old.id) {
-                    *old = key;
-                }
-            })
+            .and_modify(|old: &mut EventKey| *old = key.min(*old))
             .or_insert(key);
     }
     earliest

@@ -125,8 +125,9 @@ pub struct EventFilter {
     pub after: Option<EventKey>,
 }
 
-/// An event's place in a list sorted by creation time, then id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An event's place in a list sorted by creation time, then id: the order its derived
+/// `Ord` follows (field order matters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct EventKey {
     /// When it was registered.
     pub created_at: DateTime<Utc>,

@@ -41,11 +41,7 @@ impl Default for WriteGenerations {
 
 impl WriteGenerations {
     fn stripe(&self, customer: &CustomerNumber) -> &AtomicU64 {
-        let mut hasher = std::hash::DefaultHasher::new();
-        customer.hash(&mut hasher);
-        // The modulo keeps the index in range whatever the hash.
-        let index = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
-        &self.stripes[index]
+        &self.stripes[stripe_of(customer, STRIPES)]
     }
 
     /// Called after a commit that added events of these customers (or tried to: a
@@ -60,6 +56,15 @@ impl WriteGenerations {
     pub fn of(&self, customer: &CustomerNumber) -> u64 {
         self.stripe(customer).load(Ordering::Acquire)
     }
+}
+
+/// The stripe of `stripes` that `value` falls in: how per-customer state is shared out
+/// over a fixed number of slots (counters here, locks in `event_pages`).
+pub(crate) fn stripe_of(value: &impl Hash, stripes: usize) -> usize {
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    // The modulo keeps the index in range whatever the hash.
+    usize::try_from(hasher.finish() % stripes as u64).unwrap_or(0)
 }
 
 /// Which page: only plain page-number pages near the top are cached.

@@ -54,8 +54,9 @@ fn push_order_filters(query: &mut QueryBuilder<Sqlite>, filter: &OrderFilter) {
 
 impl SqliteStore {
     /// Ends every lease: called at start-up, when the file's exclusive lock proves that
-    /// no other process can hold one, so the orders a killed process had claimed are
-    /// claimable at once instead of after their leases run out.
+    /// no other process can hold one, so what a killed process had claimed (orders, the
+    /// feed's relays, webhook deliveries) is claimable at once instead of after its lease
+    /// runs out.
     pub(super) async fn release_leases(&self) -> Result<(), StoreError> {
         // Orders, relays' cursors and webhook deliveries alike: a killed process's
         // in-flight delivery goes again now (same webhook-id), not after its lease.
