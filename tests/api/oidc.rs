@@ -65,26 +65,46 @@ impl Drop for AuthorizationServer {
 }
 
 impl AuthorizationServer {
+    /// Starts the provider on a free port. The port is only free when it is picked: a
+    /// provider that exits at once (another test took the port, or Node failed) is
+    /// started again on a new port, and a failure shows what the provider printed.
     async fn start() -> Self {
         install_provider();
+        let mut output = String::new();
+        for _ in 0..3 {
+            match Self::start_once().await {
+                Ok(server) => return server,
+                Err(printed) => output = printed,
+            }
+        }
+        panic!("oidc-provider did not start; it printed:\n{output}");
+    }
+
+    /// One try: the server once it answers discovery, or what it printed. Node starts in
+    /// well under a second alone; 60 s leaves room for a CI machine busy with the other
+    /// tests.
+    async fn start_once() -> Result<Self, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
+        let log = tempfile::NamedTempFile::new().expect("a log file for the provider");
         let child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(oidc_dir())
             .env("PORT", port.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().expect("the provider's log file"))
             .spawn()
             .expect("node must be installed to run the authorization-server tests");
-        let server = Self {
+        let mut server = Self {
             child,
             issuer: format!("http://127.0.0.1:{port}"),
             client: Client::new(),
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let printed =
+            |log: &tempfile::NamedTempFile| std::fs::read_to_string(log.path()).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(60);
         let discovery = format!("{}/.well-known/openid-configuration", server.issuer);
         while !server
             .client
@@ -93,10 +113,15 @@ impl AuthorizationServer {
             .await
             .is_ok_and(|r| r.status() == 200)
         {
-            assert!(Instant::now() < deadline, "oidc-provider did not start");
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("exited with {status}: {}", printed(&log)));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("no answer within 60 s: {}", printed(&log)));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        server
+        Ok(server)
     }
 
     /// An access token by the client-credentials grant.
