@@ -105,7 +105,7 @@ impl Application {
                 created.clone(),
             )?,
         );
-        let state = AppState {
+        let state = AppState::new(crate::state::Services {
             webhook_due: created.clone(),
             webhook_allow_private: settings.webhook_allow_private,
             event_pages: Arc::new(crate::store::event_pages::EventPages::new(
@@ -127,7 +127,7 @@ impl Application {
                 settings.rate_limit_burst,
             ),
             time_zone: crate::http::time::parse_zone(&settings.time_zone)?,
-            orders: Arc::new(OrderSettings {
+            orders: OrderSettings {
                 durations: settings.step_durations(),
                 deadline: i64::try_from(settings.order_deadline_seconds)
                     .ok()
@@ -135,8 +135,8 @@ impl Application {
                     .unwrap_or(chrono::Duration::MAX),
                 acceptor: crate::store::orders::Acceptor::start(stores.orders.clone()),
                 subjects: crate::store::orders::SubjectReader::start(stores.orders.clone()),
-            }),
-        };
+            },
+        });
         let rate_limit = state.rate_limit.clone();
         let router = router(state, settings);
         let engine = if settings.executor_enabled {

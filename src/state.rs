@@ -12,9 +12,30 @@ use crate::http::links::Links;
 use crate::http::rate_limit::ClientRateLimiter;
 use crate::store::Stores;
 
-/// Cheap to clone: everything inside is shared.
+/// Every handler extracts the state, so it is cloned on every request: one shared
+/// pointer, where a struct of a dozen `Arc`s and channel senders cost a dozen atomic
+/// increments and decrements per request (about 2 % of the order POST's CPU in a
+/// profile). Fields are reached through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// Shares `services` among the handlers.
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What the handlers share.
+pub struct Services {
     /// The database, behind its traits.
     pub stores: Stores,
     /// Checks access tokens.
@@ -37,12 +58,11 @@ pub struct AppState {
     pub webhook_due: Arc<tokio::sync::Notify>,
     /// The process's tail of the outbox, for live streams.
     pub feed: crate::feed::Feed,
-    /// How new orders are scheduled (shared: it holds a map).
-    pub orders: Arc<OrderSettings>,
+    /// How new orders are scheduled and written.
+    pub orders: OrderSettings,
 }
 
 /// What order handlers need to start a new order.
-#[derive(Clone)]
 pub struct OrderSettings {
     /// Step durations, for the first step's schedule.
     pub durations: StepDurations,

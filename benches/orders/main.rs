@@ -31,6 +31,11 @@ mod setup;
 
 use setup::{Scratch, env_usize};
 
+/// The allocator the `bankapi` binary ships with (src/main.rs), so that the server
+/// measured here allocates as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let modes = std::env::var("BENCH_MODES")
