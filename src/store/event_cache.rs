@@ -18,7 +18,7 @@ use quick_cache::sync::Cache;
 
 use chrono::{DateTime, Utc};
 
-use super::event_pages::{EventMark, PageStart};
+use super::event_pages::{EventMark, MarkedPage, PageStart};
 use super::{EventFilter, EventRecord, EventStore, IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::page::SortOrder;
 use crate::domain::{CustomerNumber, EventKind};
@@ -93,6 +93,15 @@ impl EventStore for CachedEvents {
         limit: u64,
     ) -> Result<(Vec<i64>, u64), StoreError> {
         self.inner.page_ids(filter, order, start, limit).await
+    }
+
+    async fn marked_page(
+        &self,
+        filter: &EventFilter,
+        rank: u64,
+        len: u64,
+    ) -> Result<MarkedPage, StoreError> {
+        self.inner.marked_page(filter, rank, len).await
     }
 
     async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
@@ -202,6 +211,18 @@ mod tests {
         }
         async fn count_events(&self, _: &EventFilter) -> Result<u64, StoreError> {
             Ok(0)
+        }
+        async fn marked_page(
+            &self,
+            _: &EventFilter,
+            _: u64,
+            _: u64,
+        ) -> Result<MarkedPage, StoreError> {
+            Ok(MarkedPage {
+                total: 0,
+                mark: None,
+                ids: Vec::new(),
+            })
         }
         /// One read per call, whatever the number of ids.
         async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRecord>, StoreError> {

@@ -48,11 +48,32 @@ pub struct EventMark {
     pub key: EventKey,
 }
 
+/// A deep page as one statement reads it (see [`EventStore::marked_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedPage {
+    /// Events that match the filter, in the statement's snapshot.
+    pub total: u64,
+    /// The rank of the mark the page was read from, if one was close enough.
+    pub mark: Option<u64>,
+    /// The page's ids, oldest first (none without a mark).
+    pub ids: Vec<i64>,
+}
+
+/// Lists' lengths as deep pages last saw them: a deep page needs the length before it
+/// can say which ranks to read, and a guess checked against the count its statement
+/// returns saves a statement per page. Lists share nothing: a wrong guess only costs a
+/// second statement.
+type Lengths = quick_cache::sync::Cache<(CustomerNumber, Option<EventKind>), u64>;
+
+/// Lengths kept at most.
+const LENGTHS: usize = 20_000;
+
 /// How the API reads lists: with first pages kept while the customer's events are
 /// unchanged (see [`super::page_cache`]), and marks over events older than `settle`.
 pub struct EventPages {
     settle: chrono::Duration,
     cache: PageCache,
+    lengths: Lengths,
 }
 
 impl EventPages {
@@ -61,6 +82,7 @@ impl EventPages {
         Self {
             settle,
             cache: PageCache::default(),
+            lengths: Lengths::new(LENGTHS),
         }
     }
 
@@ -80,7 +102,8 @@ impl EventPages {
                     (page.ids.clone(), page.total)
                 }
                 None => {
-                    let (ids, total) = page_ids(store, filter, settled_before).await?;
+                    let (ids, total) =
+                        page_ids(store, filter, settled_before, Some(&self.lengths)).await?;
                     let page = CachedPage {
                         generation: *generation,
                         ids: ids.clone(),
@@ -90,7 +113,7 @@ impl EventPages {
                     (ids, total)
                 }
             },
-            None => page_ids(store, filter, settled_before).await?,
+            None => page_ids(store, filter, settled_before, Some(&self.lengths)).await?,
         };
         Ok((events_in_order(store, &ids).await?, total))
     }
@@ -104,15 +127,17 @@ pub async fn list_events(
     filter: &EventFilter,
     settled_before: DateTime<Utc>,
 ) -> Result<(Vec<EventRecord>, u64), StoreError> {
-    let (ids, total) = page_ids(store, filter, settled_before).await?;
+    let (ids, total) = page_ids(store, filter, settled_before, None).await?;
     Ok((events_in_order(store, &ids).await?, total))
 }
 
-/// The ids of `filter`'s page and the number of all that match.
+/// The ids of `filter`'s page and the number of all that match. `settled_before`: events
+/// created before it may be marked; `lengths`: lists' lengths as last seen, if kept.
 async fn page_ids(
     store: &dyn EventStore,
     filter: &EventFilter,
     settled_before: DateTime<Utc>,
+    lengths: Option<&Lengths>,
 ) -> Result<(Vec<i64>, u64), StoreError> {
     let size = u64::from(filter.page.size);
     let offset = filter.page.offset();
@@ -129,47 +154,138 @@ async fn page_ids(
                 .page_ids(filter, filter.order, PageStart::Offset(offset), size)
                 .await
         }
-        None => deep_page(store, filter, offset, settled_before).await,
+        None => {
+            let list = (filter.customer_number.clone(), filter.kind);
+            let guess = lengths.and_then(|lengths| lengths.get(&list));
+            let (ids, total) = deep_page(store, filter, offset, settled_before, guess).await?;
+            if let Some(lengths) = lengths {
+                lengths.insert(list, total);
+            }
+            Ok((ids, total))
+        }
     }
 }
 
-/// A page-number page far from the start of its order.
+/// A page-number page far from the start of its order. Its ranks depend on the list's
+/// length: with a `guess` of it (the length a page of this list saw last), the steady
+/// state is one statement whose own count confirms the guess; a list that grew
+/// meanwhile is read again at its new length.
 async fn deep_page(
     store: &dyn EventStore,
     filter: &EventFilter,
     offset: u64,
     settled_before: DateTime<Utc>,
+    guess: Option<u64>,
 ) -> Result<(Vec<i64>, u64), StoreError> {
-    let total = store.count_events(filter).await?;
-    let Some(range) = ranks(filter.order, offset, filter.page.size, total) else {
-        return Ok((Vec::new(), total));
+    let (mut total, mut guessed) = match guess {
+        Some(total) => (total, true),
+        None => (store.count_events(filter).await?, false),
     };
-    let start = if range.start < NEAR_END {
+    // A list that keeps growing under the reads ends in one self-consistent offset read.
+    for _ in 0..3 {
+        let Some(range) = ranks(filter.order, offset, filter.page.size, total) else {
+            if guessed {
+                total = store.count_events(filter).await?;
+                guessed = false;
+                continue;
+            }
+            return Ok((Vec::new(), total));
+        };
+        let read = read_ranks(store, filter, offset, range, settled_before).await?;
+        if read.exact || read.total == total {
+            return Ok((read.ids, read.total));
+        }
+        total = read.total;
+        guessed = false;
+    }
+    metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
+    let size = u64::from(filter.page.size);
+    let (ids, total) = store
+        .page_ids(filter, filter.order, PageStart::Offset(offset), size)
+        .await?;
+    Ok((ids, total))
+}
+
+/// The ids a deep page read, in the page's order, with the count its statement saw.
+struct RanksRead {
+    ids: Vec<i64>,
+    total: u64,
+    /// The ids are the page at `total` whatever length the ranks were computed from.
+    exact: bool,
+}
+
+/// Reads the page at `range`, ranks computed from a length the caller then checks
+/// against the count returned.
+async fn read_ranks(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    offset: u64,
+    range: RankRange,
+    settled_before: DateTime<Utc>,
+) -> Result<RanksRead, StoreError> {
+    let in_order = |mut ids: Vec<i64>| {
+        if filter.order == SortOrder::Desc {
+            ids.reverse();
+        }
+        ids
+    };
+    if range.start < NEAR_END {
         // The oldest end is near (the last pages, newest first).
         metrics::counter!("bankapi_event_pages_total", "read" => "offset").increment(1);
-        PageStart::Offset(range.start)
-    } else if let Some(mark) = mark_for(store, filter, range, settled_before).await? {
-        metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
-        PageStart::From {
-            key: mark.key,
-            skip: range.start - mark.rank,
-        }
-    } else {
-        // Not marked yet: the events there are younger than the settling time.
-        metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
-        let size = u64::from(filter.page.size);
-        let (ids, _) = store
-            .page_ids(filter, filter.order, PageStart::Offset(offset), size)
+        let (ids, total) = store
+            .page_ids(
+                filter,
+                SortOrder::Asc,
+                PageStart::Offset(range.start),
+                range.len(),
+            )
             .await?;
-        return Ok((ids, total));
-    };
-    let (mut ids, _) = store
-        .page_ids(filter, SortOrder::Asc, start, range.len())
-        .await?;
-    if filter.order == SortOrder::Desc {
-        ids.reverse();
+        return Ok(RanksRead {
+            ids: in_order(ids),
+            total,
+            exact: false,
+        });
     }
-    Ok((ids, total))
+    let page = store.marked_page(filter, range.start, range.len()).await?;
+    if page.mark.is_some() {
+        metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
+        return Ok(RanksRead {
+            ids: in_order(page.ids),
+            total: page.total,
+            exact: false,
+        });
+    }
+    let read = match mark_for(store, filter, range, settled_before).await? {
+        Some(mark) => {
+            metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
+            let start = PageStart::From {
+                key: mark.key,
+                skip: range.start - mark.rank,
+            };
+            let (ids, total) = store
+                .page_ids(filter, SortOrder::Asc, start, range.len())
+                .await?;
+            RanksRead {
+                ids: in_order(ids),
+                total,
+                exact: false,
+            }
+        }
+        None => {
+            // Not marked yet: the events there are younger than the settling time.
+            metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
+            let size = u64::from(filter.page.size);
+            let (ids, total) = store
+                .page_ids(filter, filter.order, PageStart::Offset(offset), size)
+                .await?;
+            RanksRead {
+                ids,
+                total,
+                exact: true,
+            }
+        }
+    };
+    Ok(read)
 }
 
 /// The mark a page starting at `range.start` is read from, adding marks up to it first
@@ -218,7 +334,7 @@ async fn mark_for(
 
 /// Rows one statement of a marking walk covers at most: a multiple of the stride, so
 /// each step adds marks; a few milliseconds of the SQLite writer.
-const WALK_STEP: u64 = 16 * MARK_STRIDE;
+const WALK_STEP: u64 = 64 * MARK_STRIDE;
 
 /// The lock that one process's walks of a list take. Lists share locks by hash: a
 /// collision only makes two walks wait for each other. Process-wide because the marks

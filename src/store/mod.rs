@@ -21,7 +21,7 @@ pub(crate) mod sqlite;
 pub mod webhooks;
 
 pub use audit::{AuditFilter, AuditRecord, AuditStore};
-pub use event_pages::{EventMark, PageStart};
+pub use event_pages::{EventMark, MarkedPage, PageStart};
 pub use orders::{CardFilter, Decision, OrderFilter, OrderSort, OrderStore};
 
 /// What can go wrong below the domain, in terms the HTTP layer can answer.
@@ -185,6 +185,17 @@ pub trait EventStore: Send + Sync {
         start: PageStart,
         limit: u64,
     ) -> Result<(Vec<i64>, u64), StoreError>;
+
+    /// A deep page in one statement: the number of events that match `filter` (which
+    /// has no date range), the highest mark at most a stride below `rank` (`None` when
+    /// there is none that close), and from it up to `len` ids oldest first, starting at
+    /// `rank`. The caller checks that the count is the one it computed `rank` from.
+    async fn marked_page(
+        &self,
+        filter: &EventFilter,
+        rank: u64,
+        len: u64,
+    ) -> Result<MarkedPage, StoreError>;
 
     /// The number of events that match `filter`.
     async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError>;

@@ -143,6 +143,12 @@ async fn deep_pages_are_the_list_sorted_by_creation_then_id() {
         all.push(event);
     }
     check_pages(&app, &all).await;
+    // The lists' lengths the deep pages saw are now a few short: each page must notice.
+    for i in 0..3 {
+        let id = note(&app, CUSTOMER, &format!("later {i}")).await;
+        all.extend(app.stores.events.get_event(id).await.expect("read"));
+    }
+    check_pages(&app, &all).await;
     let events = app.stores.events.as_ref();
     for kind in [
         None,

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 
-use super::event_pages::{EventMark, PageStart, earliest_per_customer};
+use super::event_pages::{EventMark, MarkedPage, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
@@ -256,6 +256,15 @@ impl EventStore for PgStore {
         limit: u64,
     ) -> Result<(Vec<i64>, u64), StoreError> {
         event_pages::page_ids(&self.pool, filter, order, start, limit).await
+    }
+
+    async fn marked_page(
+        &self,
+        filter: &EventFilter,
+        rank: u64,
+        len: u64,
+    ) -> Result<MarkedPage, StoreError> {
+        event_pages::marked_page(&self.pool, filter, rank, len).await
     }
 
     async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {

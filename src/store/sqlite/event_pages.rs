@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use super::EventRow;
 use crate::domain::page::{MARK_STRIDE, SortOrder};
 use crate::domain::{CustomerNumber, EventKind};
-use crate::store::event_pages::{EventMark, PageStart, as_i64, mark_kind};
+use crate::store::event_pages::{EventMark, MarkedPage, PageStart, as_i64, mark_kind};
 use crate::store::{EventFilter, EventKey, EventRecord, StoreError, from_micros, to_micros};
 
 /// `SELECT` of the number of events matching `filter`: the kept counts when no date
@@ -87,16 +87,66 @@ pub(super) async fn page_ids(
     query.push_bind(as_i64(limit)).push(" OFFSET ");
     query.push_bind(as_i64(skip)).push("))");
     let (total, ids): (i64, Option<String>) = query.build_query_as().fetch_one(pool).await?;
-    let ids = ids
-        .unwrap_or_default()
+    Ok((
+        split_ids(ids.as_deref())?,
+        u64::try_from(total).unwrap_or(0),
+    ))
+}
+
+/// A deep page in one statement: the count, the closest mark within a stride below
+/// `rank`, and up to `len` ids from it, oldest first (see `store::event_pages`).
+pub(super) async fn marked_page(
+    pool: &SqlitePool,
+    filter: &EventFilter,
+    rank: u64,
+    len: u64,
+) -> Result<MarkedPage, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "WITH mark AS (SELECT rank, created_at, event_id FROM event_marks WHERE customer_number = ",
+    );
+    query
+        .push_bind(filter.customer_number.as_str().to_owned())
+        .push(" AND event_kind = ")
+        .push_bind(mark_kind(filter.kind))
+        .push(" AND rank <= ")
+        .push_bind(as_i64(rank))
+        .push(" AND rank > ")
+        .push_bind(as_i64(rank) - as_i64(MARK_STRIDE))
+        .push(" ORDER BY rank DESC LIMIT 1) SELECT (");
+    push_count(&mut query, filter);
+    query.push(
+        "), (SELECT rank FROM mark), (SELECT group_concat(event_id, ',' ORDER BY created_at, event_id) \
+         FROM (SELECT event_id, created_at FROM events WHERE customer_number = ",
+    );
+    push_filters(&mut query, filter);
+    query
+        .push(
+            " AND (created_at, event_id) >= (SELECT created_at, event_id FROM mark) \
+             ORDER BY created_at, event_id LIMIT ",
+        )
+        .push_bind(as_i64(len))
+        .push(" OFFSET COALESCE(")
+        .push_bind(as_i64(rank))
+        .push(" - (SELECT rank FROM mark), 0)))");
+    let (total, mark, ids): (i64, Option<i64>, Option<String>) =
+        query.build_query_as().fetch_one(pool).await?;
+    Ok(MarkedPage {
+        total: u64::try_from(total).unwrap_or(0),
+        mark: mark.and_then(|rank| u64::try_from(rank).ok()),
+        ids: split_ids(ids.as_deref())?,
+    })
+}
+
+/// The ids of a page as SQLite hands them over: one comma-separated text.
+fn split_ids(ids: Option<&str>) -> Result<Vec<i64>, StoreError> {
+    ids.unwrap_or_default()
         .split(',')
         .filter(|id| !id.is_empty())
         .map(|id| {
             id.parse::<i64>()
                 .map_err(|_| StoreError::Other(anyhow::anyhow!("event id {id:?} in a page")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((ids, u64::try_from(total).unwrap_or(0)))
+        .collect()
 }
 
 pub(super) async fn count_events(

@@ -17,7 +17,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::event_pages::{EventMark, PageStart, earliest_per_customer};
+use super::event_pages::{EventMark, MarkedPage, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
 use super::page_cache::WriteGenerations;
 use super::{
@@ -252,6 +252,15 @@ impl EventStore for SqliteStore {
         limit: u64,
     ) -> Result<(Vec<i64>, u64), StoreError> {
         event_pages::page_ids(&self.reader, filter, order, start, limit).await
+    }
+
+    async fn marked_page(
+        &self,
+        filter: &EventFilter,
+        rank: u64,
+        len: u64,
+    ) -> Result<MarkedPage, StoreError> {
+        event_pages::marked_page(&self.reader, filter, rank, len).await
     }
 
     async fn count_events(&self, filter: &EventFilter) -> Result<u64, StoreError> {
