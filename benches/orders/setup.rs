@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use bankapi::domain::CustomerNumber;
+use bankapi::domain::account::{Account, CurrencyCode};
 use bankapi::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
 use bankapi::domain::identifier::{ArrangementNumber, CardId};
 use bankapi::domain::order::OrderStatus;
@@ -97,6 +98,8 @@ pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
             status_date: Utc::now(),
         })
         .collect();
+    let eur =
+        CurrencyCode::parse("currency-code", "EUR").map_err(|e| anyhow::anyhow!(e.message))?;
     stores
         .orders
         .import_reference_data(
@@ -105,13 +108,16 @@ pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
                 name: "Bench Customer".into(),
             }],
             &(1..=count)
-                .map(|n| Arrangement {
-                    number: arrangement(n),
-                    owner: owner.clone(),
-                    product_code: "MasterCard".into(),
-                    active: true,
-                    allows_cards: true,
-                    card_limit: 4,
+                .map(|n| {
+                    let terms = Arrangement {
+                        number: arrangement(n),
+                        owner: owner.clone(),
+                        product_code: "MasterCard".into(),
+                        active: true,
+                        allows_cards: true,
+                        card_limit: 4,
+                    };
+                    Account::card_account(terms, eur)
                 })
                 .collect::<Vec<_>>(),
             &cards,

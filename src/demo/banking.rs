@@ -1,4 +1,4 @@
-//! The demo's customers, arrangements and cards: the order guide's arrangement
+//! The demo's customers, accounts and cards: the order guide's arrangement
 //! `0064200001930` (a MasterCard credit-limit account of Branislav Vukovic, on which Mileva
 //! Grujic already holds an additional card, so the guide's issuance for 1400054 works), and
 //! cards in every state for customer 1400269 so each order resource can be tried at once.
@@ -7,7 +7,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::GUIDE_ARRANGEMENT;
 use crate::domain::CustomerNumber;
-use crate::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
+use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, CurrencyCode, Money};
+use crate::domain::card::{Card, CardStatus, Customer, mask};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 
 fn number(raw: &str) -> CustomerNumber {
@@ -40,25 +41,59 @@ pub fn customers() -> Vec<Customer> {
     .collect()
 }
 
-/// The demo's arrangements.
-pub fn arrangements() -> Vec<Arrangement> {
-    let arrangement =
-        |n: &str, owner: &str, product: &str, active: bool, allows_cards: bool, limit: u32| {
-            Arrangement {
-                number: arrangement_number(n),
-                owner: number(owner),
-                product_code: product.into(),
-                active,
-                allows_cards,
-                card_limit: limit,
-            }
-        };
-    vec![
-        arrangement(GUIDE_ARRANGEMENT, "BRVU00002", "MasterCard", true, true, 4),
-        arrangement("0064200001948", "1400269", "Visa", true, true, 8),
-        arrangement("0064200001956", "1400054", "Maestro", true, true, 2),
-        arrangement("0064200001964", "1400269", "MasterCard", false, true, 2),
-    ]
+/// A demo amount in `currency` (a code the demo writes, so a bad one is a bug here).
+fn money(currency: &str, minor: i64) -> Money {
+    let currency = CurrencyCode::parse("currency-code", currency)
+        .unwrap_or_else(|e| panic!("demo currency {currency}: {}", e.message));
+    Money { currency, minor }
+}
+
+/// The demo's accounts: the card accounts the card orders act on, and for the guides'
+/// customers current, bundled, deposit, loan and credit-facility accounts (API.md section
+/// 9). Customer 1400269 has two active current accounts; the euro one has nothing on it
+/// (no card, no standing order, no linked product), so closing it can be tried at once.
+pub fn accounts() -> Vec<Account> {
+    use ArrangementKind::*;
+    use ArrangementStatus::*;
+    let account = |n: &str,
+                   kind: ArrangementKind,
+                   owner: &str,
+                   product: (&str, &str),
+                   balance: Money,
+                   status: ArrangementStatus,
+                   linked: Option<&str>,
+                   card_limit: u32| Account {
+        number: arrangement_number(n),
+        kind,
+        owner: number(owner),
+        product_code: product.0.into(),
+        product_name: product.1.into(),
+        balance,
+        status,
+        linked: linked.map(arrangement_number),
+        allows_cards: card_limit > 0,
+        card_limit,
+    };
+    let mastercard = ("MasterCard", "MasterCard credit-limit account");
+    let current = ("current-standard", "Current account");
+    #[rustfmt::skip]
+    let accounts = vec![
+        account(GUIDE_ARRANGEMENT, CardAccount, "BRVU00002", mastercard, money("EUR", -125_040), Active, None, 4),
+        account("0064200001948", CardAccount, "1400269", ("Visa", "Visa credit-limit account"), money("EUR", -31_000), Active, None, 8),
+        account("0064200001956", CardAccount, "1400054", ("Maestro", "Maestro debit card account"), money("EUR", 0), Active, None, 2),
+        account("0064200001964", CardAccount, "1400269", mastercard, money("EUR", 0), Terminated, None, 2),
+        account("0064200002014", CurrentAccount, "1400269", current, money("RSD", 18_452_050), Active, None, 0),
+        account("0064200002022", CurrentAccount, "1400269", current, money("EUR", 84_312), Active, None, 0),
+        account("0064200002030", BundledAccount, "1400269", ("bundle-gold", "Gold package account"), money("RSD", 2_310_000), Active, None, 0),
+        account("0064200002048", DepositAccount, "1400269", ("deposit-12-months", "Term deposit, 12 months"), money("RSD", 50_000_000), Active, Some("0064200002014"), 0),
+        account("0064200002055", Loan, "1400269", ("consumer-loan", "Consumer loan"), money("RSD", -45_000_000), Active, Some("0064200002014"), 0),
+        account("0064200002063", CreditFacility, "1400269", ("overdraft-facility", "Overdraft facility"), money("RSD", -2_000_000), Active, Some("0064200002014"), 0),
+        account("0064200002071", CurrentAccount, "1400054", ("current-plus", "Current account plus"), money("RSD", 9_120_000), Active, None, 0),
+        account("0064200002089", DepositAccount, "1400054", ("deposit-12-months", "Term deposit, 12 months"), money("EUR", 1_000_000), Active, Some("0064200002071"), 0),
+        account("0064200002097", CurrentAccount, "BRVU00002", current, money("RSD", 4_530_000), Active, None, 0),
+        account("0064200002105", CurrentAccount, "MIGR00002", current, money("RSD", 1_275_500), Active, None, 0),
+    ];
+    accounts
 }
 
 /// The demo's cards: every state, lost and temporary blockades, an additional card.
@@ -188,11 +223,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_guide_customer_has_accounts_of_every_kind_and_one_to_close() {
+        let all = accounts();
+        let theirs: Vec<&Account> = all
+            .iter()
+            .filter(|a| a.owner.as_str() == "1400269")
+            .collect();
+        for kind in ArrangementKind::ALL {
+            assert!(theirs.iter().any(|a| a.kind == kind), "{kind:?}");
+        }
+        let current: Vec<&&Account> = theirs
+            .iter()
+            .filter(|a| a.kind == ArrangementKind::CurrentAccount)
+            .filter(|a| a.status == ArrangementStatus::Active)
+            .collect();
+        assert!(current.len() >= 2, "two active current accounts");
+        let carded: HashSet<_> = cards().into_iter().map(|c| c.arrangement_number).collect();
+        let linked: HashSet<_> = all.iter().filter_map(|a| a.linked.clone()).collect();
+        assert!(
+            current
+                .iter()
+                .any(|a| !carded.contains(&a.number) && !linked.contains(&a.number)),
+            "one current account with nothing on it"
+        );
+        for account in all.iter().filter(|a| a.linked.is_some()) {
+            let target = all
+                .iter()
+                .find(|a| Some(&a.number) == account.linked.as_ref())
+                .expect("the linked account exists");
+            assert_eq!(target.owner, account.owner, "{}", account.number);
+            assert_eq!(target.kind, ArrangementKind::CurrentAccount);
+        }
+    }
+
+    #[test]
     fn cards_exist_in_every_state_and_belong_to_known_arrangements() {
         let cards = cards();
         let states: HashSet<_> = cards.iter().map(|c| c.status).collect();
         assert_eq!(states.len(), CardStatus::ALL.len());
-        let arrangements: HashSet<_> = arrangements().into_iter().map(|a| a.number).collect();
+        let arrangements: HashSet<_> = accounts().into_iter().map(|a| a.number).collect();
         let customers: HashSet<_> = customers().into_iter().map(|c| c.number).collect();
         for card in &cards {
             assert!(

@@ -181,12 +181,61 @@ const ORDER_LISTS: &[List] = &[
     ),
     (
         "product-code",
-        "Card product",
-        "The card products the bank issues",
+        "Product",
+        "The card and account products the bank offers",
         &[
             ("00001", "MasterCard", "MasterCard credit card"),
             ("00002", "Visa", "Visa credit card"),
             ("00003", "Maestro", "Maestro debit card"),
+            ("00004", "current-standard", "Current account"),
+            (
+                "00005",
+                "current-plus",
+                "Current account with overdraft and insurance",
+            ),
+            (
+                "00006",
+                "bundle-gold",
+                "Bundled account: current account, card and savings",
+            ),
+            ("00007", "deposit-12-months", "Term deposit, twelve months"),
+            ("00008", "consumer-loan", "Consumer loan"),
+            (
+                "00009",
+                "overdraft-facility",
+                "Overdraft facility on a current account",
+            ),
+        ],
+    ),
+    (
+        "arrangement-kind",
+        "Arrangement kind",
+        "What kind of account an arrangement is",
+        &[
+            ("00001", "current-account", "Current (payment) account"),
+            (
+                "00002",
+                "bundled-account",
+                "Current account sold in a package",
+            ),
+            ("00003", "deposit-account", "Term or savings deposit"),
+            (
+                "00004",
+                "credit-facility",
+                "Overdraft or revolving credit line",
+            ),
+            ("00005", "loan", "Loan repaid in instalments"),
+            ("00006", "card-account", "A card's credit-limit account"),
+        ],
+    ),
+    (
+        "arrangement-status",
+        "Arrangement status",
+        "An account's lifecycle",
+        &[
+            ("00001", "active", "Open for business"),
+            ("00002", "terminating", "A termination is being carried out"),
+            ("00003", "terminated", "Closed"),
         ],
     ),
 ];
@@ -323,6 +372,6 @@ mod tests {
                 .iter()
                 .any(|v| v.literal == "approved" && v.code == "00020")
         );
-        assert_eq!(all(Api::Order).len(), 8);
+        assert_eq!(all(Api::Order).len(), 10);
     }
 }

@@ -1,6 +1,7 @@
 //! Domain types: validated newtypes and rules, with no I/O. Anything past the HTTP edge
 //! holds these, never a raw `String` that might not have been checked.
 
+pub mod account;
 pub mod card;
 pub mod classification;
 pub mod customer;

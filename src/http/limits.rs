@@ -53,9 +53,15 @@ const MAX_SAFE_INTEGER: usize = 9_007_199_254_740_991;
 /// The longest text a field of this name carries.
 fn text_limit(name: &str) -> Option<usize> {
     Some(match name {
-        "card-id" | "result-card-id" | "replaces" | "replaced-by" | "arrangement-number" => {
-            identifier::MAX_LEN
-        }
+        "card-id"
+        | "result-card-id"
+        | "replaces"
+        | "replaced-by"
+        | "arrangement-number"
+        | "linked-arrangement-number" => identifier::MAX_LEN,
+        "currency-code" => 3,
+        // An amount of minor units (an i64) with its sign and decimal point.
+        "balance" => 21,
         "customer-number"
         | "holder-customer-number"
         | "owner-customer-number"
@@ -92,8 +98,11 @@ fn text_limit(name: &str) -> Option<usize> {
         | "code"
         | "literal"
         | "schema-id"
+        | "kind"
         | "API" => MAX_LITERAL,
-        "name" | "title" | "authorized-customer-name" | "owner-customer-name" => MAX_NAME,
+        "name" | "title" | "authorized-customer-name" | "owner-customer-name" | "product-name" => {
+            MAX_NAME
+        }
         "rejection-reason" | "hold-reason" | "last-error" => MAX_REASON,
         "detail" | "message" => MAX_DETAIL,
         "tag" => MAX_TAG,

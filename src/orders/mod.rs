@@ -6,6 +6,7 @@
 //! request body and its own order shape.
 
 mod access;
+mod arrangements;
 mod cancel;
 mod cards;
 mod classifications;
@@ -51,6 +52,7 @@ and then executed in the background, step by step. Every path also answers under
         (name = "card-replacements", description = "Issue a new card for the same holder"),
         (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
         (name = "cards", description = "The cards orders act on"),
+        (name = "arrangements", description = "The customer's accounts: kind, product, currency, balance and state"),
         (name = "classifications", description = "The code lists used by requests and responses"),
     )
 )]
@@ -128,6 +130,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::list_customer_requests))
         .routes(routes!(cards::list_cards))
         .routes(routes!(cards::get_card))
+        .routes(routes!(arrangements::list_arrangements))
+        .routes(routes!(arrangements::get_arrangement))
         .routes(routes!(classifications::list_classifications))
         .routes(routes!(classifications::get_classification))
 }

@@ -70,6 +70,11 @@ schema_type!(
     )
 );
 schema_type!(
+    /// An `arrangement-kind` literal.
+    ArrangementKindFilter => one_of(classification::literals("arrangement-kind"))
+        .examples(["current-account"])
+);
+schema_type!(
     /// What an order list may be sorted by.
     SortBy => one_of(super::list::SORTS.map(super::list::sort_literal))
 );
@@ -87,6 +92,16 @@ pub struct OrderPath {
     #[serde(rename = "order-number")]
     #[param(value_type = OrderNumberText, inline, example = "WI0000492475")]
     pub number: String,
+}
+
+/// The path of one account: `/arrangements/{arrangement-number}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ArrangementPath {
+    /// The arrangement number.
+    #[serde(rename = "arrangement-number")]
+    #[param(value_type = IdentifierText, inline, example = "0064200002022")]
+    pub arrangement_number: String,
 }
 
 /// The path of one card: `/cards/{card-id}`.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::page::{PageRequest, SortOrder};
 use crate::domain::{CustomerNumber, EventKind};
 
+pub mod accounts;
 pub mod audit;
 pub mod event_cache;
 pub mod event_pages;
@@ -249,6 +250,8 @@ pub struct Stores {
     pub events: Arc<dyn EventStore>,
     /// Customer orders, cards and the executor's queue.
     pub orders: Arc<dyn OrderStore>,
+    /// Accounts, as the read views show them.
+    pub accounts: Arc<dyn accounts::AccountStore>,
     /// Database health.
     pub health: Arc<dyn HealthCheck>,
     /// The audit trail.
@@ -305,6 +308,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
             Ok(Stores {
                 events: store.clone(),
                 orders: store.clone(),
+                accounts: store.clone(),
                 audit: store.clone(),
                 feed: store.clone(),
                 webhooks: store.clone(),
@@ -320,6 +324,7 @@ pub async fn connect(url: &str, max_connections: u32, migrate: bool) -> anyhow::
             Ok(Stores {
                 events: store.clone(),
                 orders: store.clone(),
+                accounts: store.clone(),
                 audit: store.clone(),
                 feed: store.clone(),
                 webhooks: store.clone(),

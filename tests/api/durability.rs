@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use bankapi::auth::mint::{TokenRequest, mint_hs256};
 use bankapi::domain::CustomerNumber;
 use bankapi::domain::EventKind;
+use bankapi::domain::account::{Account, CurrencyCode};
 use bankapi::domain::card::{Arrangement, Card, CardStatus, Customer, mask};
 use bankapi::domain::identifier::{ArrangementNumber, CardId};
 use bankapi::domain::xml::{XmlLimits, key_values};
@@ -69,14 +70,17 @@ pub(crate) async fn prepared_database(cards: usize) -> TestDatabase {
                 number: owner.clone(),
                 name: "Crash Test".into(),
             }],
-            &[Arrangement {
-                number: arrangement(),
-                owner,
-                product_code: "MasterCard".into(),
-                active: true,
-                allows_cards: true,
-                card_limit: 10_000,
-            }],
+            &[Account::card_account(
+                Arrangement {
+                    number: arrangement(),
+                    owner,
+                    product_code: "MasterCard".into(),
+                    active: true,
+                    allows_cards: true,
+                    card_limit: 10_000,
+                },
+                CurrencyCode::parse("currency-code", "EUR").expect("EUR"),
+            )],
             &cards,
         )
         .await

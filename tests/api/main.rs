@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abuse;
+mod arrangements;
 mod audit;
 mod auth;
 mod contract;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
+use crate::domain::account::Account;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{Context, Refusal};
 use crate::domain::identifier::{ArrangementNumber, CardId};
@@ -27,7 +28,10 @@ pub use accept::Acceptor;
 pub use subjects::SubjectReader;
 
 pub use columns::OrderColumns;
-pub(crate) use columns::{ArrangementColumns, CardColumns, JoinedArrangement, customer, readable};
+pub(crate) use columns::{
+    ArrangementColumns, CardColumns, JoinedArrangement, arrangement_number, customer,
+    customer_number, readable,
+};
 
 /// Which cards a list asks for.
 #[derive(Debug, Clone)]
@@ -380,11 +384,11 @@ pub trait OrderStore: Send + Sync {
     /// writer, and a second pass would only queue behind the first.
     fn concurrent_writes(&self) -> bool;
 
-    /// Loads customers, arrangements and cards (the demo data set); existing rows are kept.
+    /// Loads customers, accounts and cards (the demo data set); existing rows are kept.
     async fn import_reference_data(
         &self,
         customers: &[Customer],
-        arrangements: &[Arrangement],
+        accounts: &[Account],
         cards: &[Card],
     ) -> Result<(), StoreError>;
 }

@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: a server database that several `bankapi` processes can share.
 
+mod accounts;
 mod append;
 mod audit;
 mod feed;

@@ -20,9 +20,11 @@ use super::order_rows::{
 };
 use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
+use crate::domain::account::Account;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber};
+use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderColumns, OrderFilter, OrderStore, OrderTx, QueueGauges,
     customer, direction, readable,
@@ -76,7 +78,7 @@ impl OrderStore for PgStore {
         number: &ArrangementNumber,
     ) -> Result<Option<Arrangement>, StoreError> {
         let row: Option<ArrangementRow> = sqlx::query_as(
-            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+            "SELECT arrangement_number, owner_customer_number, product_code, (status = 'active') AS active, allows_cards, card_limit
              FROM arrangements WHERE arrangement_number = $1",
         )
         .bind(number.as_str())
@@ -112,7 +114,7 @@ impl OrderStore for PgStore {
                     c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
                     c.replaces, c.replaced_by, c.status_date,
                     a.owner_customer_number AS arrangement_owner, a.product_code AS arrangement_product,
-                    a.active AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
+                    (a.status = 'active') AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
                     a.card_limit AS arrangement_card_limit
              FROM wanted CROSS JOIN cards c
              LEFT JOIN arrangements a
@@ -254,7 +256,7 @@ impl OrderStore for PgStore {
 
     async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {
         let rows: Vec<ArrangementRow> = sqlx::query_as(
-            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+            "SELECT arrangement_number, owner_customer_number, product_code, (status = 'active') AS active, allows_cards, card_limit
              FROM arrangements WHERE arrangement_number = ANY($1)",
         )
         .bind(numbers)
@@ -328,7 +330,7 @@ impl OrderStore for PgStore {
     async fn import_reference_data(
         &self,
         customers: &[Customer],
-        arrangements: &[Arrangement],
+        accounts: &[Account],
         cards: &[Card],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -341,16 +343,23 @@ impl OrderStore for PgStore {
             .execute(&mut *tx)
             .await?;
         }
-        for a in arrangements {
+        for account in accounts {
+            let a = AccountColumns::of(account);
             sqlx::query(
                 "INSERT INTO arrangements
-                     (arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                     (arrangement_number, kind, owner_customer_number, product_code, product_name,
+                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
             )
-            .bind(a.number.as_str())
-            .bind(a.owner.as_str())
-            .bind(&a.product_code)
-            .bind(a.active)
+            .bind(a.arrangement_number)
+            .bind(a.kind)
+            .bind(a.owner_customer_number)
+            .bind(a.product_code)
+            .bind(a.product_name)
+            .bind(a.currency_code)
+            .bind(a.balance_minor)
+            .bind(a.status)
+            .bind(a.linked_arrangement_number)
             .bind(a.allows_cards)
             // The column is an INTEGER; a limit beyond it is no limit in practice.
             .bind(i32::try_from(a.card_limit).unwrap_or(i32::MAX))

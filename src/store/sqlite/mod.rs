@@ -1,6 +1,7 @@
 //! The embedded backend. One write connection (SQLite has one writer; queueing in the
 //! pool beats spinning on `SQLITE_BUSY`) and a few read connections over WAL.
 
+mod accounts;
 mod append;
 mod audit;
 mod feed;

@@ -16,9 +16,11 @@ use super::order_rows::{
 };
 use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
+use crate::domain::account::Account;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
+use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, customer,
     direction, readable,
@@ -99,7 +101,7 @@ impl OrderStore for SqliteStore {
         number: &ArrangementNumber,
     ) -> Result<Option<Arrangement>, StoreError> {
         let row: Option<ArrangementRow> = sqlx::query_as(
-            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+            "SELECT arrangement_number, owner_customer_number, product_code, (status = 'active') AS active, allows_cards, card_limit
              FROM arrangements WHERE arrangement_number = ?",
         )
         .bind(number.as_str())
@@ -129,7 +131,7 @@ impl OrderStore for SqliteStore {
                     c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
                     c.replaces, c.replaced_by, c.status_date,
                     a.owner_customer_number AS arrangement_owner, a.product_code AS arrangement_product,
-                    a.active AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
+                    (a.status = 'active') AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
                     a.card_limit AS arrangement_card_limit
              FROM cards c LEFT JOIN arrangements a ON a.arrangement_number = c.arrangement_number
              WHERE c.arrangement_number IN (SELECT arrangement_number FROM cards WHERE card_id",
@@ -263,7 +265,7 @@ impl OrderStore for SqliteStore {
 
     async fn arrangements_in(&self, numbers: &[String]) -> Result<Vec<Arrangement>, StoreError> {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit
+            "SELECT arrangement_number, owner_customer_number, product_code, (status = 'active') AS active, allows_cards, card_limit
              FROM arrangements WHERE arrangement_number",
         );
         push_in(&mut query, numbers);
@@ -335,7 +337,7 @@ impl OrderStore for SqliteStore {
     async fn import_reference_data(
         &self,
         customers: &[Customer],
-        arrangements: &[Arrangement],
+        accounts: &[Account],
         cards: &[Card],
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
@@ -346,18 +348,25 @@ impl OrderStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        for a in arrangements {
+        for account in accounts {
+            let a = AccountColumns::of(account);
             sqlx::query(
                 "INSERT OR IGNORE INTO arrangements
-                     (arrangement_number, owner_customer_number, product_code, active, allows_cards, card_limit)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                     (arrangement_number, kind, owner_customer_number, product_code, product_name,
+                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(a.number.as_str())
-            .bind(a.owner.as_str())
-            .bind(&a.product_code)
-            .bind(a.active)
+            .bind(a.arrangement_number)
+            .bind(a.kind)
+            .bind(a.owner_customer_number)
+            .bind(a.product_code)
+            .bind(a.product_name)
+            .bind(a.currency_code)
+            .bind(a.balance_minor)
+            .bind(a.status)
+            .bind(a.linked_arrangement_number)
             .bind(a.allows_cards)
-            .bind(i64::from(a.card_limit))
+            .bind(a.card_limit)
             .execute(&mut *tx)
             .await?;
         }

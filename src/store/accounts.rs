@@ -1,0 +1,119 @@
+//! Accounts (API.md section 9): the read views `GET /arrangements` and
+//! `GET /arrangements/{arrangement-number}`. The backends hold the statements; the row
+//! they read is decoded here, once.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use super::orders::{arrangement_number, customer_number};
+use crate::domain::CustomerNumber;
+use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, CurrencyCode, Money};
+use crate::domain::identifier::ArrangementNumber;
+use crate::domain::page::PageRequest;
+
+/// Which accounts a list shows.
+#[derive(Debug, Clone)]
+pub struct AccountFilter {
+    /// Only the accounts this customer owns; `None` (staff only): every account.
+    pub customer: Option<CustomerNumber>,
+    /// Only accounts of this kind.
+    pub kind: Option<ArrangementKind>,
+    /// Which page, by arrangement number.
+    pub page: PageRequest,
+}
+
+/// Reading accounts.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// A page of the accounts `filter` names, by arrangement number, and how many there
+    /// are in all.
+    async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+    ) -> Result<(Vec<Account>, u64), StoreError>;
+
+    /// One account, if it exists.
+    async fn account(&self, number: &ArrangementNumber) -> Result<Option<Account>, StoreError>;
+}
+
+/// An account's stored columns, as both backends select them (integers as `BIGINT`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct AccountColumns {
+    pub arrangement_number: String,
+    pub kind: String,
+    pub owner_customer_number: String,
+    pub product_code: String,
+    pub product_name: String,
+    pub currency_code: String,
+    pub balance_minor: i64,
+    pub status: String,
+    pub linked_arrangement_number: Option<String>,
+    pub allows_cards: bool,
+    pub card_limit: i64,
+}
+
+/// A page of account rows and the count beside them, decoded.
+pub(crate) fn decode_page(
+    rows: Vec<AccountColumns>,
+    total: i64,
+) -> Result<(Vec<Account>, u64), StoreError> {
+    let accounts = rows
+        .into_iter()
+        .map(AccountColumns::decode)
+        .collect::<Result<_, _>>()?;
+    Ok((accounts, u64::try_from(total).unwrap_or(0)))
+}
+
+impl AccountColumns {
+    /// The columns of `account`, for an insert.
+    pub(crate) fn of(account: &Account) -> Self {
+        Self {
+            arrangement_number: account.number.to_string(),
+            kind: account.kind.as_str().to_owned(),
+            owner_customer_number: account.owner.to_string(),
+            product_code: account.product_code.clone(),
+            product_name: account.product_name.clone(),
+            currency_code: account.balance.currency.as_str().to_owned(),
+            balance_minor: account.balance.minor,
+            status: account.status.as_str().to_owned(),
+            linked_arrangement_number: account.linked.as_ref().map(ToString::to_string),
+            allows_cards: account.allows_cards,
+            card_limit: i64::from(account.card_limit),
+        }
+    }
+
+    /// The account these columns describe; a value no code wrote is an error, not a guess.
+    pub(crate) fn decode(self) -> Result<Account, StoreError> {
+        let bad = |what: &str, value: &str| {
+            StoreError::Other(anyhow::anyhow!(
+                "account {}: stored {what} {value:?} is not valid",
+                self.arrangement_number
+            ))
+        };
+        let kind =
+            ArrangementKind::from_stored(&self.kind).ok_or_else(|| bad("kind", &self.kind))?;
+        let status = ArrangementStatus::from_stored(&self.status)
+            .ok_or_else(|| bad("status", &self.status))?;
+        let currency = CurrencyCode::parse("currency_code", &self.currency_code)
+            .map_err(|_| bad("currency", &self.currency_code))?;
+        Ok(Account {
+            number: arrangement_number(&self.arrangement_number)?,
+            kind,
+            owner: customer_number(&self.owner_customer_number)?,
+            product_code: self.product_code,
+            product_name: self.product_name,
+            balance: Money {
+                currency,
+                minor: self.balance_minor,
+            },
+            status,
+            linked: self
+                .linked_arrangement_number
+                .as_deref()
+                .map(arrangement_number)
+                .transpose()?,
+            allows_cards: self.allows_cards,
+            card_limit: u32::try_from(self.card_limit).unwrap_or(0),
+        })
+    }
+}
