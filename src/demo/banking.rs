@@ -7,9 +7,11 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::GUIDE_ARRANGEMENT;
 use crate::domain::CustomerNumber;
-use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, CurrencyCode, Money};
+use crate::domain::account::{
+    Account, ArrangementKind, ArrangementStatus, CurrencyCode, Mandate, MandateStatus, Money,
+};
 use crate::domain::card::{Card, CardStatus, Customer, mask};
-use crate::domain::identifier::{ArrangementNumber, CardId};
+use crate::domain::identifier::{ArrangementNumber, CardId, MandateNumber};
 
 fn number(raw: &str) -> CustomerNumber {
     CustomerNumber::parse("customer-number", raw)
@@ -94,6 +96,53 @@ pub fn accounts() -> Vec<Account> {
         account("0064200002105", CurrentAccount, "MIGR00002", current, money("RSD", 1_275_500), Active, None, 0),
     ];
     accounts
+}
+
+/// The demo's mandates: 1400269 lets 1400054 act on its dinar current account (and once
+/// let BRVU00002 act on its package account, since revoked); BRVU00002 lets MIGR00002 act
+/// on its current account.
+pub fn mandates() -> Vec<Mandate> {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let mandate =
+        |n: &str, arrangement: &str, grantor: &str, holder: &str, nickname: Option<&str>| Mandate {
+            number: MandateNumber::parse("mandate-number", n)
+                .unwrap_or_else(|e| panic!("demo mandate {n}: {}", e.message)),
+            arrangement: arrangement_number(arrangement),
+            grantor: number(grantor),
+            holder: number(holder),
+            nickname: nickname.map(str::to_owned),
+            status: MandateStatus::Active,
+            granted_on: day(2024, 3, 1),
+            revoked_on: None,
+        };
+    vec![
+        mandate(
+            "M0000000301",
+            "0064200002014",
+            "1400269",
+            "1400054",
+            Some("Household"),
+        ),
+        mandate(
+            "M0000000302",
+            "0064200002097",
+            "BRVU00002",
+            "MIGR00002",
+            None,
+        ),
+        Mandate {
+            status: MandateStatus::Revoked,
+            granted_on: day(2023, 1, 10),
+            revoked_on: Some(day(2024, 6, 30)),
+            ..mandate(
+                "M0000000303",
+                "0064200002030",
+                "1400269",
+                "BRVU00002",
+                Some("Accountant"),
+            )
+        },
+    ]
 }
 
 /// The demo's cards: every state, lost and temporary blockades, an additional card.
@@ -221,6 +270,23 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn mandates_are_given_by_their_arrangements_owner_to_someone_else() {
+        let all = accounts();
+        for mandate in mandates() {
+            let account = all
+                .iter()
+                .find(|a| a.number == mandate.arrangement)
+                .expect("the mandate's arrangement exists");
+            assert_eq!(account.owner, mandate.grantor, "{}", mandate.number);
+            assert_ne!(mandate.holder, mandate.grantor, "{}", mandate.number);
+            assert_eq!(
+                mandate.revoked_on.is_some(),
+                mandate.status == MandateStatus::Revoked
+            );
+        }
+    }
 
     #[test]
     fn the_guide_customer_has_accounts_of_every_kind_and_one_to_close() {

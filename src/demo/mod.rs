@@ -4,7 +4,7 @@
 mod banking;
 mod events;
 
-pub use banking::{accounts, cards, customers};
+pub use banking::{accounts, cards, customers, mandates};
 pub use events::events;
 
 use crate::store::{StoreError, Stores};
@@ -20,7 +20,7 @@ pub const GUIDE_LOGIN_XML: &str = "<customer-login><customer-id>1400269</custome
 /// The arrangement of the order guide.
 pub const GUIDE_ARRANGEMENT: &str = "0064200001930";
 
-/// Loads the demo data set. Customers, accounts and cards are added where missing;
+/// Loads the demo data set. Customers, accounts, cards and mandates are added where missing;
 /// events only into an empty history (so a restarted demo does not duplicate them).
 /// Returns whether events were loaded.
 pub async fn load_if_empty(stores: &Stores) -> Result<bool, StoreError> {
@@ -28,6 +28,7 @@ pub async fn load_if_empty(stores: &Stores) -> Result<bool, StoreError> {
         .orders
         .import_reference_data(&customers(), &accounts(), &cards())
         .await?;
+    stores.accounts.import_mandates(&mandates()).await?;
     if !stores.events.is_empty().await? {
         return Ok(false);
     }

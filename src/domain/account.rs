@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::CustomerNumber;
 use super::card::Arrangement;
-use super::identifier::ArrangementNumber;
+use super::identifier::{ArrangementNumber, MandateNumber};
 use super::invalid::{ErrorLiteral, FieldError};
 
 /// What kind of account an arrangement is (`arrangement-kind` classification).
@@ -209,6 +209,55 @@ impl Account {
     }
 }
 
+/// Whether a mandate is in force (`mandate-status` classification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MandateStatus {
+    /// The holder may act on the arrangement.
+    Active,
+    /// Ended by the grantor (a mandate revocation).
+    Revoked,
+}
+
+impl MandateStatus {
+    /// Every state.
+    pub const ALL: [MandateStatus; 2] = [Self::Active, Self::Revoked];
+
+    /// The literal, as stored and returned.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// Reads a stored literal.
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// A mandate: the owner of an arrangement lets another customer act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mandate {
+    /// The mandate's number.
+    pub number: MandateNumber,
+    /// The arrangement it covers.
+    pub arrangement: ArrangementNumber,
+    /// Who gave it: the arrangement's owner.
+    pub grantor: CustomerNumber,
+    /// Who received it.
+    pub holder: CustomerNumber,
+    /// The grantor's name for it, if any.
+    pub nickname: Option<String>,
+    /// In force or revoked.
+    pub status: MandateStatus,
+    /// The day it was given.
+    pub granted_on: chrono::NaiveDate,
+    /// The day it was revoked, once it is.
+    pub revoked_on: Option<chrono::NaiveDate>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +290,8 @@ mod tests {
         assert_eq!(literals("arrangement-kind").collect::<Vec<_>>(), kinds);
         let states: Vec<_> = ArrangementStatus::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(literals("arrangement-status").collect::<Vec<_>>(), states);
+        let states: Vec<_> = MandateStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(literals("mandate-status").collect::<Vec<_>>(), states);
     }
 
     #[test]

@@ -238,6 +238,15 @@ const ORDER_LISTS: &[List] = &[
             ("00003", "terminated", "Closed"),
         ],
     ),
+    (
+        "mandate-status",
+        "Mandate status",
+        "Whether a mandate is in force",
+        &[
+            ("00001", "active", "The holder may act on the arrangement"),
+            ("00002", "revoked", "Ended by the grantor"),
+        ],
+    ),
 ];
 
 /// Every classification of `api`.
@@ -372,6 +381,6 @@ mod tests {
                 .iter()
                 .any(|v| v.literal == "approved" && v.code == "00020")
         );
-        assert_eq!(all(Api::Order).len(), 10);
+        assert_eq!(all(Api::Order).len(), 11);
     }
 }

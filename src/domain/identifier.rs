@@ -116,6 +116,12 @@ identifier!(
     "arrangement-number"
 );
 
+identifier!(
+    /// A mandate's number (`M0000000301`): what a revocation names.
+    MandateNumber,
+    "mandate-number"
+);
+
 impl CardId {
     /// The id bankapi gives a card that its order `digits` produced when the system of
     /// record names none (the built-in adapter): `C` and the order's ten digits, so one

@@ -58,13 +58,15 @@ fn text_limit(name: &str) -> Option<usize> {
         | "replaces"
         | "replaced-by"
         | "arrangement-number"
-        | "linked-arrangement-number" => identifier::MAX_LEN,
+        | "linked-arrangement-number"
+        | "mandate-number" => identifier::MAX_LEN,
         "currency-code" => 3,
         // An amount of minor units (an i64) with its sign and decimal point.
         "balance" => 21,
         "customer-number"
         | "holder-customer-number"
         | "owner-customer-number"
+        | "grantor-customer-number"
         | "authorized-customer-number" => customer::MAX_LEN,
         "order-number" | "id" => OrderNumber::TEXT_LEN,
         "uri" | "href" | "instance" | "type" | "Location" => MAX_LINK,
@@ -82,7 +84,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "failing-since"
         | "previous-secret-valid-until" => MAX_TIME,
         "Last-Event-ID" => 19,
-        "expiry-date" => 10,
+        "expiry-date" | "granted-on" | "revoked-on" => 10,
         "description" => MAX_DESCRIPTION,
         "embossement-line-1" | "embossment-line-1" => MAX_EMBOSSMENT,
         "serial-number"
@@ -100,9 +102,12 @@ fn text_limit(name: &str) -> Option<usize> {
         | "schema-id"
         | "kind"
         | "API" => MAX_LITERAL,
-        "name" | "title" | "authorized-customer-name" | "owner-customer-name" | "product-name" => {
-            MAX_NAME
-        }
+        "name"
+        | "title"
+        | "authorized-customer-name"
+        | "owner-customer-name"
+        | "product-name"
+        | "nickname" => MAX_NAME,
         "rejection-reason" | "hold-reason" | "last-error" => MAX_REASON,
         "detail" | "message" => MAX_DETAIL,
         "tag" => MAX_TAG,

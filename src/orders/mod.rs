@@ -16,6 +16,7 @@ pub mod get;
 mod input;
 mod list;
 mod lookup;
+mod mandates;
 pub mod model;
 mod requests;
 mod schema;
@@ -53,6 +54,7 @@ and then executed in the background, step by step. Every path also answers under
         (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
         (name = "cards", description = "The cards orders act on"),
         (name = "arrangements", description = "The customer's accounts: kind, product, currency, balance and state"),
+        (name = "mandates", description = "Mandates the customer gave on its arrangements or holds on others'"),
         (name = "classifications", description = "The code lists used by requests and responses"),
     )
 )]
@@ -132,6 +134,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::get_card))
         .routes(routes!(arrangements::list_arrangements))
         .routes(routes!(arrangements::get_arrangement))
+        .routes(routes!(mandates::list_mandates))
+        .routes(routes!(mandates::get_mandate))
         .routes(routes!(classifications::list_classifications))
         .routes(routes!(classifications::get_classification))
 }

@@ -75,6 +75,10 @@ schema_type!(
         .examples(["current-account"])
 );
 schema_type!(
+    /// Which side of a mandate: `given` or `received`.
+    MandateRoleFilter => one_of(["given", "received"])
+);
+schema_type!(
     /// What an order list may be sorted by.
     SortBy => one_of(super::list::SORTS.map(super::list::sort_literal))
 );
@@ -102,6 +106,16 @@ pub struct ArrangementPath {
     #[serde(rename = "arrangement-number")]
     #[param(value_type = IdentifierText, inline, example = "0064200002022")]
     pub arrangement_number: String,
+}
+
+/// The path of one mandate: `/mandates/{mandate-number}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MandatePath {
+    /// The mandate's number.
+    #[serde(rename = "mandate-number")]
+    #[param(value_type = IdentifierText, inline, example = "M0000000301")]
+    pub mandate_number: String,
 }
 
 /// The path of one card: `/cards/{card-id}`.

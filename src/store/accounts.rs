@@ -1,14 +1,17 @@
-//! Accounts (API.md section 9): the read views `GET /arrangements` and
-//! `GET /arrangements/{arrangement-number}`. The backends hold the statements; the row
-//! they read is decoded here, once.
+//! Accounts and mandates (API.md section 9): the read views `GET /arrangements`,
+//! `GET /arrangements/{arrangement-number}`, `GET /mandates` and
+//! `GET /mandates/{mandate-number}`. The backends hold the statements; the rows they read
+//! are decoded here, once.
 
 use async_trait::async_trait;
 
 use super::StoreError;
 use super::orders::{arrangement_number, customer_number};
 use crate::domain::CustomerNumber;
-use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, CurrencyCode, Money};
-use crate::domain::identifier::ArrangementNumber;
+use crate::domain::account::{
+    Account, ArrangementKind, ArrangementStatus, CurrencyCode, Mandate, MandateStatus, Money,
+};
+use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::domain::page::PageRequest;
 
 /// Which accounts a list shows.
@@ -22,7 +25,29 @@ pub struct AccountFilter {
     pub page: PageRequest,
 }
 
-/// Reading accounts.
+/// Which side of a mandate a customer is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateRole {
+    /// Mandates the customer gave on its arrangements.
+    Given,
+    /// Mandates the customer holds on others' arrangements.
+    Received,
+    /// Both.
+    Either,
+}
+
+/// Which mandates a list shows.
+#[derive(Debug, Clone)]
+pub struct MandateFilter {
+    /// The customer whose mandates; `None` (staff only): every mandate.
+    pub customer: Option<CustomerNumber>,
+    /// Given, received or both (ignored without a customer).
+    pub role: MandateRole,
+    /// Which page, by mandate number.
+    pub page: PageRequest,
+}
+
+/// Reading accounts and mandates.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// A page of the accounts `filter` names, by arrangement number, and how many there
@@ -34,6 +59,82 @@ pub trait AccountStore: Send + Sync {
 
     /// One account, if it exists.
     async fn account(&self, number: &ArrangementNumber) -> Result<Option<Account>, StoreError>;
+
+    /// A page of the mandates `filter` names, by mandate number, and how many there are.
+    async fn list_mandates(
+        &self,
+        filter: &MandateFilter,
+    ) -> Result<(Vec<Mandate>, u64), StoreError>;
+
+    /// One mandate, if it exists.
+    async fn mandate(&self, number: &MandateNumber) -> Result<Option<Mandate>, StoreError>;
+
+    /// Loads mandates (the demo data set); existing ones are kept.
+    async fn import_mandates(&self, mandates: &[Mandate]) -> Result<(), StoreError>;
+}
+
+/// A mandate's stored columns, the same on both backends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct MandateColumns {
+    pub mandate_number: String,
+    pub arrangement_number: String,
+    pub grantor_customer_number: String,
+    pub holder_customer_number: String,
+    pub nickname: Option<String>,
+    pub status: String,
+    pub granted_on: chrono::NaiveDate,
+    pub revoked_on: Option<chrono::NaiveDate>,
+}
+
+impl MandateColumns {
+    /// The columns of `mandate`, for an insert.
+    pub(crate) fn of(mandate: &Mandate) -> Self {
+        Self {
+            mandate_number: mandate.number.to_string(),
+            arrangement_number: mandate.arrangement.to_string(),
+            grantor_customer_number: mandate.grantor.to_string(),
+            holder_customer_number: mandate.holder.to_string(),
+            nickname: mandate.nickname.clone(),
+            status: mandate.status.as_str().to_owned(),
+            granted_on: mandate.granted_on,
+            revoked_on: mandate.revoked_on,
+        }
+    }
+
+    /// The mandate these columns describe.
+    pub(crate) fn decode(self) -> Result<Mandate, StoreError> {
+        let status = MandateStatus::from_stored(&self.status).ok_or_else(|| {
+            StoreError::Other(anyhow::anyhow!(
+                "mandate {}: stored status {:?} is not valid",
+                self.mandate_number,
+                self.status
+            ))
+        })?;
+        let number = MandateNumber::parse("mandate_number", &self.mandate_number)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!(e.message)))?;
+        Ok(Mandate {
+            number,
+            arrangement: arrangement_number(&self.arrangement_number)?,
+            grantor: customer_number(&self.grantor_customer_number)?,
+            holder: customer_number(&self.holder_customer_number)?,
+            nickname: self.nickname,
+            status,
+            granted_on: self.granted_on,
+            revoked_on: self.revoked_on,
+        })
+    }
+}
+
+/// A page of mandate rows and the count beside them, decoded.
+pub(crate) fn decode_mandates(
+    rows: Vec<MandateColumns>,
+    total: i64,
+) -> Result<(Vec<Mandate>, u64), StoreError> {
+    let mandates = rows
+        .into_iter()
+        .map(MandateColumns::decode)
+        .collect::<Result<_, _>>()?;
+    Ok((mandates, u64::try_from(total).unwrap_or(0)))
 }
 
 /// An account's stored columns, as both backends select them (integers as `BIGINT`).

@@ -19,6 +19,7 @@ mod feed;
 mod hostile_input;
 mod idempotency;
 mod logs;
+mod mandates;
 mod oidc;
 mod operations;
 mod order_guide;

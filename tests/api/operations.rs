@@ -124,9 +124,9 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
         // The guide's twelve, the two classification operations, the live stream and
         // the seven webhook operations.
         ("/customer-event/openapi.json", 22),
-        // 35, retry and reject on each of the six order resources, and the two account
-        // views.
-        ("/customer-order/openapi.json", 49),
+        // 35, retry and reject on each of the six order resources, and the account and
+        // mandate views.
+        ("/customer-order/openapi.json", 51),
         ("/audit/openapi.json", 1),
     ] {
         let doc = app.document(document).await;

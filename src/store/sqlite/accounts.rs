@@ -1,13 +1,16 @@
-//! SQLite statements of the account views (see `store::accounts`).
+//! SQLite statements of the account and mandate views (see `store::accounts`).
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
-use crate::domain::account::Account;
-use crate::domain::identifier::ArrangementNumber;
+use crate::domain::account::{Account, Mandate};
+use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::store::StoreError;
-use crate::store::accounts::{AccountColumns, AccountFilter, AccountStore, decode_page};
+use crate::store::accounts::{
+    AccountColumns, AccountFilter, AccountStore, MandateColumns, MandateFilter, MandateRole,
+    decode_mandates, decode_page,
+};
 
 /// The columns `AccountColumns` reads, as stored.
 macro_rules! account_columns {
@@ -27,6 +30,30 @@ fn push_filters(query: &mut QueryBuilder<Sqlite>, filter: &AccountFilter) {
     }
     if let Some(kind) = filter.kind {
         query.push(" AND kind = ").push_bind(kind.as_str());
+    }
+}
+
+/// The columns `MandateColumns` reads.
+const MANDATE_COLUMNS: &str = "mandate_number, arrangement_number, grantor_customer_number, \
+     holder_customer_number, nickname, status, granted_on, revoked_on";
+
+fn push_mandate_filters(query: &mut QueryBuilder<Sqlite>, filter: &MandateFilter) {
+    query.push(" WHERE 1 = 1");
+    if let Some(customer) = &filter.customer {
+        let given = matches!(filter.role, MandateRole::Given | MandateRole::Either);
+        let received = matches!(filter.role, MandateRole::Received | MandateRole::Either);
+        query.push(" AND (1 = 0");
+        if given {
+            query
+                .push(" OR grantor_customer_number = ")
+                .push_bind(customer.as_str().to_owned());
+        }
+        if received {
+            query
+                .push(" OR holder_customer_number = ")
+                .push_bind(customer.as_str().to_owned());
+        }
+        query.push(")");
     }
 }
 
@@ -64,5 +91,59 @@ impl AccountStore for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         row.map(AccountColumns::decode).transpose()
+    }
+
+    async fn list_mandates(
+        &self,
+        filter: &MandateFilter,
+    ) -> Result<(Vec<Mandate>, u64), StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT ");
+        query.push(MANDATE_COLUMNS).push(" FROM mandates");
+        push_mandate_filters(&mut query, filter);
+        query
+            .push(" ORDER BY mandate_number LIMIT ")
+            .push_bind(i64::from(filter.page.size))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX));
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM mandates");
+        push_mandate_filters(&mut count, filter);
+        let rows: Vec<MandateColumns> = query.build_query_as().fetch_all(&self.reader).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&self.reader).await?;
+        decode_mandates(rows, total)
+    }
+
+    async fn mandate(&self, number: &MandateNumber) -> Result<Option<Mandate>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT ");
+        query
+            .push(MANDATE_COLUMNS)
+            .push(" FROM mandates WHERE mandate_number = ")
+            .push_bind(number.as_str().to_owned());
+        let row: Option<MandateColumns> =
+            query.build_query_as().fetch_optional(&self.reader).await?;
+        row.map(MandateColumns::decode).transpose()
+    }
+
+    async fn import_mandates(&self, mandates: &[Mandate]) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for mandate in mandates {
+            let m = MandateColumns::of(mandate);
+            sqlx::query(
+                "INSERT OR IGNORE INTO mandates (mandate_number, arrangement_number, grantor_customer_number,
+                     holder_customer_number, nickname, status, granted_on, revoked_on)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(m.mandate_number)
+            .bind(m.arrangement_number)
+            .bind(m.grantor_customer_number)
+            .bind(m.holder_customer_number)
+            .bind(m.nickname)
+            .bind(m.status)
+            .bind(m.granted_on)
+            .bind(m.revoked_on)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
