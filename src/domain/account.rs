@@ -195,18 +195,6 @@ impl Account {
             product_code: terms.product_code,
         }
     }
-
-    /// The account as the card orders' rules see it.
-    pub fn card_terms(&self) -> Arrangement {
-        Arrangement {
-            number: self.number.clone(),
-            owner: self.owner.clone(),
-            product_code: self.product_code.clone(),
-            active: self.status == ArrangementStatus::Active,
-            allows_cards: self.allows_cards,
-            card_limit: self.card_limit,
-        }
-    }
 }
 
 /// Whether a mandate is in force (`mandate-status` classification).

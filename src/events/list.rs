@@ -161,11 +161,11 @@ pub async fn list_events(
     let date_from = from.map(|at| crate::http::time::format(&at));
     let date_to = to.map(|at| crate::http::time::format(&at));
     let link = |number: u64| {
-        state.links.with_query(
+        state.links.page(
             &format!("{LINK_ROOT}/events"),
+            page.size,
+            number,
             &[
-                ("page-size", Some(size.as_str())),
-                ("page-number", Some(number.to_string().as_str())),
                 ("customer-number", Some(filter.customer_number.as_str())),
                 ("event-kind", kind.map(EventKind::as_str)),
                 ("date-from", date_from.as_deref()),

@@ -36,6 +36,25 @@ impl Links {
         }
         url
     }
+
+    /// The link to page `number` of the list at `path`: `page-size` and `page-number`
+    /// first (where the guide's example link has them), then `filters` in their order,
+    /// absent ones left out. Every page-number list links its pages this way.
+    pub fn page(
+        &self,
+        path: &str,
+        size: u32,
+        number: u64,
+        filters: &[(&str, Option<&str>)],
+    ) -> String {
+        let (size, number) = (size.to_string(), number.to_string());
+        let mut params = vec![
+            ("page-size", Some(size.as_str())),
+            ("page-number", Some(number.as_str())),
+        ];
+        params.extend_from_slice(filters);
+        self.with_query(path, &params)
+    }
 }
 
 #[cfg(test)]
@@ -55,6 +74,15 @@ mod tests {
                 ]
             ),
             "http://h:1/x?a=1&c=2014-10-10T00%3A00%3A00%2B02%3A00"
+        );
+    }
+
+    #[test]
+    fn page_links_put_paging_before_the_filters() {
+        let links = Links::new("http://h:1");
+        assert_eq!(
+            links.page("/x", 20, 3, &[("kind", None), ("role", Some("given"))]),
+            "http://h:1/x?page-size=20&page-number=3&role=given"
         );
     }
 }

@@ -134,21 +134,15 @@ pub async fn list_arrangements(
     };
     let (accounts, total) = state.stores.accounts.list_accounts(&filter).await?;
     let items = accounts.iter().map(ArrangementView::from).collect();
-    let size = page.size.to_string();
-    let link = |number: u64| {
-        state.links.with_query(
-            &format!("{LINK_ROOT}/arrangements"),
-            &[
-                ("page-size", Some(size.as_str())),
-                ("page-number", Some(number.to_string().as_str())),
-                (
-                    "customer-number",
-                    filter.customer.as_ref().map(|c| c.as_str()),
-                ),
-                ("kind", filter.kind.map(ArrangementKind::as_str)),
-            ],
-        )
-    };
+    let path = format!("{LINK_ROOT}/arrangements");
+    let filters = [
+        (
+            "customer-number",
+            filter.customer.as_ref().map(|c| c.as_str()),
+        ),
+        ("kind", filter.kind.map(ArrangementKind::as_str)),
+    ];
+    let link = |number| state.links.page(&path, page.size, number, &filters);
     Ok(Json(Page::new(page, total, items, link)))
 }
 

@@ -134,19 +134,12 @@ pub async fn list_cards(
     let filter = CardFilter { customer, page };
     let (cards, total) = state.stores.orders.list_cards(&filter).await?;
     let items = cards.iter().map(CardView::from).collect();
-    let size = page.size.to_string();
-    let link = |number: u64| {
-        state.links.with_query(
-            &format!("{LINK_ROOT}/cards"),
-            &[
-                ("page-size", Some(size.as_str())),
-                ("page-number", Some(number.to_string().as_str())),
-                (
-                    "customer-number",
-                    filter.customer.as_ref().map(|c| c.as_str()),
-                ),
-            ],
-        )
+    let path = format!("{LINK_ROOT}/cards");
+    let customer = filter.customer.as_ref().map(|c| c.as_str());
+    let link = |number| {
+        state
+            .links
+            .page(&path, page.size, number, &[("customer-number", customer)])
     };
     Ok(Json(Page::new(page, total, items, link)))
 }

@@ -180,13 +180,11 @@ impl Listing {
         number: u64,
     ) -> String {
         let f = &self.filter;
-        let size = f.page.size.to_string();
-        let number = number.to_string();
-        state.links.with_query(
+        state.links.page(
             &format!("{LINK_ROOT}{path}"),
+            f.page.size,
+            number,
             &[
-                ("page-size", Some(size.as_str())),
-                ("page-number", Some(number.as_str())),
                 ("customer-number", f.customer.as_ref().map(|c| c.as_str())),
                 ("status", f.status.map(OrderStatus::as_str)),
                 ("kind", kind),

@@ -143,26 +143,20 @@ pub async fn list_mandates(
     };
     let (mandates, total) = state.stores.accounts.list_mandates(&filter).await?;
     let items = mandates.iter().map(MandateView::from).collect();
-    let size = page.size.to_string();
     let role = match filter.role {
         MandateRole::Given => Some("given"),
         MandateRole::Received => Some("received"),
         MandateRole::Either => None,
     };
-    let link = |number: u64| {
-        state.links.with_query(
-            &format!("{LINK_ROOT}/mandates"),
-            &[
-                ("page-size", Some(size.as_str())),
-                ("page-number", Some(number.to_string().as_str())),
-                (
-                    "customer-number",
-                    filter.customer.as_ref().map(|c| c.as_str()),
-                ),
-                ("role", role),
-            ],
-        )
-    };
+    let path = format!("{LINK_ROOT}/mandates");
+    let filters = [
+        (
+            "customer-number",
+            filter.customer.as_ref().map(|c| c.as_str()),
+        ),
+        ("role", role),
+    ];
+    let link = |number| state.links.page(&path, page.size, number, &filters);
     Ok(Json(Page::new(page, total, items, link)))
 }
 

@@ -191,19 +191,29 @@ async fn deep_page(
             }
             return Ok((Vec::new(), total));
         };
-        let read = read_ranks(store, filter, offset, range, settled_before).await?;
+        let read = read_ranks(store, filter, offset, range, total, settled_before).await?;
         if read.exact || read.total == total {
             return Ok((read.ids, read.total));
         }
         total = read.total;
         guessed = false;
     }
+    unmarked_page(store, filter, offset).await
+}
+
+/// The page `offset` rows into the list in its own order, by plain offset with the count
+/// beside it: right at whatever length the list has, and the only way to read a page
+/// whose events are too young to be marked.
+async fn unmarked_page(
+    store: &dyn EventStore,
+    filter: &EventFilter,
+    offset: u64,
+) -> Result<(Vec<i64>, u64), StoreError> {
     metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
     let size = u64::from(filter.page.size);
-    let (ids, total) = store
+    store
         .page_ids(filter, filter.order, PageStart::Offset(offset), size)
-        .await?;
-    Ok((ids, total))
+        .await
 }
 
 /// The ids a deep page read, in the page's order, with the count its statement saw.
@@ -214,13 +224,14 @@ struct RanksRead {
     exact: bool,
 }
 
-/// Reads the page at `range`, ranks computed from a length the caller then checks
-/// against the count returned.
+/// Reads the page at `range`, ranks computed from the list length `total`, which the
+/// caller checks against the count returned.
 async fn read_ranks(
     store: &dyn EventStore,
     filter: &EventFilter,
     offset: u64,
     range: RankRange,
+    total: u64,
     settled_before: DateTime<Utc>,
 ) -> Result<RanksRead, StoreError> {
     let in_order = |mut ids: Vec<i64>| {
@@ -247,8 +258,12 @@ async fn read_ranks(
         });
     }
     let page = store.marked_page(filter, range.start, range.len()).await?;
-    if page.mark.is_some() {
-        metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
+    if page.mark.is_some() || page.total != total {
+        // Read from a mark, or at ranks the list has moved away from: the caller reads
+        // again at the new length, and no marks are walked for ranks that are stale.
+        if page.mark.is_some() {
+            metrics::counter!("bankapi_event_pages_total", "read" => "mark").increment(1);
+        }
         return Ok(RanksRead {
             ids: in_order(page.ids),
             total: page.total,
@@ -273,11 +288,7 @@ async fn read_ranks(
         }
         None => {
             // Not marked yet: the events there are younger than the settling time.
-            metrics::counter!("bankapi_event_pages_total", "read" => "unmarked").increment(1);
-            let size = u64::from(filter.page.size);
-            let (ids, total) = store
-                .page_ids(filter, filter.order, PageStart::Offset(offset), size)
-                .await?;
+            let (ids, total) = unmarked_page(store, filter, offset).await?;
             RanksRead {
                 ids,
                 total,
