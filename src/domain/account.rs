@@ -5,7 +5,7 @@
 
 use iso_currency::Currency;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerNumber;
@@ -14,7 +14,7 @@ use super::identifier::{ArrangementNumber, MandateNumber};
 use super::invalid::{ErrorLiteral, FieldError};
 
 /// What kind of account an arrangement is (`arrangement-kind` classification).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArrangementKind {
     /// A payment account.
@@ -147,6 +147,38 @@ impl Money {
     pub fn amount(self) -> Decimal {
         Decimal::new(self.minor, self.currency.minor_digits())
     }
+}
+
+/// The condition a posting's account must meet when it is booked. Orders of one account
+/// run one at a time, but money also arrives from and leaves for other accounts' orders
+/// (a settlement, a redemption's debit), so the rule's snapshot may be stale by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceGuard {
+    /// A closing leg: the balance is still exactly what the rule saw, so the account is
+    /// left at exactly zero.
+    Exactly(i64),
+    /// A debit: the balance does not go below zero.
+    NotBelowZero,
+    /// A credit to an account that is still active.
+    Active,
+}
+
+/// One leg of the money an order moves, booked exactly once: the ledger keys it by the
+/// order and `leg`, so a step that were written twice could not book twice, and the
+/// balance changes by `amount` (signed) in the transaction that completes the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    /// The leg's index within its order.
+    pub leg: u32,
+    /// The account booked.
+    pub account: ArrangementNumber,
+    /// Credit (positive) or debit (negative), in the account's currency.
+    pub amount: Money,
+    /// What the balance must be for the booking to stand; if it is not, the whole
+    /// write is refused and the step is judged again on fresh balances.
+    pub guard: BalanceGuard,
+    /// Who or what is on the other side (an account number, or `cash`).
+    pub counterparty: String,
 }
 
 /// An account as the read views show it, and the terms that cards on it follow.

@@ -136,6 +136,11 @@ const ORDER_LISTS: &[List] = &[
             ("00010", "rejected", "Refused by a business rule"),
             ("00011", "expired", "Not executed before its deadline"),
             ("00012", "held", "Held for a person to decide"),
+            (
+                "00013",
+                "awaiting-confirmation",
+                "Checked, waiting for the customer's confirmation",
+            ),
         ],
     ),
     (
@@ -166,6 +171,62 @@ const ORDER_LISTS: &[List] = &[
             ("00004", "card-deblockade", "Lift a card's blockade"),
             ("00005", "card-termination", "Terminate a card"),
             ("00006", "card-replacement", "Replace a card"),
+            (
+                "00007",
+                "current-account-termination",
+                "Close a current account",
+            ),
+            (
+                "00008",
+                "bundled-account-termination",
+                "Close a bundled account",
+            ),
+            (
+                "00009",
+                "credit-facility-termination",
+                "Redeem a credit facility early",
+            ),
+            ("00010", "loan-termination", "Redeem a loan early"),
+        ],
+    ),
+    (
+        "account-termination-reason",
+        "Account termination reason",
+        "Why a customer closes an account",
+        &[
+            (
+                "00001",
+                "no-longer-needed",
+                "The account is no longer needed",
+            ),
+            (
+                "00002",
+                "moving-to-another-bank",
+                "The customer moves to another bank",
+            ),
+            ("00003", "fees-too-high", "The account's fees are too high"),
+            (
+                "00004",
+                "dissatisfied-with-service",
+                "The customer is not satisfied",
+            ),
+            ("00005", "relocation-abroad", "The customer moves abroad"),
+            ("00006", "other", "Another reason"),
+        ],
+    ),
+    (
+        "redemption-reason",
+        "Redemption reason",
+        "Why a credit is redeemed before its term",
+        &[
+            ("00001", "own-funds", "Repaid from the customer's own funds"),
+            ("00002", "refinancing", "Refinanced by another credit"),
+            (
+                "00003",
+                "sale-of-collateral",
+                "Repaid from the sale of the collateral",
+            ),
+            ("00004", "other", "Another reason"),
         ],
     ),
     (
@@ -381,6 +442,6 @@ mod tests {
                 .iter()
                 .any(|v| v.literal == "approved" && v.code == "00020")
         );
-        assert_eq!(all(Api::Order).len(), 11);
+        assert_eq!(all(Api::Order).len(), 13);
     }
 }

@@ -4,10 +4,13 @@
 //! the [`Transition`] back in one transaction, so a step's effect, its completion and its
 //! events commit together. How an order moves through its steps is [`machine`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
+use super::account::{Account, ArrangementStatus, Posting};
 use super::card::{Arrangement, Card, Customer};
-use super::identifier::CardId;
+use super::identifier::{ArrangementNumber, CardId};
 use super::operation::Produced;
 use super::order::{Order, OrderKind, OrderRequest};
 use super::xml::element;
@@ -15,7 +18,9 @@ use super::{CustomerNumber, EventKind};
 
 mod machine;
 
-pub use machine::{Advanced, advance, cancel, complete_operation, reject_held, retry, start};
+pub use machine::{
+    Advanced, advance, cancel, complete_operation, confirm, reject_held, retry, start,
+};
 
 /// What the rules see when they judge an order.
 #[derive(Debug, Default, Clone, Copy)]
@@ -28,6 +33,24 @@ pub struct Context<'a> {
     pub arrangement_cards: &'a [Card],
     /// The customer who would hold an additional card.
     pub authorized_customer: Option<&'a Customer>,
+    /// The accounts an account order judges: its own, the settlement accounts it names,
+    /// the account its account is linked to and the accounts linked to it.
+    pub accounts: Option<&'a HashMap<ArrangementNumber, Account>>,
+}
+
+impl<'a> Context<'a> {
+    /// One of the loaded accounts.
+    pub fn account(&self, number: &ArrangementNumber) -> Option<&'a Account> {
+        self.accounts.and_then(|accounts| accounts.get(number))
+    }
+
+    /// The loaded accounts linked to `number` (a deposit or loan drawing on it).
+    pub fn linked_to(&self, number: &'a ArrangementNumber) -> impl Iterator<Item = &'a Account> {
+        self.accounts
+            .into_iter()
+            .flat_map(HashMap::values)
+            .filter(move |a| a.linked.as_ref() == Some(number))
+    }
 }
 
 /// A business rule's refusal, with the stable literal of API.md section 2.
@@ -88,6 +111,10 @@ pub struct Transition {
     pub new_cards: Vec<Card>,
     /// Events to register.
     pub events: Vec<EventDraft>,
+    /// Money moved, booked once per (order, leg).
+    pub postings: Vec<Posting>,
+    /// Accounts whose state changed.
+    pub account_statuses: Vec<(ArrangementNumber, ArrangementStatus)>,
 }
 
 impl Transition {
@@ -98,6 +125,8 @@ impl Transition {
             changed_cards: Vec::new(),
             new_cards: Vec::new(),
             events: Vec::new(),
+            postings: Vec::new(),
+            account_statuses: Vec::new(),
         }
     }
 }
@@ -181,5 +210,7 @@ pub(crate) fn notify(t: &mut Transition, outcome: &str, reason: Option<&str>) {
     }
 }
 
+#[cfg(test)]
+mod confirm_tests;
 #[cfg(test)]
 mod tests;

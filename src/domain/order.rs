@@ -13,7 +13,7 @@ use super::identifier::{ArrangementNumber, CardId};
 use super::invalid::{ErrorLiteral, FieldError};
 use super::kinds::{self, KindDef, Rules};
 
-/// The six kinds of order.
+/// The kinds of order: six card orders and the account orders of API.md section 9.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OrderKind {
@@ -29,17 +29,29 @@ pub enum OrderKind {
     CardTermination,
     /// A new card for the same holder.
     CardReplacement,
+    /// Closing a current account, its balance settled; waits for confirmation.
+    CurrentAccountTermination,
+    /// Closing a bundled (package) account, as a current account.
+    BundledAccountTermination,
+    /// Early redemption of a credit facility from its linked current account.
+    CreditFacilityTermination,
+    /// Early redemption of a loan from its linked current account.
+    LoanTermination,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 6] = [
+    pub const ALL: [OrderKind; 10] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
         Self::CardDeblockade,
         Self::CardTermination,
         Self::CardReplacement,
+        Self::CurrentAccountTermination,
+        Self::BundledAccountTermination,
+        Self::CreditFacilityTermination,
+        Self::LoanTermination,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -51,6 +63,10 @@ impl OrderKind {
             Self::CardDeblockade => &kinds::card_deblockade::DEF,
             Self::CardTermination => &kinds::card_termination::DEF,
             Self::CardReplacement => &kinds::card_replacement::DEF,
+            Self::CurrentAccountTermination => &kinds::account_termination::CURRENT,
+            Self::BundledAccountTermination => &kinds::account_termination::BUNDLED,
+            Self::CreditFacilityTermination => &kinds::early_redemption::CREDIT_FACILITY,
+            Self::LoanTermination => &kinds::early_redemption::LOAN,
         }
     }
 
@@ -99,6 +115,9 @@ impl OrderKind {
 pub enum Phase {
     /// The bank's rules are checked; the order can still be canceled.
     Check,
+    /// The order waits for the customer's `confirm`; unconfirmed, it expires at its
+    /// deadline. It can still be canceled.
+    Confirm,
     /// The card is changed: the irreversible step. Runs one order per card at a time.
     Action,
     /// The customer is told; events are registered.
@@ -160,6 +179,8 @@ pub enum OrderStatus {
     Proposed,
     /// Checked, queued for execution.
     Approved,
+    /// Checked, waiting for the customer's `confirm` until its deadline.
+    AwaitingConfirmation,
     /// Being executed.
     ExternalProcessingInProgress,
     /// Executed.
@@ -177,9 +198,10 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     /// Every status.
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         Self::Proposed,
         Self::Approved,
+        Self::AwaitingConfirmation,
         Self::ExternalProcessingInProgress,
         Self::ExternalProcessingSucceeded,
         Self::Canceled,
@@ -193,6 +215,7 @@ impl OrderStatus {
         match self {
             Self::Proposed => "proposed",
             Self::Approved => "approved",
+            Self::AwaitingConfirmation => "awaiting-confirmation",
             Self::ExternalProcessingInProgress => "external-processing-in-progress",
             Self::ExternalProcessingSucceeded => "external-processing-succeeded",
             Self::Canceled => "canceled",
@@ -235,7 +258,10 @@ impl OrderStatus {
     /// The status as the customer sees it.
     pub fn friendly(self) -> &'static str {
         match self {
-            Self::Proposed | Self::Approved | Self::ExternalProcessingInProgress => "active",
+            Self::Proposed
+            | Self::Approved
+            | Self::AwaitingConfirmation
+            | Self::ExternalProcessingInProgress => "active",
             Self::ExternalProcessingSucceeded => "complete",
             Self::Canceled => "abandoned",
             Self::Rejected => "rejected",
@@ -254,7 +280,10 @@ impl OrderStatus {
 
     /// Whether the order may still be canceled: its irreversible step has not started.
     pub fn is_cancelable(self) -> bool {
-        matches!(self, Self::Proposed | Self::Approved)
+        matches!(
+            self,
+            Self::Proposed | Self::Approved | Self::AwaitingConfirmation
+        )
     }
 }
 
@@ -307,6 +336,14 @@ pub enum OrderRequest {
     CardTermination(kinds::CardTermination),
     /// Replace a card.
     CardReplacement(kinds::CardReplacement),
+    /// Close a current account.
+    CurrentAccountTermination(kinds::AccountTermination),
+    /// Close a bundled account.
+    BundledAccountTermination(kinds::AccountTermination),
+    /// Redeem a credit facility early.
+    CreditFacilityTermination(kinds::EarlyRedemption),
+    /// Redeem a loan early.
+    LoanTermination(kinds::EarlyRedemption),
 }
 
 impl OrderRequest {
@@ -319,6 +356,10 @@ impl OrderRequest {
             Self::CardDeblockade(_) => OrderKind::CardDeblockade,
             Self::CardTermination(_) => OrderKind::CardTermination,
             Self::CardReplacement(_) => OrderKind::CardReplacement,
+            Self::CurrentAccountTermination(_) => OrderKind::CurrentAccountTermination,
+            Self::BundledAccountTermination(_) => OrderKind::BundledAccountTermination,
+            Self::CreditFacilityTermination(_) => OrderKind::CreditFacilityTermination,
+            Self::LoanTermination(_) => OrderKind::LoanTermination,
         }
     }
 
@@ -331,6 +372,8 @@ impl OrderRequest {
             Self::CardDeblockade(r) => r,
             Self::CardTermination(r) => r,
             Self::CardReplacement(r) => r,
+            Self::CurrentAccountTermination(r) | Self::BundledAccountTermination(r) => r,
+            Self::CreditFacilityTermination(r) | Self::LoanTermination(r) => r,
         }
     }
 
@@ -504,6 +547,7 @@ mod tests {
         let pairs = [
             (Proposed, "active"),
             (Approved, "active"),
+            (AwaitingConfirmation, "active"),
             (ExternalProcessingInProgress, "active"),
             (ExternalProcessingSucceeded, "complete"),
             (Canceled, "abandoned"),

@@ -74,6 +74,10 @@ pub struct EngineSettings {
     /// part of an order's latency, which saves most of a pass's cost under a steady
     /// trickle.
     pub gather: Duration,
+    /// How far ahead of the system clock the engine's clock runs: zero in production.
+    /// Tests and demos set it to see what the engine does at a later time (an order
+    /// awaiting confirmation expiring at its deadline) without waiting for it.
+    pub clock_offset: chrono::Duration,
 }
 
 impl EngineSettings {
@@ -90,6 +94,7 @@ impl EngineSettings {
             .scaled(settings.operations_retry_scale),
             concurrency: settings.operations_concurrency.max(1),
             gather: Duration::from_millis(settings.executor_gather_ms),
+            clock_offset: chrono::Duration::zero(),
         }
     }
 }
@@ -130,6 +135,11 @@ impl Engine {
                 calls,
             }),
         }
+    }
+
+    /// The engine's time: the system's, ahead by the configured offset.
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.inner.settings.clock_offset
     }
 
     /// Starts the engine's loops in the background; they stop after their current pass
@@ -191,7 +201,7 @@ impl Engine {
     /// and commit, a third of a batch's cost.
     async fn pass_here(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let now = Utc::now();
+        let now = self.now();
         let mut tx = inner.store.begin().await?;
         let claimed = tx.claim_due(now, inner.settings.batch).await?;
         let count = claimed.len();
@@ -213,7 +223,7 @@ impl Engine {
             answered.push((lease, transition, outcome));
         }
         done.extend(self.complete_all(answered, &context, now));
-        write_batch(tx.as_mut(), &done, true, Utc::now()).await?;
+        write_batch(tx.as_mut(), &done, true, self.now()).await?;
         tx.commit().await?;
         Ok(count)
     }
@@ -222,7 +232,7 @@ impl Engine {
     /// with no transaction open, write back only while the leases hold.
     async fn pass_with_leases(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let now = Utc::now();
+        let now = self.now();
         let lease_until = now + to_chrono(inner.settings.lease);
         let claimed = inner
             .store
@@ -243,11 +253,11 @@ impl Engine {
         let (mut done, calls) = self.advance_all(work, &context, now);
         if !calls.is_empty() {
             let answered = self.call_out(calls, now).await?;
-            done.extend(self.complete_all(answered, &context, Utc::now()));
+            done.extend(self.complete_all(answered, &context, self.now()));
         }
         let written = inner
             .store
-            .write_transitions(&done, true, Utc::now())
+            .write_transitions(&done, true, self.now())
             .await?;
         let lost = written.iter().filter(|w| !**w).count();
         if lost > 0 {
@@ -389,7 +399,7 @@ impl Engine {
     /// How long to sleep: until the earliest order falls due, at most [`POLL`].
     async fn until_next_due(&self) -> Duration {
         match self.inner.store.next_due().await {
-            Ok(Some(at)) => (at - Utc::now())
+            Ok(Some(at)) => (at - self.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
                 .clamp(CONTENDED, POLL),
@@ -402,7 +412,7 @@ impl Engine {
     }
 
     async fn update_gauges(&self) {
-        let now = Utc::now();
+        let now = self.now();
         match self.inner.store.queue_gauges(now).await {
             Ok(gauges) => {
                 metrics::gauge!("bankapi_orders_held").set(gauges.held as f64);

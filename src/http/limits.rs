@@ -59,7 +59,12 @@ fn text_limit(name: &str) -> Option<usize> {
         | "replaced-by"
         | "arrangement-number"
         | "linked-arrangement-number"
+        | "account-number"
+        | "domestic-currency-settlement-account-number"
+        | "foreign-currency-settlement-account-number"
         | "mandate-number" => identifier::MAX_LEN,
+        // A BIC: 8 characters, or 11 with the branch.
+        "swift-code" => 11,
         "currency-code" => 3,
         // An amount of minor units (an i64) with its sign and decimal point.
         "balance" => 21,
@@ -82,16 +87,18 @@ fn text_limit(name: &str) -> Option<usize> {
         | "created-at"
         | "next-attempt-at"
         | "failing-since"
-        | "previous-secret-valid-until" => MAX_TIME,
+        | "previous-secret-valid-until"
+        | "expiration-date" => MAX_TIME,
         "Last-Event-ID" => 19,
         "expiry-date" | "granted-on" | "revoked-on" => 10,
-        "description" => MAX_DESCRIPTION,
+        "description" | "additional-info" => MAX_DESCRIPTION,
         "embossement-line-1" | "embossment-line-1" => MAX_EMBOSSMENT,
         "serial-number"
         | "masked-number"
         | "product-code"
         | "blockade-reason"
         | "termination-reason"
+        | "redemption-reason"
         | "replacement-reason"
         | "customer-friendly-status"
         | "order-type"
@@ -106,6 +113,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "title"
         | "authorized-customer-name"
         | "owner-customer-name"
+        | "customer-name"
         | "product-name"
         | "nickname" => MAX_NAME,
         "rejection-reason" | "hold-reason" | "last-error" => MAX_REASON,

@@ -66,7 +66,7 @@ macro_rules! cancel_handlers {
                 (status = 400, description = "The number is not `WI` and ten digits"),
                 (status = 403, description = "The token lacks customer-order:write"),
                 (status = 404, description = "No such order of this kind, or not the caller's"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the order's irreversible step has started, or the order is completed, rejected, expired, canceled or held"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
@@ -89,7 +89,7 @@ macro_rules! cancel_handlers {
                 (status = 400, description = "The number is not `WI` and ten digits"),
                 (status = 403, description = "The token lacks customer-order:write"),
                 (status = 404, description = "No such order of this kind, or not the caller's"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the card is being changed, or the order is completed, rejected, expired or canceled"),
+                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the order's irreversible step has started, or the order is completed, rejected, expired, canceled or held"),
             )
         )]
         #[tracing::instrument(skip_all, fields(order = %number))]
@@ -150,4 +150,36 @@ cancel_handlers!(
     "card-replacements",
     OrderKind::CardReplacement,
     "a card replacement"
+);
+cancel_handlers!(
+    cancel_current_account_termination,
+    cancel_current_account_termination_post,
+    "/current-account-terminations/{order-number}/cancel",
+    "current-account-terminations",
+    OrderKind::CurrentAccountTermination,
+    "a current account termination"
+);
+cancel_handlers!(
+    cancel_bundled_account_termination,
+    cancel_bundled_account_termination_post,
+    "/bundled-account-terminations/{order-number}/cancel",
+    "bundled-account-terminations",
+    OrderKind::BundledAccountTermination,
+    "a bundled account termination"
+);
+cancel_handlers!(
+    cancel_credit_facility_termination,
+    cancel_credit_facility_termination_post,
+    "/credit-facility-terminations/{order-number}/cancel",
+    "credit-facility-terminations",
+    OrderKind::CreditFacilityTermination,
+    "a credit facility termination"
+);
+cancel_handlers!(
+    cancel_loan_termination,
+    cancel_loan_termination_post,
+    "/loan-terminations/{order-number}/cancel",
+    "loan-terminations",
+    OrderKind::LoanTermination,
+    "a loan termination"
 );

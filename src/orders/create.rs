@@ -2,6 +2,8 @@
 //! its input, that the caller may act on the card or arrangement, and the bank's rules as
 //! they stand now; the executor checks the rules again when it runs the order.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,6 +12,10 @@ use chrono::Utc;
 
 use super::LINK_ROOT;
 use super::access::may_see_card;
+use super::account_input::{
+    NewBundledAccountTermination, NewCreditFacilityTermination, NewCurrentAccountTermination,
+    NewLoanTermination,
+};
 use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
     NewCardReplacement, NewCardTermination, OrderBody, Validated,
@@ -18,6 +24,7 @@ use super::model::CreatedOrder;
 use super::schema::IdempotencyHeader;
 use crate::auth::{Principal, Scope};
 use crate::domain::CustomerNumber;
+use crate::domain::account::Account;
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{self, Context, Refusal};
 use crate::domain::identifier::ArrangementNumber;
@@ -35,6 +42,7 @@ struct Subject {
     arrangement: Option<Arrangement>,
     arrangement_cards: Vec<Card>,
     authorized_customer: Option<Customer>,
+    accounts: HashMap<ArrangementNumber, Account>,
     owner: CustomerNumber,
     holder: CustomerNumber,
     arrangement_number: ArrangementNumber,
@@ -47,6 +55,7 @@ impl Subject {
             arrangement: self.arrangement.as_ref(),
             arrangement_cards: &self.arrangement_cards,
             authorized_customer: self.authorized_customer.as_ref(),
+            accounts: Some(&self.accounts),
         }
     }
 }
@@ -59,6 +68,9 @@ async fn load_subject(
     request: &OrderRequest,
 ) -> Result<Subject, ApiError> {
     let store = &state.stores.orders;
+    if let Some(account) = request.rules().account() {
+        return load_account_subject(state, principal, request, account).await;
+    }
     if let OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
         authorized_customer,
         arrangement_number,
@@ -82,6 +94,7 @@ async fn load_subject(
             arrangement: Some(arrangement),
             arrangement_cards,
             authorized_customer: Some(customer),
+            accounts: HashMap::new(),
         });
     }
     let card_id = request.card_id().ok_or_else(|| {
@@ -109,6 +122,52 @@ async fn load_subject(
         arrangement,
         arrangement_cards,
         authorized_customer: None,
+        accounts: HashMap::new(),
+    })
+}
+
+/// Loads an account order's account, the settlement accounts it names and the accounts
+/// linked to and from it. The account and every account named must be the caller's:
+/// anything else is the same 404 as an account that does not exist.
+async fn load_account_subject(
+    state: &AppState,
+    principal: &Principal,
+    request: &OrderRequest,
+    number: &ArrangementNumber,
+) -> Result<Subject, ApiError> {
+    let store = &state.stores.orders;
+    let named = request.rules().named_accounts();
+    let keys: Vec<String> = std::iter::once(number)
+        .chain(named.iter().copied())
+        .map(ToString::to_string)
+        .collect();
+    let accounts: HashMap<ArrangementNumber, Account> = store
+        .accounts_around(&keys)
+        .await?
+        .into_iter()
+        .map(|a| (a.number.clone(), a))
+        .collect();
+    for wanted in std::iter::once(number).chain(named) {
+        if !accounts
+            .get(wanted)
+            .is_some_and(|a| principal.may_act_for(&a.owner))
+        {
+            return Err(ApiError::NotFound(format!("no account {wanted}")));
+        }
+    }
+    let owner = accounts
+        .get(number)
+        .map(|a| a.owner.clone())
+        .ok_or_else(|| ApiError::NotFound(format!("no account {number}")))?;
+    Ok(Subject {
+        card: None,
+        arrangement: None,
+        arrangement_cards: store.arrangement_cards(number).await?,
+        authorized_customer: None,
+        accounts,
+        holder: owner.clone(),
+        owner,
+        arrangement_number: number.clone(),
     })
 }
 
@@ -312,4 +371,44 @@ create_handler!(
     "No such card, or not the caller's",
     "Refused by the current state: `card-status-not-eligible` (the card's state forbids it), `request-already-exists` (the same order for this card is still active)",
     "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);
+create_handler!(
+    create_current_account_termination,
+    "/current-account-terminations",
+    "current-account-terminations",
+    NewCurrentAccountTermination,
+    "a current account termination (it waits for the customer's confirmation)",
+    "No such account, or it or a settlement account named is not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the account is not active), `active-card-exists`, `linked-product-exists` (a deposit, loan or facility draws on it), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `settlement-account-not-eligible`, `policy-violation` (the account is overdrawn); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_bundled_account_termination,
+    "/bundled-account-terminations",
+    "bundled-account-terminations",
+    NewBundledAccountTermination,
+    "a bundled account termination (it waits for the customer's confirmation)",
+    "No such account, or it or a settlement account named is not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the account is not active), `active-card-exists`, `linked-product-exists` (a deposit, loan or facility draws on it), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `settlement-account-not-eligible`, `policy-violation` (the account is overdrawn); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_credit_facility_termination,
+    "/credit-facility-terminations",
+    "credit-facility-terminations",
+    NewCreditFacilityTermination,
+    "a credit facility termination (it waits for the customer's confirmation)",
+    "No such account, or it or a settlement account named is not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the account is not active), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `insufficient-funds` (the linked current account cannot cover what is owed), `policy-violation` (no linked current account in the credit's currency); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_loan_termination,
+    "/loan-terminations",
+    "loan-terminations",
+    NewLoanTermination,
+    "a loan termination (it waits for the customer's confirmation)",
+    "No such account, or it or a settlement account named is not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the account is not active), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `insufficient-funds` (the linked current account cannot cover what is owed), `policy-violation` (no linked current account in the credit's currency); or `idempotency-key-reused`"
 );

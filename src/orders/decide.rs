@@ -185,3 +185,35 @@ decide_handlers!(
     "card-replacements",
     OrderKind::CardReplacement
 );
+decide_handlers!(
+    retry_current_account_termination,
+    reject_current_account_termination,
+    "/current-account-terminations/{order-number}/retry",
+    "/current-account-terminations/{order-number}/reject",
+    "current-account-terminations",
+    OrderKind::CurrentAccountTermination
+);
+decide_handlers!(
+    retry_bundled_account_termination,
+    reject_bundled_account_termination,
+    "/bundled-account-terminations/{order-number}/retry",
+    "/bundled-account-terminations/{order-number}/reject",
+    "bundled-account-terminations",
+    OrderKind::BundledAccountTermination
+);
+decide_handlers!(
+    retry_credit_facility_termination,
+    reject_credit_facility_termination,
+    "/credit-facility-terminations/{order-number}/retry",
+    "/credit-facility-terminations/{order-number}/reject",
+    "credit-facility-terminations",
+    OrderKind::CreditFacilityTermination
+);
+decide_handlers!(
+    retry_loan_termination,
+    reject_loan_termination,
+    "/loan-terminations/{order-number}/retry",
+    "/loan-terminations/{order-number}/reject",
+    "loan-terminations",
+    OrderKind::LoanTermination
+);

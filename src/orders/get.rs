@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use super::access::may_see_order;
+use super::account_model::{AccountTerminationFields, RedemptionFields};
 use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
@@ -111,6 +112,39 @@ get_handler!(
     "a card replacement"
 );
 
+get_handler!(
+    get_current_account_termination,
+    "/current-account-terminations/{order-number}",
+    "current-account-terminations",
+    OrderKind::CurrentAccountTermination,
+    AccountTerminationFields,
+    "a current account termination"
+);
+get_handler!(
+    get_bundled_account_termination,
+    "/bundled-account-terminations/{order-number}",
+    "bundled-account-terminations",
+    OrderKind::BundledAccountTermination,
+    AccountTerminationFields,
+    "a bundled account termination"
+);
+get_handler!(
+    get_credit_facility_termination,
+    "/credit-facility-terminations/{order-number}",
+    "credit-facility-terminations",
+    OrderKind::CreditFacilityTermination,
+    RedemptionFields,
+    "a credit facility termination"
+);
+get_handler!(
+    get_loan_termination,
+    "/loan-terminations/{order-number}",
+    "loan-terminations",
+    OrderKind::LoanTermination,
+    RedemptionFields,
+    "a loan termination"
+);
+
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`
 /// webhook carries. `None` if there is no such order.
 pub async fn view_json(
@@ -143,6 +177,12 @@ pub async fn view_json(
         OrderKind::CardReplacement => json(serde_json::to_value(
             lookup.view::<ReplacementFields>(&order).await?,
         ))?,
+        OrderKind::CurrentAccountTermination | OrderKind::BundledAccountTermination => json(
+            serde_json::to_value(lookup.view::<AccountTerminationFields>(&order).await?),
+        )?,
+        OrderKind::CreditFacilityTermination | OrderKind::LoanTermination => json(
+            serde_json::to_value(lookup.view::<RedemptionFields>(&order).await?),
+        )?,
     };
     Ok(Some(value))
 }

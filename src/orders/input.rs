@@ -140,17 +140,22 @@ fn required_card(errors: &mut Errors, raw: Option<&str>) -> Option<CardId> {
 }
 
 /// The optional `description`, kept exactly as sent.
-fn description(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
+pub(super) fn description(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
     raw.and_then(|raw| errors.check(text("description", raw, DESCRIPTION_MAX)))
 }
 
 /// A reason that must be a literal of `schema_id`.
-fn reason(errors: &mut Errors, schema_id: &str, tag: &str, raw: Option<&str>) -> Option<String> {
+pub(super) fn reason(
+    errors: &mut Errors,
+    schema_id: &str,
+    tag: &str,
+    raw: Option<&str>,
+) -> Option<String> {
     raw.and_then(|raw| errors.check(literal_of(schema_id, tag, raw)))
 }
 
 /// Turns the collected faults into the 400, or hands out the request.
-fn finish(
+pub(super) fn finish(
     errors: Errors,
     request: Option<OrderRequest>,
     description: Option<String>,

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer};
+use super::account_model::{AccountTerminationFields, RedemptionFields};
 use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, KindFields, OrderView, ReplacementFields,
@@ -309,4 +310,36 @@ list_handler!(
     OrderKind::CardReplacement,
     ReplacementFields,
     "card replacements"
+);
+list_handler!(
+    list_current_account_terminations,
+    "/current-account-terminations",
+    "current-account-terminations",
+    OrderKind::CurrentAccountTermination,
+    AccountTerminationFields,
+    "current account terminations"
+);
+list_handler!(
+    list_bundled_account_terminations,
+    "/bundled-account-terminations",
+    "bundled-account-terminations",
+    OrderKind::BundledAccountTermination,
+    AccountTerminationFields,
+    "bundled account terminations"
+);
+list_handler!(
+    list_credit_facility_terminations,
+    "/credit-facility-terminations",
+    "credit-facility-terminations",
+    OrderKind::CreditFacilityTermination,
+    RedemptionFields,
+    "credit facility terminations"
+);
+list_handler!(
+    list_loan_terminations,
+    "/loan-terminations",
+    "loan-terminations",
+    OrderKind::LoanTermination,
+    RedemptionFields,
+    "loan terminations"
 );

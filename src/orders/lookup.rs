@@ -65,9 +65,23 @@ impl<'a> Lookup<'a> {
         Ok(serial)
     }
 
-    /// What the view of `order` needs: names and product for an issuance, the card's
-    /// serial number for a card order.
+    /// What the view of `order` needs: names and product for an issuance and an account
+    /// order, the card's serial number for a card order.
     pub(super) async fn facts(&mut self, order: &Order) -> Result<Facts, ApiError> {
+        if let Some(account) = order.request.rules().account() {
+            let product = self
+                .store
+                .accounts_around(&[account.to_string()])
+                .await?
+                .into_iter()
+                .find(|a| &a.number == account);
+            return Ok(Facts {
+                owner_name: self.name(&order.owner).await?,
+                product_code: product.as_ref().map(|a| a.product_code.clone()),
+                product_name: product.map(|a| a.product_name),
+                ..Facts::default()
+            });
+        }
         match &order.request {
             OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
                 authorized_customer,
@@ -76,7 +90,7 @@ impl<'a> Lookup<'a> {
                 owner_name: self.name(&order.owner).await?,
                 holder_name: self.name(authorized_customer).await?,
                 product_code: self.product(arrangement_number).await?,
-                serial_number: None,
+                ..Facts::default()
             }),
             other => {
                 let serial_number = match other.card_id() {

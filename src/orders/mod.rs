@@ -6,10 +6,13 @@
 //! request body and its own order shape.
 
 mod access;
+mod account_input;
+mod account_model;
 mod arrangements;
 mod cancel;
 mod cards;
 mod classifications;
+mod confirm;
 mod create;
 mod decide;
 pub mod get;
@@ -38,7 +41,7 @@ pub const LINK_ROOT: &str = "/customer-order/v2.0";
     info(
         title = "Customer Order API",
         version = "2.0",
-        description = "Self-care card orders treated as work items: each is accepted at once (`202 Accepted`) \
+        description = "Self-care card and account orders treated as work items: each is accepted at once (`202 Accepted`) \
 and then executed in the background, step by step. Every path also answers under `/customer-order/v2.0`."
     ),
     servers((url = "/customer-order")),
@@ -51,6 +54,10 @@ and then executed in the background, step by step. Every path also answers under
         (name = "card-deblockades", description = "Lift a card's blockade (not for lost or stolen cards)"),
         (name = "card-terminations", description = "Close a card for good"),
         (name = "card-replacements", description = "Issue a new card for the same holder"),
+        (name = "current-account-terminations", description = "Close a current account, its balance settled; waits for the customer's confirmation"),
+        (name = "bundled-account-terminations", description = "Close a bundled (package) account; waits for the customer's confirmation"),
+        (name = "credit-facility-terminations", description = "Redeem a credit facility early from its linked current account; waits for confirmation"),
+        (name = "loan-terminations", description = "Redeem a loan early from its linked current account; waits for confirmation"),
         (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
         (name = "cards", description = "The cards orders act on"),
         (name = "arrangements", description = "The customer's accounts: kind, product, currency, balance and state"),
@@ -129,6 +136,54 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(decide::retry_card_replacement))
         .routes(routes!(decide::reject_card_replacement))
+        .routes(routes!(
+            list::list_current_account_terminations,
+            create::create_current_account_termination
+        ))
+        .routes(routes!(get::get_current_account_termination))
+        .routes(routes!(
+            cancel::cancel_current_account_termination,
+            cancel::cancel_current_account_termination_post
+        ))
+        .routes(routes!(confirm::confirm_current_account_termination))
+        .routes(routes!(decide::retry_current_account_termination))
+        .routes(routes!(decide::reject_current_account_termination))
+        .routes(routes!(
+            list::list_bundled_account_terminations,
+            create::create_bundled_account_termination
+        ))
+        .routes(routes!(get::get_bundled_account_termination))
+        .routes(routes!(
+            cancel::cancel_bundled_account_termination,
+            cancel::cancel_bundled_account_termination_post
+        ))
+        .routes(routes!(confirm::confirm_bundled_account_termination))
+        .routes(routes!(decide::retry_bundled_account_termination))
+        .routes(routes!(decide::reject_bundled_account_termination))
+        .routes(routes!(
+            list::list_credit_facility_terminations,
+            create::create_credit_facility_termination
+        ))
+        .routes(routes!(get::get_credit_facility_termination))
+        .routes(routes!(
+            cancel::cancel_credit_facility_termination,
+            cancel::cancel_credit_facility_termination_post
+        ))
+        .routes(routes!(confirm::confirm_credit_facility_termination))
+        .routes(routes!(decide::retry_credit_facility_termination))
+        .routes(routes!(decide::reject_credit_facility_termination))
+        .routes(routes!(
+            list::list_loan_terminations,
+            create::create_loan_termination
+        ))
+        .routes(routes!(get::get_loan_termination))
+        .routes(routes!(
+            cancel::cancel_loan_termination,
+            cancel::cancel_loan_termination_post
+        ))
+        .routes(routes!(confirm::confirm_loan_termination))
+        .routes(routes!(decide::retry_loan_termination))
+        .routes(routes!(decide::reject_loan_termination))
         .routes(routes!(requests::list_customer_requests))
         .routes(routes!(cards::list_cards))
         .routes(routes!(cards::get_card))

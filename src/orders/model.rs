@@ -106,6 +106,8 @@ pub struct Facts {
     pub product_code: Option<String>,
     /// The order's card's serial number.
     pub serial_number: Option<String>,
+    /// The account's product name (account orders).
+    pub product_name: Option<String>,
 }
 
 /// The fields of one kind of order, shown between the number and the common fields.

@@ -58,6 +58,16 @@ schema_type!(
         .examples(["customer-request"])
 );
 schema_type!(
+    /// An `account-termination-reason` literal.
+    AccountTerminationReason => one_of(classification::literals("account-termination-reason"))
+        .examples(["no-longer-needed"])
+);
+schema_type!(
+    /// A `redemption-reason` literal.
+    RedemptionReason => one_of(classification::literals("redemption-reason"))
+        .examples(["own-funds"])
+);
+schema_type!(
     /// A `workitem-processing-status` filter.
     StatusFilter => one_of(OrderStatus::spellings())
 );

@@ -9,10 +9,35 @@ use super::StoreError;
 use super::orders::{arrangement_number, customer_number};
 use crate::domain::CustomerNumber;
 use crate::domain::account::{
-    Account, ArrangementKind, ArrangementStatus, CurrencyCode, Mandate, MandateStatus, Money,
+    Account, ArrangementKind, ArrangementStatus, BalanceGuard, CurrencyCode, Mandate,
+    MandateStatus, Money, Posting,
 };
 use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::domain::page::PageRequest;
+
+/// The condition of an `UPDATE arrangements` that books a posting, for its guard, and
+/// the value it compares with (bound as the statement's fourth parameter, `$4`; the
+/// conditions that need none compare it with nothing). Both backends read the same SQL.
+pub(crate) fn balance_guard(guard: BalanceGuard) -> (&'static str, Option<i64>) {
+    match guard {
+        BalanceGuard::Exactly(balance) => ("balance_minor = $4", Some(balance)),
+        BalanceGuard::NotBelowZero => ("balance_minor + $1 >= 0 AND $4 IS NULL", None),
+        BalanceGuard::Active => ("status = 'active' AND $4 IS NULL", None),
+    }
+}
+
+/// The error of a posting whose guard failed: the write is dropped and the step is
+/// judged again on fresh balances.
+pub(crate) fn guard_failed(order_id: i64, posting: &Posting) -> StoreError {
+    StoreError::Conflict(format!(
+        "order {}: account {} no longer allows leg {} ({} {}); the step will be judged again",
+        crate::domain::order::OrderNumber(order_id),
+        posting.account,
+        posting.leg,
+        posting.amount.amount(),
+        posting.amount.currency.as_str()
+    ))
+}
 
 /// Which accounts a list shows.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abuse;
+mod account_orders;
 mod arrangements;
 mod audit;
 mod auth;

@@ -183,6 +183,9 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
     let keys = ContextKeys {
         arrangements: vec!["0064200001930".into(), "0064200001948".into()],
         customers: vec!["1400054".into(), "1400269".into()],
+        // The bundled account, and through their links the deposit, the loan and the
+        // facility drawing on the current account, and that current account.
+        accounts: vec!["0064200002030".into(), "0064200002048".into()],
     };
     let context = app
         .stores
@@ -192,6 +195,13 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
         .expect("context");
     assert_eq!(context.arrangements.len(), 2);
     assert_eq!(context.customers.len(), 2);
+    let mut around: Vec<&str> = context.accounts.keys().map(|n| n.as_str()).collect();
+    around.sort_unstable();
+    assert_eq!(
+        around,
+        ["0064200002014", "0064200002030", "0064200002048"],
+        "the accounts named and the one the deposit is linked to"
+    );
     for raw in &keys.arrangements {
         let number = ArrangementNumber::parse("arrangement-number", raw).expect("a number");
         let expected = app

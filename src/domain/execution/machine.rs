@@ -67,6 +67,31 @@ pub fn cancel(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
     Ok(order)
 }
 
+/// The customer's `confirm` of an order that waits for it: the action may run from now.
+/// Only an order awaiting confirmation within its deadline can be confirmed.
+pub fn confirm(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
+    let waiting =
+        order.status == OrderStatus::AwaitingConfirmation && order.phase() == Some(Phase::Confirm);
+    if !waiting || now > order.deadline {
+        let why = if waiting {
+            "its deadline has passed".to_owned()
+        } else {
+            format!("it is {}", order.status.as_str())
+        };
+        return Err(Refusal::conflict(
+            "request-status-not-eligible-for-confirmation",
+            format!(
+                "order {} can not be confirmed: {why}; only an order awaiting confirmation can",
+                order.number
+            ),
+        ));
+    }
+    set_status(&mut order, OrderStatus::Approved, now);
+    let index = order.current_step;
+    finish_step(&mut order, index, now);
+    Ok(order)
+}
+
 /// Staff's `retry` of a held order: its step runs again, with the same idempotency key
 /// and its attempts counted afresh.
 pub fn retry(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
@@ -227,6 +252,12 @@ fn run(
             t.order.steps[index].started_at = Some(now);
             match def.phase {
                 Phase::Check => set_status(&mut t.order, OrderStatus::Proposed, now),
+                Phase::Confirm => {
+                    set_status(&mut t.order, OrderStatus::AwaitingConfirmation, now);
+                    // Nothing to do until the customer confirms or the deadline passes.
+                    t.order.next_run_at = Some(t.order.deadline);
+                    break;
+                }
                 Phase::Action => {
                     set_status(&mut t.order, OrderStatus::ExternalProcessingInProgress, now)
                 }
@@ -248,6 +279,15 @@ fn run(
                     break;
                 }
                 set_status(&mut t.order, OrderStatus::Approved, now);
+            }
+            Phase::Confirm => {
+                // Due only at the deadline (or woken early by a lease that ran out).
+                if now >= t.order.deadline {
+                    expire(t, now);
+                } else {
+                    t.order.next_run_at = Some(t.order.deadline);
+                }
+                break;
             }
             Phase::Action => {
                 // Judged again before the first call only: once a call may have reached

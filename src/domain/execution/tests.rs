@@ -141,7 +141,7 @@ fn card_request(kind: OrderKind, card_id: &str) -> OrderRequest {
             reason: "damaged-card".into(),
             embossement_line: None,
         }),
-        OrderKind::AdditionalCardIssuance => unreachable!("not a card order"),
+        _ => unreachable!("not a card order: {kind:?}"),
     }
 }
 
@@ -181,6 +181,7 @@ fn every_card_order_meets_every_card_status_as_the_contract_says() {
             arrangement: Some(&arrangement),
             arrangement_cards: &cards,
             authorized_customer: None,
+            accounts: None,
         };
         let (order, changed, _, events) = run(order(card_request(kind, "C0000000001")), &ctx);
         match outcome {
@@ -249,6 +250,7 @@ fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
         arrangement: Some(&arrangement),
         arrangement_cards: &cards,
         authorized_customer: None,
+        accounts: None,
     };
     let request = OrderRequest::CardReplacement(CardReplacement {
         card_id: cid("C1"),

@@ -13,10 +13,12 @@ use chrono::{DateTime, Utc};
 
 use super::CustomerNumber;
 use super::execution::{Context, Refusal, Transition};
-use super::identifier::CardId;
+use super::identifier::{ArrangementNumber, CardId};
 use super::operation::Produced;
 use super::order::{Phase, StepDef};
 
+mod account;
+pub(super) mod account_termination;
 pub(super) mod additional_card_issuance;
 mod card;
 pub(super) mod card_activation;
@@ -24,13 +26,16 @@ pub(super) mod card_blockade;
 pub(super) mod card_deblockade;
 pub(super) mod card_replacement;
 pub(super) mod card_termination;
+pub(super) mod early_redemption;
 
+pub use account_termination::{AccountTermination, Settlement};
 pub use additional_card_issuance::AdditionalCardIssuance;
 pub use card_activation::CardActivation;
 pub use card_blockade::CardBlockade;
 pub use card_deblockade::CardDeblockade;
 pub use card_replacement::CardReplacement;
 pub use card_termination::CardTermination;
+pub use early_redemption::EarlyRedemption;
 
 /// What a kind is, independent of any one request: its names and its plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,20 @@ impl StepDef {
 pub(crate) const fn plan(check: (&'static str, u64), action: (&'static str, u64)) -> [StepDef; 3] {
     [
         StepDef::new(check.0, Phase::Check, check.1),
+        StepDef::new(action.0, Phase::Action, action.1),
+        StepDef::new("notify-customer", Phase::Notify, 0),
+    ]
+}
+
+/// The four steps of a kind that waits for the customer's `confirm` after its check
+/// (API.md section 9): check, confirmation, action, notification.
+pub(crate) const fn confirmed_plan(
+    check: (&'static str, u64),
+    action: (&'static str, u64),
+) -> [StepDef; 4] {
+    [
+        StepDef::new(check.0, Phase::Check, check.1),
+        StepDef::new("await-confirmation", Phase::Confirm, 0),
         StepDef::new(action.0, Phase::Action, action.1),
         StepDef::new("notify-customer", Phase::Notify, 0),
     ]
@@ -97,6 +116,18 @@ pub trait Rules {
     /// see (the holder of an additional card).
     fn named_customer(&self) -> Option<&CustomerNumber> {
         None
+    }
+
+    /// The account an account order acts on (its arrangement), whose balances and links
+    /// its rules judge: the accounts around it are loaded for them.
+    fn account(&self) -> Option<&ArrangementNumber> {
+        None
+    }
+
+    /// Accounts the order names besides its own (settlement accounts), which the rules
+    /// must see; the store also loads the accounts linked to and from the order's own.
+    fn named_accounts(&self) -> Vec<&ArrangementNumber> {
+        Vec::new()
     }
 
     /// Whether the action creates a card, whose id the system of record must answer.

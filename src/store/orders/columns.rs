@@ -47,6 +47,7 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
 pub(crate) fn phase_literal(phase: Phase) -> &'static str {
     match phase {
         Phase::Check => "check",
+        Phase::Confirm => "confirm",
         Phase::Action => "action",
         Phase::Notify => "notify",
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
-use crate::domain::account::Account;
+use crate::domain::account::{Account, ArrangementStatus, Posting};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{Context, Refusal};
 use crate::domain::identifier::{ArrangementNumber, CardId};
@@ -155,6 +155,9 @@ pub struct ContextKeys {
     pub arrangements: Vec<String>,
     /// The customers the orders name besides the owners (an issuance's authorized one).
     pub customers: Vec<String>,
+    /// The accounts account orders act on and name (settlement accounts); the store adds
+    /// the accounts linked to and from them.
+    pub accounts: Vec<String>,
 }
 
 impl ContextKeys {
@@ -163,11 +166,21 @@ impl ContextKeys {
         let mut keys = Self::default();
         for order in orders {
             keys.arrangements.push(order.arrangement_number.to_string());
-            if let Some(customer) = order.request.rules().named_customer() {
+            let rules = order.request.rules();
+            if let Some(customer) = rules.named_customer() {
                 keys.customers.push(customer.to_string());
             }
+            if let Some(account) = rules.account() {
+                keys.accounts.push(account.to_string());
+                keys.accounts
+                    .extend(rules.named_accounts().into_iter().map(ToString::to_string));
+            }
         }
-        for list in [&mut keys.arrangements, &mut keys.customers] {
+        for list in [
+            &mut keys.arrangements,
+            &mut keys.customers,
+            &mut keys.accounts,
+        ] {
             list.sort_unstable();
             list.dedup();
         }
@@ -184,6 +197,8 @@ pub struct BatchContext {
     pub cards: HashMap<ArrangementNumber, Vec<Card>>,
     /// Customers by number.
     pub customers: HashMap<String, Customer>,
+    /// The accounts of account orders, by number.
+    pub accounts: HashMap<ArrangementNumber, Account>,
 }
 
 impl BatchContext {
@@ -206,6 +221,7 @@ impl BatchContext {
             arrangement: self.arrangements.get(&order.arrangement_number),
             arrangement_cards,
             authorized_customer,
+            accounts: Some(&self.accounts),
         }
     }
 }
@@ -344,7 +360,11 @@ pub trait OrderStore: Send + Sync {
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError>;
     /// Customers by number, in one query.
     async fn customers_in(&self, numbers: &[String]) -> Result<Vec<Customer>, StoreError>;
-    /// The reference data `keys` name: three queries, whatever the batch.
+    /// Accounts by number, with the accounts they are linked to and those linked to
+    /// them, in one query.
+    async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError>;
+    /// The reference data `keys` name: three queries (four with account orders),
+    /// whatever the batch.
     async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
         let mut context = BatchContext::default();
         if !keys.arrangements.is_empty() {
@@ -359,6 +379,11 @@ pub trait OrderStore: Send + Sync {
                     .entry(card.arrangement_number.clone())
                     .or_default()
                     .push(card);
+            }
+        }
+        if !keys.accounts.is_empty() {
+            for account in self.accounts_around(&keys.accounts).await? {
+                context.accounts.insert(account.number.clone(), account);
             }
         }
         if !keys.customers.is_empty() {
@@ -431,6 +456,20 @@ pub trait OrderTx: Send {
     async fn insert_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
     /// Writes cards' changed state.
     async fn update_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
+    /// Books postings of order `order_id`, each only if its guard holds: a guard that
+    /// fails (or a leg booked before) is a [`StoreError::Conflict`], and the transaction
+    /// must then be dropped.
+    async fn book_postings(
+        &mut self,
+        order_id: i64,
+        postings: &[Posting],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Writes accounts' changed state.
+    async fn set_account_statuses(
+        &mut self,
+        statuses: &[(ArrangementNumber, ArrangementStatus)],
+    ) -> Result<(), StoreError>;
     /// Registers events (and counts them for their customers' pages).
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Tells other processes, at commit, that work was added.

@@ -59,6 +59,24 @@ impl dyn OrderStore + '_ {
         .await
     }
 
+    /// The customer's confirmation of an order that waits for it; the engines are woken
+    /// to run its action.
+    pub async fn confirm_order(
+        &self,
+        number: OrderNumber,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        let decision = self
+            .decide(number, now, |order| {
+                execution::confirm(order, now).map(Transition::of)
+            })
+            .await?;
+        if matches!(decision, Decision::Done(_)) {
+            self.work_added();
+        }
+        Ok(decision)
+    }
+
     /// Staff's retry of a held order: its step runs again with the same key.
     pub async fn retry_order(
         &self,
@@ -175,7 +193,8 @@ pub(crate) async fn write_batch(
     Ok(written)
 }
 
-/// The cards and events of `transitions`, the events registered at `now`.
+/// The cards, money, account states and events of `transitions`, the events registered
+/// and the money booked at `now`.
 async fn write_effects(
     tx: &mut dyn super::OrderTx,
     transitions: &[Transition],
@@ -205,6 +224,18 @@ async fn write_effects(
     }
     if !changed_cards.is_empty() {
         tx.update_cards(&changed_cards).await?;
+    }
+    for t in transitions {
+        if !t.postings.is_empty() {
+            tx.book_postings(t.order.number.0, &t.postings, now).await?;
+        }
+    }
+    let statuses: Vec<_> = transitions
+        .iter()
+        .flat_map(|t| t.account_statuses.iter().cloned())
+        .collect();
+    if !statuses.is_empty() {
+        tx.set_account_statuses(&statuses).await?;
     }
     if !events.is_empty() {
         tx.insert_events(&events).await?;

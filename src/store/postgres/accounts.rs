@@ -57,6 +57,28 @@ fn push_mandate_filters(query: &mut QueryBuilder<Postgres>, filter: &MandateFilt
     }
 }
 
+impl PgStore {
+    /// Accounts by number, with those they are linked to and those linked to them (what
+    /// an account order's rules judge), in one statement.
+    pub(super) async fn accounts_around(
+        &self,
+        numbers: &[String],
+    ) -> Result<Vec<Account>, StoreError> {
+        let rows: Vec<AccountColumns> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM arrangements WHERE arrangement_number = ANY($1)
+                 OR linked_arrangement_number = ANY($1)
+                 OR arrangement_number IN (SELECT linked_arrangement_number FROM arrangements
+                                            WHERE arrangement_number = ANY($1))"
+        ))
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(AccountColumns::decode).collect()
+    }
+}
+
 #[async_trait]
 impl AccountStore for PgStore {
     async fn list_accounts(

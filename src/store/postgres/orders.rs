@@ -267,6 +267,10 @@ impl OrderStore for PgStore {
             .collect()
     }
 
+    async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError> {
+        Self::accounts_around(self, numbers).await
+    }
+
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {
         let rows: Vec<CardRow> = sqlx::query_as(concat!(
             "SELECT ",

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
+use super::orders::push_in;
 use crate::domain::account::{Account, Mandate};
 use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::store::StoreError;
@@ -54,6 +55,32 @@ fn push_mandate_filters(query: &mut QueryBuilder<Sqlite>, filter: &MandateFilter
                 .push_bind(customer.as_str().to_owned());
         }
         query.push(")");
+    }
+}
+
+impl SqliteStore {
+    /// Accounts by number, with those they are linked to and those linked to them (what
+    /// an account order's rules judge), in one statement.
+    pub(super) async fn accounts_around(
+        &self,
+        numbers: &[String],
+    ) -> Result<Vec<Account>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM arrangements WHERE arrangement_number"
+        ));
+        push_in(&mut query, numbers);
+        query.push(" OR linked_arrangement_number");
+        push_in(&mut query, numbers);
+        query.push(
+            " OR arrangement_number IN (SELECT linked_arrangement_number FROM arrangements
+                                         WHERE arrangement_number",
+        );
+        push_in(&mut query, numbers);
+        query.push(")");
+        let rows: Vec<AccountColumns> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(AccountColumns::decode).collect()
     }
 }
 

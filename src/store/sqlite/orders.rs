@@ -27,7 +27,7 @@ use crate::store::orders::{
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
-fn push_in(query: &mut QueryBuilder<Sqlite>, values: &[String]) {
+pub(super) fn push_in(query: &mut QueryBuilder<Sqlite>, values: &[String]) {
     query.push(" IN (");
     let mut list = query.separated(", ");
     for value in values {
@@ -273,6 +273,10 @@ impl OrderStore for SqliteStore {
         rows.into_iter()
             .map(ArrangementRow::into_arrangement)
             .collect()
+    }
+
+    async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError> {
+        Self::accounts_around(self, numbers).await
     }
 
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {

@@ -1,0 +1,112 @@
+//! What the account kinds share: finding the order's account in the state it must be in,
+//! and booking the money an order moves (a ledger leg and an accounting-transaction event
+//! per account touched).
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::EventKind;
+use crate::domain::account::{
+    Account, ArrangementKind, ArrangementStatus, BalanceGuard, Money, Posting,
+};
+use crate::domain::execution::{Context, EventDraft, Refusal, Transition};
+use crate::domain::identifier::ArrangementNumber;
+use crate::domain::xml::element;
+
+/// The order's account, active and of the kind the resource is for.
+pub(super) fn the_account<'a>(
+    ctx: &Context<'a>,
+    number: &ArrangementNumber,
+    kind: ArrangementKind,
+) -> Result<&'a Account, Refusal> {
+    let account = ctx.account(number).ok_or_else(|| {
+        Refusal::conflict(
+            "account-status-not-eligible",
+            format!("account {number} no longer exists"),
+        )
+    })?;
+    if account.kind != kind {
+        return Err(Refusal::policy(
+            "account-kind-not-eligible",
+            format!(
+                "account {number} is a {}, not a {}",
+                account.kind.as_str(),
+                kind.as_str()
+            ),
+        ));
+    }
+    if account.status != ArrangementStatus::Active {
+        return Err(Refusal::conflict(
+            "account-status-not-eligible",
+            format!("account {number} is {}", account.status.as_str()),
+        ));
+    }
+    Ok(account)
+}
+
+/// An amount as a sentence shows it: `1250.00 EUR`.
+pub(super) fn shown(money: Money) -> String {
+    format!("{} {}", money.amount(), money.currency.as_str())
+}
+
+/// One leg to book: the account, the signed amount in its minor unit, the balance a
+/// closing leg expects to find, and the other side.
+pub(super) struct Leg<'a> {
+    pub account: &'a Account,
+    pub minor: i64,
+    pub guard: BalanceGuard,
+    pub counterparty: String,
+}
+
+/// Books `legs` for the order: a posting each, and an accounting-transaction event in
+/// the history of each account's owner. Legs of zero are left out.
+pub(super) fn book(t: &mut Transition, legs: &[Leg<'_>], kind: &str, now: DateTime<Utc>) {
+    let number = t.order.number.to_string();
+    let day = now.date_naive().to_string();
+    for leg in legs.iter().filter(|leg| leg.minor != 0) {
+        let index = u32::try_from(t.postings.len()).unwrap_or(u32::MAX);
+        let amount = Money {
+            currency: leg.account.balance.currency,
+            minor: leg.minor,
+        };
+        let direction = if leg.minor < 0 { "debit" } else { "credit" };
+        let magnitude = Money {
+            minor: leg.minor.saturating_abs(),
+            ..amount
+        };
+        t.postings.push(Posting {
+            leg: index,
+            account: leg.account.number.clone(),
+            amount,
+            guard: leg.guard,
+            counterparty: leg.counterparty.clone(),
+        });
+        t.events.push(EventDraft {
+            customer_number: leg.account.owner.clone(),
+            kind: EventKind::AccountingTransactionEvent,
+            description: Some(format!(
+                "{kind} {number}: {direction} {} on {}",
+                shown(magnitude),
+                leg.account.number
+            )),
+            xml: element(
+                "accounting-transaction",
+                &[
+                    ("arrangement-number", Some(leg.account.number.as_str())),
+                    ("transaction-id", Some(&format!("{number}-{index}"))),
+                    ("amount", Some(&magnitude.amount().to_string())),
+                    ("currency-code", Some(amount.currency.as_str())),
+                    ("direction", Some(direction)),
+                    ("booking-date", Some(&day)),
+                    ("transaction-type", Some(kind)),
+                    ("counterparty", Some(&leg.counterparty)),
+                ],
+            ),
+        });
+    }
+}
+
+/// Closes `account`: its status becomes `terminated`.
+pub(super) fn close(t: &mut Transition, account: &Account) {
+    t.account_statuses
+        .push((account.number.clone(), ArrangementStatus::Terminated));
+}

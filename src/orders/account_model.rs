@@ -1,0 +1,146 @@
+//! The fields of the account orders' views (API.md section 9), beside the fields every
+//! order shares ([`super::model::OrderView`]).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{Facts, KindFields};
+use crate::domain::kinds::{AccountTermination, EarlyRedemption};
+use crate::domain::order::{Order, OrderRequest};
+use crate::http::limits::{MAX_NAME, clipped};
+
+/// The fields of a current or bundled account termination.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct AccountTerminationFields {
+    /// The account being closed.
+    #[schema(example = "0064200002022")]
+    pub account_number: String,
+    /// The account's kind (`current-account`, `bundled-account`).
+    #[schema(example = "current-account")]
+    pub kind: String,
+    /// Whose account it is.
+    #[schema(example = "1400269")]
+    pub customer_number: String,
+    /// Their full name.
+    pub customer_name: Option<String>,
+    /// The account's product.
+    #[schema(example = "current-standard")]
+    pub product_code: Option<String>,
+    /// The product's name.
+    #[schema(example = "Current account")]
+    pub product_name: Option<String>,
+    /// Whether the balance is paid out in cash.
+    pub cash_payout: bool,
+    /// An `account-termination-reason` literal; `null` when none was given.
+    #[schema(example = "no-longer-needed")]
+    pub termination_reason: Option<String>,
+    /// The account that takes a balance in the domestic currency.
+    pub domestic_currency_settlement_account_number: Option<String>,
+    /// The account that takes a balance in a foreign currency.
+    pub foreign_currency_settlement_account_number: Option<String>,
+    /// Whether a foreign balance was to be converted.
+    pub convert_to_domestic_currency: bool,
+    /// The settlement bank's BIC.
+    pub swift_code: Option<String>,
+    /// Until when the order waits for the customer's confirmation (and is executed).
+    #[serde(serialize_with = "crate::http::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expiration_date: DateTime<Utc>,
+}
+
+impl KindFields for AccountTerminationFields {
+    fn of(order: &Order, facts: &Facts) -> Option<Self> {
+        let (OrderRequest::CurrentAccountTermination(t)
+        | OrderRequest::BundledAccountTermination(t)) = &order.request
+        else {
+            return None;
+        };
+        let AccountTermination {
+            account_number,
+            account_kind,
+            reason,
+            settlement,
+        } = t;
+        Some(Self {
+            account_number: account_number.to_string(),
+            kind: account_kind.as_str().to_owned(),
+            customer_number: order.owner.to_string(),
+            customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
+            product_code: facts.product_code.clone(),
+            product_name: facts.product_name.clone().map(|n| clipped(n, MAX_NAME)),
+            cash_payout: settlement.cash_payout,
+            termination_reason: reason.clone(),
+            domestic_currency_settlement_account_number: settlement
+                .domestic_account
+                .as_ref()
+                .map(ToString::to_string),
+            foreign_currency_settlement_account_number: settlement
+                .foreign_account
+                .as_ref()
+                .map(ToString::to_string),
+            convert_to_domestic_currency: settlement.convert_to_domestic_currency,
+            swift_code: settlement.swift_code.clone(),
+            expiration_date: order.deadline,
+        })
+    }
+}
+
+/// The fields of a credit facility's or a loan's early redemption.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RedemptionFields {
+    /// The credit facility or loan.
+    #[schema(example = "0064200002063")]
+    pub account_number: String,
+    /// The account's kind (`credit-facility`, `loan`).
+    #[schema(example = "credit-facility")]
+    pub kind: String,
+    /// Whose account it is.
+    #[schema(example = "1400269")]
+    pub customer_number: String,
+    /// Their full name.
+    pub customer_name: Option<String>,
+    /// The account's product.
+    #[schema(example = "overdraft-facility")]
+    pub product_code: Option<String>,
+    /// The product's name.
+    pub product_name: Option<String>,
+    /// A `redemption-reason` literal; `null` when none was given.
+    #[schema(example = "own-funds")]
+    pub redemption_reason: Option<String>,
+    /// The customer's words for the bank.
+    pub additional_info: Option<String>,
+    /// Until when the order waits for the customer's confirmation (and is executed).
+    #[serde(serialize_with = "crate::http::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expiration_date: DateTime<Utc>,
+}
+
+impl KindFields for RedemptionFields {
+    fn of(order: &Order, facts: &Facts) -> Option<Self> {
+        let (OrderRequest::CreditFacilityTermination(r) | OrderRequest::LoanTermination(r)) =
+            &order.request
+        else {
+            return None;
+        };
+        let EarlyRedemption {
+            account_number,
+            account_kind,
+            reason,
+            additional_info,
+        } = r;
+        Some(Self {
+            account_number: account_number.to_string(),
+            kind: account_kind.as_str().to_owned(),
+            customer_number: order.owner.to_string(),
+            customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
+            product_code: facts.product_code.clone(),
+            product_name: facts.product_name.clone().map(|n| clipped(n, MAX_NAME)),
+            redemption_reason: reason.clone(),
+            additional_info: additional_info.clone(),
+            expiration_date: order.deadline,
+        })
+    }
+}
