@@ -102,6 +102,10 @@ pub struct Settings {
     /// before its next pass: each pass costs a claim and a commit whatever its size, so a
     /// short wait under a steady trickle trades a little latency for most of that cost.
     pub executor_gather_ms: u64,
+    /// How far ahead of the system clock the order engine's clock runs, in seconds: 0 in
+    /// production. A demo or a test sets it to see at once what the engine does later
+    /// (an unconfirmed order expiring at its deadline).
+    pub engine_clock_offset_seconds: i64,
     /// How often, in milliseconds, the feed looks for changes committed by other
     /// processes (this process's own wake its streams at once).
     pub feed_poll_ms: u64,
@@ -191,6 +195,7 @@ impl Default for Settings {
             executor_enabled: true,
             executor_batch: 512,
             executor_gather_ms: 5,
+            engine_clock_offset_seconds: 0,
             feed_poll_ms: 100,
             feed_retention_hours: 168,
             event_marks_settle_seconds: 600,
@@ -307,6 +312,10 @@ impl Settings {
         anyhow::ensure!(
             self.executor_gather_ms <= 1000,
             "executor_gather_ms must be at most 1000: it adds to every order's latency"
+        );
+        anyhow::ensure!(
+            (0..=10 * 366 * 86_400).contains(&self.engine_clock_offset_seconds),
+            "engine_clock_offset_seconds must be between 0 and ten years"
         );
         anyhow::ensure!(
             self.operations_retry_scale >= 0.0,

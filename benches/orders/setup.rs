@@ -140,9 +140,9 @@ pub fn card_id(n: usize) -> CardId {
 
 fn filter(status: Option<OrderStatus>, page: PageRequest) -> OrderFilter {
     OrderFilter {
-        kind: None,
+        kinds: Vec::new(),
         customer: None,
-        status,
+        statuses: status.into_iter().collect(),
         sort: OrderSort::OrderNumber,
         order: SortOrder::Asc,
         page,

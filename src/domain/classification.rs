@@ -187,6 +187,8 @@ const ORDER_LISTS: &[List] = &[
                 "Redeem a credit facility early",
             ),
             ("00010", "loan-termination", "Redeem a loan early"),
+            ("00011", "mandate-assignment", "Grant mandates on accounts"),
+            ("00012", "mandate-revocation", "End a mandate"),
         ],
     ),
     (

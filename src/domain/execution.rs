@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::account::{Account, ArrangementStatus, Posting};
+use super::account::{Account, ArrangementStatus, Mandate, Posting};
 use super::card::{Arrangement, Card, Customer};
 use super::identifier::{ArrangementNumber, CardId};
 use super::operation::Produced;
@@ -36,12 +36,22 @@ pub struct Context<'a> {
     /// The accounts an account order judges: its own, the settlement accounts it names,
     /// the account its account is linked to and the accounts linked to it.
     pub accounts: Option<&'a HashMap<ArrangementNumber, Account>>,
+    /// The customers the order names (the holders of mandates it grants), by number.
+    pub customers: Option<&'a HashMap<String, Customer>>,
+    /// The mandates on the accounts a mandate order judges.
+    pub mandates: &'a [Mandate],
 }
 
 impl<'a> Context<'a> {
     /// One of the loaded accounts.
     pub fn account(&self, number: &ArrangementNumber) -> Option<&'a Account> {
         self.accounts.and_then(|accounts| accounts.get(number))
+    }
+
+    /// One of the customers the order names, if it exists.
+    pub fn customer(&self, number: &CustomerNumber) -> Option<&'a Customer> {
+        self.customers
+            .and_then(|customers| customers.get(number.as_str()))
     }
 
     /// The loaded accounts linked to `number` (a deposit or loan drawing on it).
@@ -115,6 +125,8 @@ pub struct Transition {
     pub postings: Vec<Posting>,
     /// Accounts whose state changed.
     pub account_statuses: Vec<(ArrangementNumber, ArrangementStatus)>,
+    /// Mandates granted or changed (a revocation), written as they now stand.
+    pub mandates: Vec<Mandate>,
 }
 
 impl Transition {
@@ -127,6 +139,7 @@ impl Transition {
             events: Vec::new(),
             postings: Vec::new(),
             account_statuses: Vec::new(),
+            mandates: Vec::new(),
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct Operation {
     /// The system's reference of a pending operation: the call is then a poll.
     pub poll: Option<String>,
     /// The body's members besides `operation`, in the names the order's GET view uses.
-    pub fields: Vec<(&'static str, String)>,
+    pub fields: Vec<(&'static str, serde_json::Value)>,
     /// The key under which operations run one at a time (see [`Order::serial_key`]).
     pub serial_key: String,
     /// Whether the operation produces a card, whose id the system must then answer.
@@ -31,10 +31,13 @@ impl Operation {
     /// The call `order`'s step `name` makes now.
     pub fn of(order: &Order, name: &'static str, poll: Option<String>) -> Self {
         let mut fields = vec![
-            ("order-number", order.number.to_string()),
-            ("order-type", order.kind().as_str().to_owned()),
-            ("customer-number", order.owner.as_str().to_owned()),
-            ("arrangement-number", order.arrangement_number.to_string()),
+            ("order-number", order.number.to_string().into()),
+            ("order-type", order.kind().as_str().into()),
+            ("customer-number", order.owner.as_str().into()),
+            (
+                "arrangement-number",
+                order.arrangement_number.to_string().into(),
+            ),
         ];
         let rules = order.request.rules();
         rules.operation_fields(&mut fields);

@@ -37,11 +37,15 @@ pub enum OrderKind {
     CreditFacilityTermination,
     /// Early redemption of a loan from its linked current account.
     LoanTermination,
+    /// Mandates granted on the initiator's accounts.
+    MandateAssignment,
+    /// A mandate ended.
+    MandateRevocation,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 10] = [
+    pub const ALL: [OrderKind; 12] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
@@ -52,6 +56,8 @@ impl OrderKind {
         Self::BundledAccountTermination,
         Self::CreditFacilityTermination,
         Self::LoanTermination,
+        Self::MandateAssignment,
+        Self::MandateRevocation,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -67,6 +73,8 @@ impl OrderKind {
             Self::BundledAccountTermination => &kinds::account_termination::BUNDLED,
             Self::CreditFacilityTermination => &kinds::early_redemption::CREDIT_FACILITY,
             Self::LoanTermination => &kinds::early_redemption::LOAN,
+            Self::MandateAssignment => &kinds::mandate_assignment::DEF,
+            Self::MandateRevocation => &kinds::mandate_revocation::DEF,
         }
     }
 
@@ -344,6 +352,10 @@ pub enum OrderRequest {
     CreditFacilityTermination(kinds::EarlyRedemption),
     /// Redeem a loan early.
     LoanTermination(kinds::EarlyRedemption),
+    /// Grant mandates.
+    MandateAssignment(kinds::MandateAssignment),
+    /// Revoke a mandate.
+    MandateRevocation(kinds::MandateRevocation),
 }
 
 impl OrderRequest {
@@ -360,6 +372,8 @@ impl OrderRequest {
             Self::BundledAccountTermination(_) => OrderKind::BundledAccountTermination,
             Self::CreditFacilityTermination(_) => OrderKind::CreditFacilityTermination,
             Self::LoanTermination(_) => OrderKind::LoanTermination,
+            Self::MandateAssignment(_) => OrderKind::MandateAssignment,
+            Self::MandateRevocation(_) => OrderKind::MandateRevocation,
         }
     }
 
@@ -374,6 +388,8 @@ impl OrderRequest {
             Self::CardReplacement(r) => r,
             Self::CurrentAccountTermination(r) | Self::BundledAccountTermination(r) => r,
             Self::CreditFacilityTermination(r) | Self::LoanTermination(r) => r,
+            Self::MandateAssignment(r) => r,
+            Self::MandateRevocation(r) => r,
         }
     }
 
@@ -470,7 +486,7 @@ pub struct Order {
     pub current_step: usize,
     /// When the executor should look at it next; `None` once final.
     pub next_run_at: Option<DateTime<Utc>>,
-    /// Why it was rejected or expired.
+    /// Why it was rejected or expired, or why the customer canceled it (if they said).
     pub rejection_reason: Option<String>,
     /// The card the order produced.
     pub result_card_id: Option<CardId>,

@@ -94,7 +94,7 @@ impl EngineSettings {
             .scaled(settings.operations_retry_scale),
             concurrency: settings.operations_concurrency.max(1),
             gather: Duration::from_millis(settings.executor_gather_ms),
-            clock_offset: chrono::Duration::zero(),
+            clock_offset: chrono::Duration::seconds(settings.engine_clock_offset_seconds),
         }
     }
 }

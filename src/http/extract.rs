@@ -29,19 +29,48 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         check_json_content_type(request.headers().get(header::CONTENT_TYPE))?;
-        let limit = request.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
-        let raw = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(limit)
-                } else {
-                    ApiError::Malformed(rejection.body_text())
-                }
-            })?;
+        let raw = read_body(request, state).await?;
         let value = parse_json(&raw)?;
         Ok(Self { value, raw })
     }
+}
+
+/// A JSON body that may be left out: an empty body, or JSON `null`, is `None` whatever
+/// its headers say (clients that send no body often send no `Content-Type` either); a
+/// body that is there is read exactly as [`ApiJson`] reads it.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).cloned();
+        let raw = read_body(request, state).await?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        check_json_content_type(content_type.as_ref())?;
+        parse_json(&raw).map(Self)
+    }
+}
+
+/// The body's bytes, within the router's limit (a 413 names it).
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let limit = request.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::Malformed(rejection.body_text())
+            }
+        })
 }
 
 /// The configured body limit, put in each request's extensions by the router so that a

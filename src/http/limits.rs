@@ -72,6 +72,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "holder-customer-number"
         | "owner-customer-number"
         | "grantor-customer-number"
+        | "initiator-customer-number"
         | "authorized-customer-number" => customer::MAX_LEN,
         "order-number" | "id" => OrderNumber::TEXT_LEN,
         "uri" | "href" | "instance" | "type" | "Location" => MAX_LINK,
@@ -88,7 +89,8 @@ fn text_limit(name: &str) -> Option<usize> {
         | "next-attempt-at"
         | "failing-since"
         | "previous-secret-valid-until"
-        | "expiration-date" => MAX_TIME,
+        | "expiration-date"
+        | "last-modification-date" => MAX_TIME,
         "Last-Event-ID" => 19,
         "expiry-date" | "granted-on" | "revoked-on" => 10,
         "description" | "additional-info" => MAX_DESCRIPTION,
@@ -96,6 +98,7 @@ fn text_limit(name: &str) -> Option<usize> {
         "serial-number"
         | "masked-number"
         | "product-code"
+        | "product-number"
         | "blockade-reason"
         | "termination-reason"
         | "redemption-reason"
@@ -114,9 +117,10 @@ fn text_limit(name: &str) -> Option<usize> {
         | "authorized-customer-name"
         | "owner-customer-name"
         | "customer-name"
+        | "initiator-customer-name"
         | "product-name"
         | "nickname" => MAX_NAME,
-        "rejection-reason" | "hold-reason" | "last-error" => MAX_REASON,
+        "rejection-reason" | "cancelation-reason" | "hold-reason" | "last-error" => MAX_REASON,
         "detail" | "message" => MAX_DETAIL,
         "tag" => MAX_TAG,
         "rel" => 5,

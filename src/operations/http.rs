@@ -58,7 +58,7 @@ impl HttpOperations {
                 let mut body = serde_json::Map::new();
                 body.insert("operation".into(), operation.name.into());
                 for (name, value) in &operation.fields {
-                    body.insert((*name).into(), value.clone().into());
+                    body.insert((*name).into(), value.clone());
                 }
                 self.client
                     .post(format!("{}/operations", self.base))

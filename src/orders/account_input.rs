@@ -17,37 +17,83 @@ use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 /// Longest `additional-info`.
 const ADDITIONAL_INFO_MAX: usize = 500;
 
-/// `POST /current-account-terminations` and `POST /bundled-account-terminations`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct NewAccountTermination {
-    /// Required: an active account of the caller's, of the resource's kind, with no card
-    /// and nothing linked to it.
-    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002022")]
-    account_number: Option<String>,
-    /// Whether the balance is paid out in cash instead of to a settlement account
-    /// (required for a current account).
-    #[schema(example = false)]
+/// The body of an account termination, declared once per resource so that each
+/// document says what its own validation insists on: a current account's termination
+/// requires `cash-payout` and `termination-reason`, a bundled account's does not.
+macro_rules! termination_body {
+    ($(#[$doc:meta])* $name:ident, $payout:ty, $reason:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct $name {
+            /// Required: an active account of the caller's, of the resource's kind, with
+            /// no card and nothing linked to it.
+            #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002022")]
+            account_number: Option<String>,
+            /// Whether the balance is paid out in cash instead of to a settlement account.
+            #[schema(value_type = $payout, example = false)]
+            cash_payout: Option<bool>,
+            /// A literal of the `account-termination-reason` classification.
+            #[schema(value_type = $reason, inline)]
+            termination_reason: Option<String>,
+            /// Another account of the caller's that takes a balance in its currency.
+            #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002014")]
+            domestic_currency_settlement_account_number: Option<String>,
+            /// Another account of the caller's that takes a balance in a foreign currency.
+            #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9-]{1,34}$")]
+            foreign_currency_settlement_account_number: Option<String>,
+            /// Whether a foreign balance should be converted; bankapi converts nothing
+            /// itself, so a balance with no settlement account in its currency is refused.
+            convert_to_domestic_currency: Option<bool>,
+            /// The BIC of a settlement account's bank: 8 or 11 characters.
+            #[schema(value_type = Option<String>, pattern = "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", example = "AIKBRS22")]
+            swift_code: Option<String>,
+            /// Free text, up to 500 characters.
+            #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
+            description: Option<String>,
+        }
+
+        impl $name {
+            /// The fields as the shared validation reads them.
+            fn draft(&self) -> TerminationDraft<'_> {
+                TerminationDraft {
+                    account_number: self.account_number.as_deref(),
+                    cash_payout: self.cash_payout,
+                    termination_reason: self.termination_reason.as_deref(),
+                    domestic: self.domestic_currency_settlement_account_number.as_deref(),
+                    foreign: self.foreign_currency_settlement_account_number.as_deref(),
+                    convert: self.convert_to_domestic_currency,
+                    swift_code: self.swift_code.as_deref(),
+                    description: self.description.as_deref(),
+                }
+            }
+        }
+    };
+}
+
+termination_body!(
+    /// `POST /current-account-terminations`.
+    NewCurrentAccountTermination,
+    bool,
+    AccountTerminationReason
+);
+termination_body!(
+    /// `POST /bundled-account-terminations`.
+    NewBundledAccountTermination,
+    Option<bool>,
+    Option<AccountTerminationReason>
+);
+
+/// An account termination's fields as sent, whichever resource took them.
+struct TerminationDraft<'a> {
+    account_number: Option<&'a str>,
     cash_payout: Option<bool>,
-    /// A literal of the `account-termination-reason` classification (required for a
-    /// current account).
-    #[schema(value_type = Option<AccountTerminationReason>, inline)]
-    termination_reason: Option<String>,
-    /// Another account of the caller's that takes a balance in its currency.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002014")]
-    domestic_currency_settlement_account_number: Option<String>,
-    /// Another account of the caller's that takes a balance in a foreign currency.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9-]{1,34}$")]
-    foreign_currency_settlement_account_number: Option<String>,
-    /// Whether a foreign balance should be converted; bankapi converts nothing itself,
-    /// so a balance with no settlement account in its currency is refused.
-    convert_to_domestic_currency: Option<bool>,
-    /// The BIC of a settlement account's bank: 8 or 11 characters.
-    #[schema(value_type = Option<String>, pattern = "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", example = "AIKBRS22")]
-    swift_code: Option<String>,
-    /// Free text, up to 500 characters.
-    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
-    description: Option<String>,
+    termination_reason: Option<&'a str>,
+    domestic: Option<&'a str>,
+    foreign: Option<&'a str>,
+    convert: Option<bool>,
+    swift_code: Option<&'a str>,
+    description: Option<&'a str>,
 }
 
 /// `POST /credit-facility-terminations` and `POST /loan-terminations`.
@@ -104,12 +150,12 @@ fn swift_code(raw: &str) -> Result<String, FieldError> {
     }
 }
 
-impl NewAccountTermination {
+impl TerminationDraft<'_> {
     /// Checks the body for a termination of `kind`; a current account's insists on the
     /// payout choice and the reason.
     fn validate_for(&self, kind: ArrangementKind) -> Result<Validated, ApiError> {
         let mut errors = Errors::new();
-        let account = required_account(&mut errors, self.account_number.as_deref());
+        let account = required_account(&mut errors, self.account_number);
         let strict = kind == ArrangementKind::CurrentAccount;
         if strict && self.cash_payout.is_none() {
             errors.required("cash-payout");
@@ -122,27 +168,26 @@ impl NewAccountTermination {
             &mut errors,
             "account-termination-reason",
             tag,
-            self.termination_reason.as_deref(),
+            self.termination_reason,
         );
         let settlement = Settlement {
             cash_payout: self.cash_payout.unwrap_or(false),
             domestic_account: optional_account(
                 &mut errors,
                 "domestic-currency-settlement-account-number",
-                self.domestic_currency_settlement_account_number.as_deref(),
+                self.domestic,
             ),
             foreign_account: optional_account(
                 &mut errors,
                 "foreign-currency-settlement-account-number",
-                self.foreign_currency_settlement_account_number.as_deref(),
+                self.foreign,
             ),
-            convert_to_domestic_currency: self.convert_to_domestic_currency.unwrap_or(false),
+            convert_to_domestic_currency: self.convert.unwrap_or(false),
             swift_code: self
                 .swift_code
-                .as_deref()
                 .and_then(|raw| errors.check(swift_code(raw))),
         };
-        let description = description(&mut errors, self.description.as_deref());
+        let description = description(&mut errors, self.description);
         let request = account.map(|account_number| {
             let termination = AccountTermination {
                 account_number,
@@ -193,42 +238,39 @@ impl NewEarlyRedemption {
     }
 }
 
-/// The body of one resource: which kind of account it is for is the resource's.
-macro_rules! account_body {
-    ($name:ident, $body:ty, $kind:expr) => {
-        #[doc = concat!("The body of `", stringify!($name), "`: the shared body for one kind of account.")]
-        #[derive(Debug, Deserialize, ToSchema)]
-        #[serde(transparent)]
-        pub struct $name(pub $body);
-
-        impl OrderBody for $name {
-            fn validate(&self) -> Result<Validated, ApiError> {
-                self.0.validate_for($kind)
-            }
-        }
-    };
+impl OrderBody for NewCurrentAccountTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        self.draft().validate_for(ArrangementKind::CurrentAccount)
+    }
 }
 
-account_body!(
-    NewCurrentAccountTermination,
-    NewAccountTermination,
-    ArrangementKind::CurrentAccount
-);
-account_body!(
-    NewBundledAccountTermination,
-    NewAccountTermination,
-    ArrangementKind::BundledAccount
-);
-account_body!(
-    NewCreditFacilityTermination,
-    NewEarlyRedemption,
-    ArrangementKind::CreditFacility
-);
-account_body!(
-    NewLoanTermination,
-    NewEarlyRedemption,
-    ArrangementKind::Loan
-);
+impl OrderBody for NewBundledAccountTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        self.draft().validate_for(ArrangementKind::BundledAccount)
+    }
+}
+
+/// `POST /credit-facility-terminations`: the shared body of an early redemption.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct NewCreditFacilityTermination(pub NewEarlyRedemption);
+
+impl OrderBody for NewCreditFacilityTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        self.0.validate_for(ArrangementKind::CreditFacility)
+    }
+}
+
+/// `POST /loan-terminations`: the shared body of an early redemption.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct NewLoanTermination(pub NewEarlyRedemption);
+
+impl OrderBody for NewLoanTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        self.0.validate_for(ArrangementKind::Loan)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -246,14 +288,14 @@ mod tests {
 
     #[test]
     fn a_current_account_termination_insists_on_payout_and_reason() {
-        let body = NewAccountTermination {
+        let body = TerminationDraft {
             account_number: None,
             cash_payout: None,
-            termination_reason: Some("bored".into()),
-            domestic_currency_settlement_account_number: Some("!".into()),
-            foreign_currency_settlement_account_number: None,
-            convert_to_domestic_currency: None,
-            swift_code: Some("X".into()),
+            termination_reason: Some("bored"),
+            domestic: Some("!"),
+            foreign: None,
+            convert: None,
+            swift_code: Some("X"),
             description: None,
         };
         let Err(ApiError::Validation(errors)) = body.validate_for(ArrangementKind::CurrentAccount)

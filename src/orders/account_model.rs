@@ -144,3 +144,85 @@ impl KindFields for RedemptionFields {
         })
     }
 }
+
+/// One mandate of an assignment, as its view shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct MandateItemView {
+    /// The initiator's account.
+    #[schema(example = "0064200002022")]
+    pub arrangement_number: String,
+    /// What the holder calls it.
+    pub nickname: Option<String>,
+    /// Who may act on it.
+    #[schema(example = "1400054")]
+    pub customer_number: String,
+}
+
+/// The fields of a mandate assignment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct MandateAssignmentFields {
+    /// Who grants the mandates.
+    #[schema(example = "1400269")]
+    pub initiator_customer_number: String,
+    /// Their full name.
+    pub initiator_customer_name: Option<String>,
+    /// The mandates asked for; once the order is complete, each is found under
+    /// `GET /mandates` with the number `M` + the order's ten digits + `-` + its position.
+    #[schema(max_items = 20)]
+    pub items: Vec<MandateItemView>,
+}
+
+impl KindFields for MandateAssignmentFields {
+    fn of(order: &Order, facts: &Facts) -> Option<Self> {
+        let OrderRequest::MandateAssignment(a) = &order.request else {
+            return None;
+        };
+        Some(Self {
+            initiator_customer_number: a.initiator.to_string(),
+            initiator_customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
+            items: a
+                .grants
+                .iter()
+                .map(|g| MandateItemView {
+                    arrangement_number: g.arrangement_number.to_string(),
+                    nickname: g.nickname.clone(),
+                    customer_number: g.customer_number.to_string(),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The fields of a mandate revocation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct MandateRevocationFields {
+    /// The mandate ended.
+    #[schema(example = "M0000000301")]
+    pub mandate_number: String,
+    /// The account it was on.
+    #[schema(example = "0064200002014")]
+    pub arrangement_number: String,
+    /// Who gave it.
+    #[schema(example = "1400269")]
+    pub grantor_customer_number: String,
+    /// Who held it.
+    #[schema(example = "1400054")]
+    pub holder_customer_number: String,
+}
+
+impl KindFields for MandateRevocationFields {
+    fn of(order: &Order, _: &Facts) -> Option<Self> {
+        let OrderRequest::MandateRevocation(r) = &order.request else {
+            return None;
+        };
+        Some(Self {
+            mandate_number: r.mandate_number.to_string(),
+            arrangement_number: order.arrangement_number.to_string(),
+            grantor_customer_number: order.owner.to_string(),
+            holder_customer_number: order.holder.to_string(),
+        })
+    }
+}

@@ -27,7 +27,7 @@ async fn cancel(
     let decision = state
         .stores
         .orders
-        .cancel_order(order.number, Utc::now())
+        .cancel_order(order.number, Utc::now(), None)
         .await?;
     let order = decided(decision, kind, order.number)?;
     tracing::info!(order = %order.number, kind = kind.as_str(), "order canceled");
@@ -182,4 +182,20 @@ cancel_handlers!(
     "loan-terminations",
     OrderKind::LoanTermination,
     "a loan termination"
+);
+cancel_handlers!(
+    cancel_mandate_assignment,
+    cancel_mandate_assignment_post,
+    "/mandate-assignments/{order-number}/cancel",
+    "mandate-assignments",
+    OrderKind::MandateAssignment,
+    "a mandate assignment"
+);
+cancel_handlers!(
+    cancel_mandate_revocation,
+    cancel_mandate_revocation_post,
+    "/mandate-revocations/{order-number}/cancel",
+    "mandate-revocations",
+    OrderKind::MandateRevocation,
+    "a mandate revocation"
 );

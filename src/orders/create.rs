@@ -20,14 +20,15 @@ use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
     NewCardReplacement, NewCardTermination, OrderBody, Validated,
 };
+use super::mandate_input::{NewMandateAssignment, NewMandateRevocation};
 use super::model::CreatedOrder;
 use super::schema::IdempotencyHeader;
 use crate::auth::{Principal, Scope};
 use crate::domain::CustomerNumber;
-use crate::domain::account::Account;
+use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{self, Context, Refusal};
-use crate::domain::identifier::ArrangementNumber;
+use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::domain::kinds::AdditionalCardIssuance;
 use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
 use crate::http::extract::ApiJson;
@@ -43,6 +44,8 @@ struct Subject {
     arrangement_cards: Vec<Card>,
     authorized_customer: Option<Customer>,
     accounts: HashMap<ArrangementNumber, Account>,
+    customers: HashMap<String, Customer>,
+    mandates: Vec<Mandate>,
     owner: CustomerNumber,
     holder: CustomerNumber,
     arrangement_number: ArrangementNumber,
@@ -56,6 +59,8 @@ impl Subject {
             arrangement_cards: &self.arrangement_cards,
             authorized_customer: self.authorized_customer.as_ref(),
             accounts: Some(&self.accounts),
+            customers: Some(&self.customers),
+            mandates: &self.mandates,
         }
     }
 }
@@ -68,6 +73,17 @@ async fn load_subject(
     request: &OrderRequest,
 ) -> Result<Subject, ApiError> {
     let store = &state.stores.orders;
+    if let OrderRequest::MandateAssignment(assignment) = request
+        && !principal.may_act_for(&assignment.initiator)
+    {
+        return Err(ApiError::NotFound(format!(
+            "no customer {}",
+            assignment.initiator
+        )));
+    }
+    if let Some(number) = request.rules().mandate() {
+        return load_mandate_subject(state, principal, number).await;
+    }
     if let Some(account) = request.rules().account() {
         return load_account_subject(state, principal, request, account).await;
     }
@@ -95,6 +111,8 @@ async fn load_subject(
             arrangement_cards,
             authorized_customer: Some(customer),
             accounts: HashMap::new(),
+            customers: HashMap::new(),
+            mandates: Vec::new(),
         });
     }
     let card_id = request.card_id().ok_or_else(|| {
@@ -123,6 +141,8 @@ async fn load_subject(
         arrangement_cards,
         authorized_customer: None,
         accounts: HashMap::new(),
+        customers: HashMap::new(),
+        mandates: Vec::new(),
     })
 }
 
@@ -159,15 +179,60 @@ async fn load_account_subject(
         .get(number)
         .map(|a| a.owner.clone())
         .ok_or_else(|| ApiError::NotFound(format!("no account {number}")))?;
+    let mut customers = HashMap::new();
+    for wanted in request.rules().named_customers() {
+        let customer = store
+            .customer(wanted)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no customer {wanted}")))?;
+        customers.insert(wanted.to_string(), customer);
+    }
+    let mandates = if request.rules().judges_mandates() {
+        let keys: Vec<String> = accounts.keys().map(ToString::to_string).collect();
+        store.mandates_on(&keys).await?
+    } else {
+        Vec::new()
+    };
     Ok(Subject {
         card: None,
         arrangement: None,
         arrangement_cards: store.arrangement_cards(number).await?,
         authorized_customer: None,
         accounts,
+        customers,
+        mandates,
         holder: owner.clone(),
         owner,
         arrangement_number: number.clone(),
+    })
+}
+
+/// Loads a mandate order's mandate, seen by its grantor and its holder only (anyone else
+/// gets the same 404 as for a mandate that does not exist). The order is the grantor's,
+/// and its holder sees it too.
+async fn load_mandate_subject(
+    state: &AppState,
+    principal: &Principal,
+    number: &MandateNumber,
+) -> Result<Subject, ApiError> {
+    let mandate = state
+        .stores
+        .accounts
+        .mandate(number)
+        .await?
+        .filter(|m| principal.may_act_for(&m.grantor) || principal.may_act_for(&m.holder))
+        .ok_or_else(|| ApiError::NotFound(format!("no mandate {number}")))?;
+    Ok(Subject {
+        card: None,
+        arrangement: None,
+        arrangement_cards: Vec::new(),
+        authorized_customer: None,
+        accounts: HashMap::new(),
+        customers: HashMap::new(),
+        owner: mandate.grantor.clone(),
+        holder: mandate.holder.clone(),
+        arrangement_number: mandate.arrangement.clone(),
+        mandates: vec![mandate],
     })
 }
 
@@ -411,4 +476,24 @@ create_handler!(
     "No such account, or it or a settlement account named is not the caller's",
     "Refused by the current state: `account-status-not-eligible` (the account is not active), `request-already-exists`",
     "Refused by a policy: `account-kind-not-eligible`, `insufficient-funds` (the linked current account cannot cover what is owed), `policy-violation` (no linked current account in the credit's currency); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_mandate_assignment,
+    "/mandate-assignments",
+    "mandate-assignments",
+    NewMandateAssignment,
+    "a mandate assignment",
+    "No such account or customer, or an account or the initiator is not the caller's",
+    "Refused by the current state: `account-status-not-eligible`, `mandate-already-exists` (the customer already holds a mandate on the account), `request-already-exists`",
+    "Refused by a policy: `policy-violation` (a holder is the initiator or does not exist); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_mandate_revocation,
+    "/mandate-revocations",
+    "mandate-revocations",
+    NewMandateRevocation,
+    "a mandate revocation",
+    "No such mandate, or the caller neither gave nor holds it",
+    "Refused by the current state: `mandate-status-not-eligible` (the mandate is already revoked), `request-already-exists`",
+    "`idempotency-key-reused`: the Idempotency-Key was used for another request"
 );

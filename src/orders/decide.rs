@@ -217,3 +217,19 @@ decide_handlers!(
     "loan-terminations",
     OrderKind::LoanTermination
 );
+decide_handlers!(
+    retry_mandate_assignment,
+    reject_mandate_assignment,
+    "/mandate-assignments/{order-number}/retry",
+    "/mandate-assignments/{order-number}/reject",
+    "mandate-assignments",
+    OrderKind::MandateAssignment
+);
+decide_handlers!(
+    retry_mandate_revocation,
+    reject_mandate_revocation,
+    "/mandate-revocations/{order-number}/retry",
+    "/mandate-revocations/{order-number}/reject",
+    "mandate-revocations",
+    OrderKind::MandateRevocation
+);

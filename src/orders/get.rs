@@ -5,7 +5,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use super::access::may_see_order;
-use super::account_model::{AccountTerminationFields, RedemptionFields};
+use super::account_model::{
+    AccountTerminationFields, MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
+};
+use super::any_kind::AnyOrderView;
 use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
@@ -145,6 +148,24 @@ get_handler!(
     "a loan termination"
 );
 
+get_handler!(
+    get_mandate_assignment,
+    "/mandate-assignments/{order-number}",
+    "mandate-assignments",
+    OrderKind::MandateAssignment,
+    MandateAssignmentFields,
+    "a mandate assignment"
+);
+
+get_handler!(
+    get_mandate_revocation,
+    "/mandate-revocations/{order-number}",
+    "mandate-revocations",
+    OrderKind::MandateRevocation,
+    MandateRevocationFields,
+    "a mandate revocation"
+);
+
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`
 /// webhook carries. `None` if there is no such order.
 pub async fn view_json(
@@ -155,34 +176,7 @@ pub async fn view_json(
         return Ok(None);
     };
     let mut lookup = Lookup::new(store);
-    let json = |view: Result<serde_json::Value, serde_json::Error>| {
-        view.map_err(|e| ApiError::Internal(e.into()))
-    };
-    let value = match order.kind() {
-        OrderKind::AdditionalCardIssuance => json(serde_json::to_value(
-            lookup.view::<IssuanceFields>(&order).await?,
-        ))?,
-        OrderKind::CardActivation => json(serde_json::to_value(
-            lookup.view::<CardFields>(&order).await?,
-        ))?,
-        OrderKind::CardBlockade => json(serde_json::to_value(
-            lookup.view::<BlockadeFields>(&order).await?,
-        ))?,
-        OrderKind::CardDeblockade => json(serde_json::to_value(
-            lookup.view::<CardFields>(&order).await?,
-        ))?,
-        OrderKind::CardTermination => json(serde_json::to_value(
-            lookup.view::<TerminationFields>(&order).await?,
-        ))?,
-        OrderKind::CardReplacement => json(serde_json::to_value(
-            lookup.view::<ReplacementFields>(&order).await?,
-        ))?,
-        OrderKind::CurrentAccountTermination | OrderKind::BundledAccountTermination => json(
-            serde_json::to_value(lookup.view::<AccountTerminationFields>(&order).await?),
-        )?,
-        OrderKind::CreditFacilityTermination | OrderKind::LoanTermination => json(
-            serde_json::to_value(lookup.view::<RedemptionFields>(&order).await?),
-        )?,
-    };
+    let view = AnyOrderView::of(&mut lookup, &order).await?;
+    let value = serde_json::to_value(view).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Some(value))
 }

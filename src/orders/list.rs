@@ -8,7 +8,9 @@ use utoipa::IntoParams;
 
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer};
-use super::account_model::{AccountTerminationFields, RedemptionFields};
+use super::account_model::{
+    AccountTerminationFields, MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
+};
 use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, KindFields, OrderView, ReplacementFields,
@@ -112,7 +114,7 @@ fn parse_sort(raw: &str) -> Result<OrderSort, FieldError> {
     })
 }
 
-fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
+pub(super) fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
     OrderStatus::from_input(&raw.trim().to_ascii_lowercase()).ok_or_else(|| {
         FieldError::new(
             "status",
@@ -129,6 +131,8 @@ fn parse_status(raw: &str) -> Result<OrderStatus, FieldError> {
 pub(super) struct Listing {
     /// What to ask the store for.
     pub filter: OrderFilter,
+    /// The `status` filter as sent, canonical, for the links.
+    status_sent: Option<&'static str>,
     sort_by_sent: bool,
     sort_order_sent: bool,
 }
@@ -154,13 +158,14 @@ impl Listing {
         let page = PageRequest::parse(params.page_size, params.page_number, params.page, errors);
         Self {
             filter: OrderFilter {
-                kind,
+                kinds: kind.into_iter().collect(),
                 customer,
-                status,
+                statuses: status.into_iter().collect(),
                 sort,
                 order,
                 page,
             },
+            status_sent: status.map(OrderStatus::as_str),
             sort_by_sent: params.sort_by.is_some(),
             sort_order_sent: params.sort_order.is_some(),
         }
@@ -172,27 +177,26 @@ impl Listing {
     }
 
     /// The absolute link to page `number` of this list at `path`, paging first, then the
-    /// filters as given; `kind` is the `kind` parameter of `/customer-requests`.
+    /// filters as given; `extra` are the list's own filters (`kind` of
+    /// `/customer-requests`, `statuses` and `kinds` of `/orders`), after `status`.
     pub(super) fn link(
         &self,
         state: &AppState,
         path: &str,
-        kind: Option<&str>,
+        extra: &[(&str, Option<&str>)],
         number: u64,
     ) -> String {
         let f = &self.filter;
-        state.links.page(
-            &format!("{LINK_ROOT}{path}"),
-            f.page.size,
-            number,
-            &[
-                ("customer-number", f.customer.as_ref().map(|c| c.as_str())),
-                ("status", f.status.map(OrderStatus::as_str)),
-                ("kind", kind),
-                ("sort-by", self.sort_by_sent.then(|| sort_literal(f.sort))),
-                ("sort-order", self.sort_order_sent.then(|| f.order.as_str())),
-            ],
-        )
+        let mut filters = vec![
+            ("customer-number", f.customer.as_ref().map(|c| c.as_str())),
+            ("status", self.status_sent),
+        ];
+        filters.extend_from_slice(extra);
+        filters.push(("sort-by", self.sort_by_sent.then(|| sort_literal(f.sort))));
+        filters.push(("sort-order", self.sort_order_sent.then(|| f.order.as_str())));
+        state
+            .links
+            .page(&format!("{LINK_ROOT}{path}"), f.page.size, number, &filters)
     }
 
     /// The page body of `items`, echoing the sort they are in.
@@ -231,7 +235,7 @@ async fn list_kind<F: KindFields>(
         items.push(lookup.view::<F>(order).await?);
     }
     let path = format!("/{}", kind.resource());
-    Ok(listing.page(total, items, |n| listing.link(state, &path, None, n)))
+    Ok(listing.page(total, items, |n| listing.link(state, &path, &[], n)))
 }
 
 /// One list handler per kind, each answering with its kind's shape.
@@ -342,4 +346,20 @@ list_handler!(
     OrderKind::LoanTermination,
     RedemptionFields,
     "loan terminations"
+);
+list_handler!(
+    list_mandate_assignments,
+    "/mandate-assignments",
+    "mandate-assignments",
+    OrderKind::MandateAssignment,
+    MandateAssignmentFields,
+    "mandate assignments"
+);
+list_handler!(
+    list_mandate_revocations,
+    "/mandate-revocations",
+    "mandate-revocations",
+    OrderKind::MandateRevocation,
+    MandateRevocationFields,
+    "mandate revocations"
 );

@@ -8,6 +8,8 @@
 mod access;
 mod account_input;
 mod account_model;
+mod account_terminations;
+mod any_kind;
 mod arrangements;
 mod cancel;
 mod cards;
@@ -19,6 +21,7 @@ pub mod get;
 mod input;
 mod list;
 mod lookup;
+mod mandate_input;
 mod mandates;
 pub mod model;
 mod requests;
@@ -58,6 +61,10 @@ and then executed in the background, step by step. Every path also answers under
         (name = "bundled-account-terminations", description = "Close a bundled (package) account; waits for the customer's confirmation"),
         (name = "credit-facility-terminations", description = "Redeem a credit facility early from its linked current account; waits for confirmation"),
         (name = "loan-terminations", description = "Redeem a loan early from its linked current account; waits for confirmation"),
+        (name = "mandate-assignments", description = "Let other customers act on the caller's accounts"),
+        (name = "mandate-revocations", description = "End a mandate the caller gave or holds"),
+        (name = "account-terminations", description = "Every account termination of a customer, whatever the account's kind"),
+        (name = "orders", description = "The newer generation's view of every order, whatever its kind: list by sets of statuses and kinds, get, cancel and confirm by number alone"),
         (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
         (name = "cards", description = "The cards orders act on"),
         (name = "arrangements", description = "The customer's accounts: kind, product, currency, balance and state"),
@@ -184,6 +191,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm::confirm_loan_termination))
         .routes(routes!(decide::retry_loan_termination))
         .routes(routes!(decide::reject_loan_termination))
+        .routes(routes!(
+            list::list_mandate_assignments,
+            create::create_mandate_assignment
+        ))
+        .routes(routes!(get::get_mandate_assignment))
+        .routes(routes!(
+            cancel::cancel_mandate_assignment,
+            cancel::cancel_mandate_assignment_post
+        ))
+        .routes(routes!(decide::retry_mandate_assignment))
+        .routes(routes!(decide::reject_mandate_assignment))
+        .routes(routes!(
+            list::list_mandate_revocations,
+            create::create_mandate_revocation
+        ))
+        .routes(routes!(get::get_mandate_revocation))
+        .routes(routes!(
+            cancel::cancel_mandate_revocation,
+            cancel::cancel_mandate_revocation_post
+        ))
+        .routes(routes!(decide::retry_mandate_revocation))
+        .routes(routes!(decide::reject_mandate_revocation))
+        .routes(routes!(account_terminations::list_account_terminations))
+        .routes(routes!(any_kind::list_orders))
+        .routes(routes!(any_kind::list_my_orders))
+        .routes(routes!(any_kind::get_order))
+        .routes(routes!(any_kind::cancel_order))
+        .routes(routes!(any_kind::confirm_order))
         .routes(routes!(requests::list_customer_requests))
         .routes(routes!(cards::list_cards))
         .routes(routes!(cards::get_card))

@@ -148,6 +148,9 @@ pub struct OrderView<F: ToSchema> {
     pub steps: Vec<StepView>,
     /// Why the order was rejected or expired; `null` otherwise.
     pub rejection_reason: Option<String>,
+    /// Why the customer canceled the order, if they said (`POST /orders/{n}/cancel`);
+    /// `null` otherwise.
+    pub cancelation_reason: Option<String>,
     /// The card the order produced (issuances and replacements); `null` until then.
     pub result_card_id: Option<String>,
     /// Why the order is held for a person (status `held`); `null` otherwise.
@@ -165,6 +168,7 @@ impl<F: KindFields> OrderView<F> {
             ))
         })?;
         let number = order.number.to_string();
+        let canceled = order.status == OrderStatus::Canceled;
         Ok(Self {
             id: number.clone(),
             order_number: number,
@@ -178,6 +182,12 @@ impl<F: KindFields> OrderView<F> {
             rejection_reason: order
                 .rejection_reason
                 .as_deref()
+                .filter(|_| !canceled)
+                .map(|r| clipped(r.to_owned(), MAX_REASON)),
+            cancelation_reason: order
+                .rejection_reason
+                .as_deref()
+                .filter(|_| canceled)
                 .map(|r| clipped(r.to_owned(), MAX_REASON)),
             result_card_id: order.result_card_id.clone().map(String::from),
             hold_reason: order

@@ -73,6 +73,13 @@ pub struct CustomerRequest {
     pub creation_date: DateTime<Utc>,
     /// Where the order stands (`workitem-processing-status`).
     pub status: OrderStatus,
+    /// The status as the customer sees it (`customer-friendly-status`).
+    #[schema(example = "active")]
+    pub customer_friendly_status: String,
+    /// When the status last changed.
+    #[serde(serialize_with = "crate::http::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub status_date: DateTime<Utc>,
     /// The customer's free text; `null` when none was given.
     pub description: Option<String>,
     /// Absolute link to the order under its own resource.
@@ -80,7 +87,8 @@ pub struct CustomerRequest {
 }
 
 impl CustomerRequest {
-    fn of(order: &Order, links: &Links) -> Self {
+    /// The summary of `order`.
+    pub(super) fn of(order: &Order, links: &Links) -> Self {
         let number = order.number.to_string();
         Self {
             uri: links.absolute(&format!("{LINK_ROOT}/{}/{number}", order.kind().resource())),
@@ -89,6 +97,8 @@ impl CustomerRequest {
             customer_number: order.owner.to_string(),
             creation_date: order.creation_date,
             status: order.status,
+            customer_friendly_status: order.status.friendly().to_owned(),
+            status_date: order.status_date,
             description: order.description.clone(),
         }
     }
@@ -137,6 +147,11 @@ pub async fn list_customer_requests(
         .map(|o| CustomerRequest::of(o, &state.links))
         .collect();
     Ok(Json(listing.page(total, items, |n| {
-        listing.link(&state, "/customer-requests", kind.map(OrderKind::as_str), n)
+        listing.link(
+            &state,
+            "/customer-requests",
+            &[("kind", kind.map(OrderKind::as_str))],
+            n,
+        )
     })))
 }

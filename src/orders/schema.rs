@@ -21,6 +21,17 @@ pub const ORDER_NUMBER: &str = "^WI[0-9]{10}$";
 /// An `Idempotency-Key`: 1 to 255 printable ASCII characters, no spaces.
 pub const IDEMPOTENCY_KEY: &str = "^[!-~]{1,255}$";
 
+/// A comma-separated list of `values` (at least one, no empty item), as a pattern, and
+/// no longer than every value named once.
+fn csv_of(values: impl IntoIterator<Item = &'static str>) -> ObjectBuilder {
+    let values: Vec<&str> = values.into_iter().collect();
+    let longest: usize = values.iter().map(|v| v.len() + 1).sum();
+    let one = values.join("|");
+    string()
+        .pattern(Some(format!("^({one})(,({one}))*$")))
+        .max_length(Some(longest))
+}
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
@@ -78,6 +89,19 @@ schema_type!(
             .into_iter()
             .flat_map(|kind| [kind.as_str(), kind.resource()])
     )
+);
+schema_type!(
+    /// A comma-separated list of status filters.
+    StatusesFilter => csv_of(OrderStatus::spellings()).examples(["proposed,awaiting-confirmation"])
+);
+schema_type!(
+    /// A comma-separated list of kind filters.
+    KindsFilter => csv_of(
+        OrderKind::ALL
+            .into_iter()
+            .flat_map(|kind| [kind.as_str(), kind.resource()])
+    )
+    .examples(["current-account-termination,loan-terminations"])
 );
 schema_type!(
     /// An `arrangement-kind` literal.

@@ -406,3 +406,55 @@ async fn account_orders_are_refused_with_their_problem_literals() {
     assert_eq!(account(&app, CURRENT_EUR).await["balance"], "843.12");
     assert_eq!(account(&app, LOAN).await["status"], "active");
 }
+
+#[tokio::test]
+async fn account_terminations_of_every_kind_are_listed_together() {
+    let app = TestApp::spawn_demo().await;
+    let closing = place(
+        &app,
+        "bundled-account-terminations",
+        json!({"account-number": BUNDLED, "domestic-currency-settlement-account-number": CURRENT_RSD}),
+    )
+    .await;
+    let redeeming = place(
+        &app,
+        "credit-facility-terminations",
+        json!({"account-number": FACILITY}),
+    )
+    .await;
+    place(
+        &app,
+        "card-blockades",
+        json!({"card-id": "C0000000201", "blockade-reason": "temporary-blockage"}),
+    )
+    .await;
+    let page = app
+        .get_ok(
+            "/customer-order/account-terminations?sort-order=asc",
+            &app.customer_token(CUSTOMER),
+        )
+        .await;
+    assert_eq!(page["total-count"], 2, "card orders are not listed: {page}");
+    let first = &page["items"][0];
+    assert_eq!(first["order-number"], closing.as_str());
+    assert_eq!(first["kind"], "bundled-account");
+    assert_eq!(first["product-number"], "bundle-gold");
+    assert_eq!(first["customer-name"], "Marko Jovanovic");
+    assert_eq!(
+        first["domestic-currency-settlement-account-number"],
+        CURRENT_RSD
+    );
+    assert_eq!(first["cash-payout"], false);
+    let second = &page["items"][1];
+    assert_eq!(second["order-number"], redeeming.as_str());
+    assert_eq!(second["kind"], "credit-facility");
+    assert_eq!(
+        second["domestic-currency-settlement-account-number"],
+        Value::Null
+    );
+    let other = app.customer_token("1400054");
+    let theirs = app
+        .get_ok("/customer-order/account-terminations", &other)
+        .await;
+    assert_eq!(theirs["total-count"], 0);
+}

@@ -245,9 +245,9 @@ async fn statuses(stores: &Stores) -> BTreeMap<String, String> {
     let mut page = 1;
     loop {
         let filter = bankapi::store::OrderFilter {
-            kind: None,
+            kinds: Vec::new(),
             customer: Some(customer()),
-            status: None,
+            statuses: Vec::new(),
             sort: bankapi::store::OrderSort::OrderNumber,
             order: SortOrder::Asc,
             page: PageRequest {

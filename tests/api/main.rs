@@ -5,6 +5,7 @@ mod helpers;
 
 mod abuse;
 mod account_orders;
+mod any_kind;
 mod arrangements;
 mod audit;
 mod auth;
@@ -20,6 +21,7 @@ mod feed;
 mod hostile_input;
 mod idempotency;
 mod logs;
+mod mandate_orders;
 mod mandates;
 mod oidc;
 mod operations;

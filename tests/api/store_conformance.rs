@@ -186,6 +186,8 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
         // The bundled account, and through their links the deposit, the loan and the
         // facility drawing on the current account, and that current account.
         accounts: vec!["0064200002030".into(), "0064200002048".into()],
+        // The demo's mandates on the dinar current account and on the bundled account.
+        mandates: vec!["0064200002014".into(), "0064200002030".into()],
     };
     let context = app
         .stores
@@ -202,6 +204,8 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
         ["0064200002014", "0064200002030", "0064200002048"],
         "the accounts named and the one the deposit is linked to"
     );
+    let mandates: Vec<&str> = context.mandates.iter().map(|m| m.number.as_str()).collect();
+    assert_eq!(mandates, ["M0000000301", "M0000000303"]);
     for raw in &keys.arrangements {
         let number = ArrangementNumber::parse("arrangement-number", raw).expect("a number");
         let expected = app

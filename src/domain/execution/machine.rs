@@ -50,8 +50,13 @@ pub fn start(mut order: Order, now: DateTime<Utc>, durations: &StepDurations) ->
     order
 }
 
-/// Cancels an order whose irreversible step has not started.
-pub fn cancel(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
+/// Cancels an order whose irreversible step has not started, keeping the customer's
+/// reason if one was given (shown as the order's `cancelation-reason`).
+pub fn cancel(
+    mut order: Order,
+    now: DateTime<Utc>,
+    reason: Option<String>,
+) -> Result<Order, Refusal> {
     if !order.status.is_cancelable() {
         return Err(Refusal::conflict(
             "request-status-not-eligible-for-cancelation",
@@ -63,6 +68,7 @@ pub fn cancel(mut order: Order, now: DateTime<Utc>) -> Result<Order, Refusal> {
         ));
     }
     set_status(&mut order, OrderStatus::Canceled, now);
+    order.rejection_reason = reason;
     skip_rest(&mut order, now, StepStatus::Skipped);
     Ok(order)
 }

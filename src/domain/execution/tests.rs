@@ -182,6 +182,8 @@ fn every_card_order_meets_every_card_status_as_the_contract_says() {
             arrangement_cards: &cards,
             authorized_customer: None,
             accounts: None,
+            customers: None,
+            mandates: &[],
         };
         let (order, changed, _, events) = run(order(card_request(kind, "C0000000001")), &ctx);
         match outcome {
@@ -251,6 +253,8 @@ fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
         arrangement_cards: &cards,
         authorized_customer: None,
         accounts: None,
+        customers: None,
+        mandates: &[],
     };
     let request = OrderRequest::CardReplacement(CardReplacement {
         card_id: cid("C1"),
@@ -488,7 +492,7 @@ fn orders_can_be_canceled_only_before_their_irreversible_step() {
         &durations,
     );
     assert_eq!(fresh.status, OrderStatus::Proposed);
-    let canceled = cancel(fresh.clone(), now()).unwrap();
+    let canceled = cancel(fresh.clone(), now(), None).unwrap();
     assert_eq!(canceled.status, OrderStatus::Canceled);
     assert_eq!(canceled.status.friendly(), "abandoned");
     assert!(
@@ -503,10 +507,10 @@ fn orders_can_be_canceled_only_before_their_irreversible_step() {
     let later = now() + Duration::seconds(1);
     let approved = advance(fresh, &ctx, later, &durations).order;
     assert_eq!(approved.status, OrderStatus::Approved);
-    assert!(cancel(approved.clone(), later).is_ok());
+    assert!(cancel(approved.clone(), later, None).is_ok());
     let running = advance(approved, &ctx, later, &durations).order;
     assert_eq!(running.status, OrderStatus::ExternalProcessingInProgress);
-    let refusal = cancel(running, later).unwrap_err();
+    let refusal = cancel(running, later, None).unwrap_err();
     assert_eq!(
         refusal.problem,
         "request-status-not-eligible-for-cancelation"

@@ -43,6 +43,24 @@ pub(super) fn the_account<'a>(
     Ok(account)
 }
 
+/// An account the order names, active, whatever its kind.
+pub(super) fn the_active_account<'a>(
+    ctx: &Context<'a>,
+    number: &ArrangementNumber,
+) -> Result<&'a Account, Refusal> {
+    match ctx.account(number) {
+        Some(account) if account.status == ArrangementStatus::Active => Ok(account),
+        Some(account) => Err(Refusal::conflict(
+            "account-status-not-eligible",
+            format!("account {number} is {}", account.status.as_str()),
+        )),
+        None => Err(Refusal::conflict(
+            "account-status-not-eligible",
+            format!("account {number} no longer exists"),
+        )),
+    }
+}
+
 /// An amount as a sentence shows it: `1250.00 EUR`.
 pub(super) fn shown(money: Money) -> String {
     format!("{} {}", money.amount(), money.currency.as_str())

@@ -197,31 +197,31 @@ impl Rules for AccountTermination {
         close(t, account);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
         let s = &self.settlement;
-        fields.push(("account-number", self.account_number.to_string()));
+        fields.push(("account-number", self.account_number.to_string().into()));
         if let Some(reason) = &self.reason {
-            fields.push(("termination-reason", reason.clone()));
+            fields.push(("termination-reason", reason.clone().into()));
         }
-        fields.push(("cash-payout", s.cash_payout.to_string()));
+        fields.push(("cash-payout", s.cash_payout.into()));
         if let Some(domestic) = &s.domestic_account {
             fields.push((
                 "domestic-currency-settlement-account-number",
-                domestic.to_string(),
+                domestic.to_string().into(),
             ));
         }
         if let Some(foreign) = &s.foreign_account {
             fields.push((
                 "foreign-currency-settlement-account-number",
-                foreign.to_string(),
+                foreign.to_string().into(),
             ));
         }
         fields.push((
             "convert-to-domestic-currency",
-            s.convert_to_domestic_currency.to_string(),
+            s.convert_to_domestic_currency.to_string().into(),
         ));
         if let Some(swift) = &s.swift_code {
-            fields.push(("swift-code", swift.clone()));
+            fields.push(("swift-code", swift.clone().into()));
         }
     }
 

@@ -95,10 +95,10 @@ impl Rules for AdditionalCardIssuance {
         t.new_cards.push(card);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
         fields.push((
             "authorized-customer-number",
-            self.authorized_customer.to_string(),
+            self.authorized_customer.to_string().into(),
         ));
     }
 

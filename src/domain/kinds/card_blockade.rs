@@ -46,9 +46,9 @@ impl Rules for CardBlockade {
         t.changed_cards.push(blocked);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
-        fields.push(("card-id", self.card_id.to_string()));
-        fields.push(("blockade-reason", self.reason.clone()));
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
+        fields.push(("card-id", self.card_id.to_string().into()));
+        fields.push(("blockade-reason", self.reason.clone().into()));
     }
 
     fn duplicate_subject(&self) -> String {

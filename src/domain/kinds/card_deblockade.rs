@@ -57,8 +57,8 @@ impl Rules for CardDeblockade {
         t.changed_cards.push(active);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
-        fields.push(("card-id", self.card_id.to_string()));
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
+        fields.push(("card-id", self.card_id.to_string().into()));
     }
 
     fn duplicate_subject(&self) -> String {

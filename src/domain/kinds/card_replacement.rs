@@ -75,11 +75,11 @@ impl Rules for CardReplacement {
         t.new_cards.push(replacement);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
-        fields.push(("card-id", self.card_id.to_string()));
-        fields.push(("replacement-reason", self.reason.clone()));
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
+        fields.push(("card-id", self.card_id.to_string().into()));
+        fields.push(("replacement-reason", self.reason.clone().into()));
         if let Some(line) = &self.embossement_line {
-            fields.push(("embossement-line-1", line.clone()));
+            fields.push(("embossement-line-1", line.clone().into()));
         }
     }
 

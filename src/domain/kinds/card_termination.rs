@@ -43,10 +43,10 @@ impl Rules for CardTermination {
         }
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
-        fields.push(("card-id", self.card_id.to_string()));
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
+        fields.push(("card-id", self.card_id.to_string().into()));
         if let Some(reason) = &self.reason {
-            fields.push(("termination-reason", reason.clone()));
+            fields.push(("termination-reason", reason.clone().into()));
         }
     }
 

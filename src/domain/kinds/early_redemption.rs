@@ -114,13 +114,13 @@ impl Rules for EarlyRedemption {
         close(t, credit);
     }
 
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>) {
-        fields.push(("account-number", self.account_number.to_string()));
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
+        fields.push(("account-number", self.account_number.to_string().into()));
         if let Some(reason) = &self.reason {
-            fields.push(("redemption-reason", reason.clone()));
+            fields.push(("redemption-reason", reason.clone().into()));
         }
         if let Some(info) = &self.additional_info {
-            fields.push(("additional-info", info.clone()));
+            fields.push(("additional-info", info.clone().into()));
         }
     }
 

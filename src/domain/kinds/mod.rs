@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::CustomerNumber;
 use super::execution::{Context, Refusal, Transition};
-use super::identifier::{ArrangementNumber, CardId};
+use super::identifier::{ArrangementNumber, CardId, MandateNumber};
 use super::operation::Produced;
 use super::order::{Phase, StepDef};
 
@@ -27,6 +27,8 @@ pub(super) mod card_deblockade;
 pub(super) mod card_replacement;
 pub(super) mod card_termination;
 pub(super) mod early_redemption;
+pub(super) mod mandate_assignment;
+pub(super) mod mandate_revocation;
 
 pub use account_termination::{AccountTermination, Settlement};
 pub use additional_card_issuance::AdditionalCardIssuance;
@@ -36,6 +38,8 @@ pub use card_deblockade::CardDeblockade;
 pub use card_replacement::CardReplacement;
 pub use card_termination::CardTermination;
 pub use early_redemption::EarlyRedemption;
+pub use mandate_assignment::{MAX_GRANTS, MandateAssignment, MandateGrant};
+pub use mandate_revocation::MandateRevocation;
 
 /// What a kind is, independent of any one request: its names and its plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +100,7 @@ pub trait Rules {
 
     /// The operation's body members besides those every operation carries, named as in
     /// the order's GET view.
-    fn operation_fields(&self, fields: &mut Vec<(&'static str, String)>);
+    fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>);
 
     /// The key under which at most one active order of the kind may exist, without the
     /// kind's literal: the same order twice for one subject is `request-already-exists`.
@@ -128,6 +132,22 @@ pub trait Rules {
     /// must see; the store also loads the accounts linked to and from the order's own.
     fn named_accounts(&self) -> Vec<&ArrangementNumber> {
         Vec::new()
+    }
+
+    /// Every customer the order names besides the owner, whom the rules must see: the
+    /// holder of an additional card, the holders of the mandates an assignment grants.
+    fn named_customers(&self) -> Vec<&CustomerNumber> {
+        self.named_customer().into_iter().collect()
+    }
+
+    /// Whether the rules judge the mandates on the order's accounts (loaded for them).
+    fn judges_mandates(&self) -> bool {
+        false
+    }
+
+    /// The mandate the order is about, if it is about one.
+    fn mandate(&self) -> Option<&MandateNumber> {
+        None
     }
 
     /// Whether the action creates a card, whose id the system of record must answer.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
-use crate::domain::account::{Account, ArrangementStatus, Posting};
+use crate::domain::account::{Account, ArrangementStatus, Mandate, Posting};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{Context, Refusal};
 use crate::domain::identifier::{ArrangementNumber, CardId};
@@ -76,12 +76,12 @@ pub(crate) fn direction(order: SortOrder) -> &'static str {
 /// Which orders a list asks for.
 #[derive(Debug, Clone)]
 pub struct OrderFilter {
-    /// Only this kind.
-    pub kind: Option<OrderKind>,
+    /// Only these kinds; empty for every kind.
+    pub kinds: Vec<OrderKind>,
     /// Orders where this customer is owner or holder; `None` (staff only) for all.
     pub customer: Option<CustomerNumber>,
-    /// Only this status.
-    pub status: Option<OrderStatus>,
+    /// Only these statuses; empty for every status.
+    pub statuses: Vec<OrderStatus>,
     /// Sort key.
     pub sort: OrderSort,
     /// Direction.
@@ -158,6 +158,8 @@ pub struct ContextKeys {
     /// The accounts account orders act on and name (settlement accounts); the store adds
     /// the accounts linked to and from them.
     pub accounts: Vec<String>,
+    /// The accounts whose mandates mandate orders judge.
+    pub mandates: Vec<String>,
 }
 
 impl ContextKeys {
@@ -167,8 +169,12 @@ impl ContextKeys {
         for order in orders {
             keys.arrangements.push(order.arrangement_number.to_string());
             let rules = order.request.rules();
-            if let Some(customer) = rules.named_customer() {
-                keys.customers.push(customer.to_string());
+            keys.customers
+                .extend(rules.named_customers().into_iter().map(ToString::to_string));
+            if rules.judges_mandates() {
+                keys.mandates.push(order.arrangement_number.to_string());
+                keys.mandates
+                    .extend(rules.named_accounts().into_iter().map(ToString::to_string));
             }
             if let Some(account) = rules.account() {
                 keys.accounts.push(account.to_string());
@@ -199,6 +205,8 @@ pub struct BatchContext {
     pub customers: HashMap<String, Customer>,
     /// The accounts of account orders, by number.
     pub accounts: HashMap<ArrangementNumber, Account>,
+    /// The mandates on the accounts of mandate orders.
+    pub mandates: Vec<Mandate>,
 }
 
 impl BatchContext {
@@ -222,6 +230,8 @@ impl BatchContext {
             arrangement_cards,
             authorized_customer,
             accounts: Some(&self.accounts),
+            customers: Some(&self.customers),
+            mandates: &self.mandates,
         }
     }
 }
@@ -363,8 +373,10 @@ pub trait OrderStore: Send + Sync {
     /// Accounts by number, with the accounts they are linked to and those linked to
     /// them, in one query.
     async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError>;
-    /// The reference data `keys` name: three queries (four with account orders),
-    /// whatever the batch.
+    /// Every mandate on these accounts, in one query.
+    async fn mandates_on(&self, arrangements: &[String]) -> Result<Vec<Mandate>, StoreError>;
+    /// The reference data `keys` name: three queries (one more each for account orders
+    /// and mandate orders), whatever the batch.
     async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
         let mut context = BatchContext::default();
         if !keys.arrangements.is_empty() {
@@ -385,6 +397,9 @@ pub trait OrderStore: Send + Sync {
             for account in self.accounts_around(&keys.accounts).await? {
                 context.accounts.insert(account.number.clone(), account);
             }
+        }
+        if !keys.mandates.is_empty() {
+            context.mandates = self.mandates_on(&keys.mandates).await?;
         }
         if !keys.customers.is_empty() {
             for customer in self.customers_in(&keys.customers).await? {
@@ -465,6 +480,8 @@ pub trait OrderTx: Send {
         postings: &[Posting],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Writes mandates as they now stand: new ones inserted, existing ones updated.
+    async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError>;
     /// Writes accounts' changed state.
     async fn set_account_statuses(
         &mut self,

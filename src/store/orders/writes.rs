@@ -47,14 +47,15 @@ impl dyn OrderStore + '_ {
         Ok(Recorded::Created(number))
     }
 
-    /// Cancels an order if its state allows.
+    /// Cancels an order if its state allows, with the customer's reason if given.
     pub async fn cancel_order(
         &self,
         number: OrderNumber,
         now: DateTime<Utc>,
+        reason: Option<String>,
     ) -> Result<Decision, StoreError> {
         self.decide(number, now, |order| {
-            execution::cancel(order, now).map(Transition::of)
+            execution::cancel(order, now, reason).map(Transition::of)
         })
         .await
     }
@@ -193,7 +194,7 @@ pub(crate) async fn write_batch(
     Ok(written)
 }
 
-/// The cards, money, account states and events of `transitions`, the events registered
+/// The cards, money, account states, mandates and events of `transitions`, the events registered
 /// and the money booked at `now`.
 async fn write_effects(
     tx: &mut dyn super::OrderTx,
@@ -236,6 +237,13 @@ async fn write_effects(
         .collect();
     if !statuses.is_empty() {
         tx.set_account_statuses(&statuses).await?;
+    }
+    let mandates: Vec<_> = transitions
+        .iter()
+        .flat_map(|t| t.mandates.iter().cloned())
+        .collect();
+    if !mandates.is_empty() {
+        tx.save_mandates(&mandates).await?;
     }
     if !events.is_empty() {
         tx.insert_events(&events).await?;

@@ -77,6 +77,21 @@ impl PgStore {
         .await?;
         rows.into_iter().map(AccountColumns::decode).collect()
     }
+
+    /// Every mandate on these accounts.
+    pub(super) async fn mandates_on(
+        &self,
+        arrangements: &[String],
+    ) -> Result<Vec<Mandate>, StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new("SELECT ");
+        query
+            .push(MANDATE_COLUMNS)
+            .push(" FROM mandates WHERE arrangement_number = ANY(")
+            .push_bind(arrangements.to_vec())
+            .push(") ORDER BY mandate_number");
+        let rows: Vec<MandateColumns> = query.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(MandateColumns::decode).collect()
+    }
 }
 
 #[async_trait]

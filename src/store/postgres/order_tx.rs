@@ -15,12 +15,12 @@ use super::order_rows::{
     ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement,
     order_columns, plan_freely, walk_due_index,
 };
-use crate::domain::account::{ArrangementStatus, Posting};
+use crate::domain::account::{ArrangementStatus, Mandate, Posting};
 use crate::domain::card::Card;
 use crate::domain::identifier::ArrangementNumber;
 use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
-use crate::store::accounts::{balance_guard, guard_failed};
+use crate::store::accounts::{MandateColumns, balance_guard, guard_failed};
 use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
@@ -362,6 +362,31 @@ impl OrderTx for PgOrderTx {
             if moved.rows_affected() != 1 {
                 return Err(guard_failed(order_id, posting));
             }
+        }
+        Ok(())
+    }
+
+    async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError> {
+        for mandate in mandates {
+            let m = MandateColumns::of(mandate);
+            sqlx::query(
+                "INSERT INTO mandates (mandate_number, arrangement_number, grantor_customer_number,
+                     holder_customer_number, nickname, status, granted_on, revoked_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (mandate_number) DO UPDATE
+                     SET nickname = excluded.nickname, status = excluded.status,
+                         revoked_on = excluded.revoked_on",
+            )
+            .bind(m.mandate_number)
+            .bind(m.arrangement_number)
+            .bind(m.grantor_customer_number)
+            .bind(m.holder_customer_number)
+            .bind(m.nickname)
+            .bind(m.status)
+            .bind(m.granted_on)
+            .bind(m.revoked_on)
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ use super::order_rows::{
 };
 use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
 use crate::domain::CustomerNumber;
-use crate::domain::account::Account;
+use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber};
@@ -33,8 +33,13 @@ use crate::store::{IdempotencyKey, Recorded, StoreError};
 
 fn push_order_filters(query: &mut QueryBuilder<Postgres>, filter: &OrderFilter) {
     query.push(" WHERE 1 = 1");
-    if let Some(kind) = filter.kind {
-        query.push(" AND kind = ").push_bind(kind.as_str());
+    if !filter.kinds.is_empty() {
+        query.push(" AND kind IN (");
+        let mut list = query.separated(", ");
+        for kind in &filter.kinds {
+            list.push_bind(kind.as_str());
+        }
+        list.push_unseparated(")");
     }
     if let Some(customer) = &filter.customer {
         query
@@ -44,8 +49,13 @@ fn push_order_filters(query: &mut QueryBuilder<Postgres>, filter: &OrderFilter) 
             .push_bind(customer.as_str().to_owned())
             .push(")");
     }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
+    if !filter.statuses.is_empty() {
+        query.push(" AND status IN (");
+        let mut list = query.separated(", ");
+        for status in &filter.statuses {
+            list.push_bind(status.as_str());
+        }
+        list.push_unseparated(")");
     }
 }
 
@@ -269,6 +279,10 @@ impl OrderStore for PgStore {
 
     async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError> {
         Self::accounts_around(self, numbers).await
+    }
+
+    async fn mandates_on(&self, arrangements: &[String]) -> Result<Vec<Mandate>, StoreError> {
+        Self::mandates_on(self, arrangements).await
     }
 
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {

@@ -82,6 +82,21 @@ impl SqliteStore {
         let rows: Vec<AccountColumns> = query.build_query_as().fetch_all(&self.reader).await?;
         rows.into_iter().map(AccountColumns::decode).collect()
     }
+
+    /// Every mandate on these accounts.
+    pub(super) async fn mandates_on(
+        &self,
+        arrangements: &[String],
+    ) -> Result<Vec<Mandate>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT ");
+        query
+            .push(MANDATE_COLUMNS)
+            .push(" FROM mandates WHERE arrangement_number");
+        push_in(&mut query, arrangements);
+        query.push(" ORDER BY mandate_number");
+        let rows: Vec<MandateColumns> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(MandateColumns::decode).collect()
+    }
 }
 
 #[async_trait]

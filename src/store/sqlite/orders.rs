@@ -16,7 +16,7 @@ use super::order_rows::{
 };
 use super::order_tx::SqliteOrderTx;
 use crate::domain::CustomerNumber;
-use crate::domain::account::Account;
+use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
@@ -38,8 +38,13 @@ pub(super) fn push_in(query: &mut QueryBuilder<Sqlite>, values: &[String]) {
 
 fn push_order_filters(query: &mut QueryBuilder<Sqlite>, filter: &OrderFilter) {
     query.push(" WHERE 1 = 1");
-    if let Some(kind) = filter.kind {
-        query.push(" AND kind = ").push_bind(kind.as_str());
+    if !filter.kinds.is_empty() {
+        query.push(" AND kind IN (");
+        let mut list = query.separated(", ");
+        for kind in &filter.kinds {
+            list.push_bind(kind.as_str());
+        }
+        list.push_unseparated(")");
     }
     if let Some(customer) = &filter.customer {
         query
@@ -49,8 +54,13 @@ fn push_order_filters(query: &mut QueryBuilder<Sqlite>, filter: &OrderFilter) {
             .push_bind(customer.as_str().to_owned())
             .push(")");
     }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
+    if !filter.statuses.is_empty() {
+        query.push(" AND status IN (");
+        let mut list = query.separated(", ");
+        for status in &filter.statuses {
+            list.push_bind(status.as_str());
+        }
+        list.push_unseparated(")");
     }
 }
 
@@ -277,6 +287,10 @@ impl OrderStore for SqliteStore {
 
     async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError> {
         Self::accounts_around(self, numbers).await
+    }
+
+    async fn mandates_on(&self, arrangements: &[String]) -> Result<Vec<Mandate>, StoreError> {
+        Self::mandates_on(self, arrangements).await
     }
 
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {
