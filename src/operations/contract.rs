@@ -14,7 +14,8 @@ use utoipa::{OpenApi, ToSchema};
 #[allow(dead_code)]
 pub struct OperationRequest {
     /// The step's name: `produce-card`, `activate-card`, `block-card`, `unblock-card`,
-    /// `terminate-card`, `issue-replacement-card`.
+    /// `terminate-card`, `issue-replacement-card` at the card processor; `close-account`,
+    /// `redeem-credit`, `grant-mandates`, `revoke-mandate` at core banking.
     #[schema(example = "activate-card", max_length = 64)]
     operation: String,
     /// The work item.
@@ -47,6 +48,53 @@ pub struct OperationRequest {
     /// The name to print on a replacement card.
     #[schema(max_length = 26)]
     embossement_line_1: Option<String>,
+    /// The account an account order closes or redeems.
+    #[schema(example = "0064200002022", max_length = 34)]
+    account_number: Option<String>,
+    /// A closure's choice to pay the balance out in cash.
+    cash_payout: Option<bool>,
+    /// The account that takes a balance in the domestic currency.
+    #[schema(max_length = 34)]
+    domestic_currency_settlement_account_number: Option<String>,
+    /// The account that takes a balance in a foreign currency.
+    #[schema(max_length = 34)]
+    foreign_currency_settlement_account_number: Option<String>,
+    /// Whether a foreign balance should be converted.
+    convert_to_domestic_currency: Option<bool>,
+    /// The settlement bank's BIC.
+    #[schema(max_length = 11)]
+    swift_code: Option<String>,
+    /// A redemption's reason (`redemption-reason`).
+    #[schema(max_length = 64)]
+    redemption_reason: Option<String>,
+    /// The customer's words on a redemption.
+    #[schema(max_length = 500)]
+    additional_info: Option<String>,
+    /// Who grants the mandates of an assignment.
+    #[schema(max_length = 20)]
+    initiator_customer_number: Option<String>,
+    /// The mandates an assignment grants.
+    #[schema(max_items = 20)]
+    items: Option<Vec<OperationMandate>>,
+    /// The mandate a revocation ends.
+    #[schema(max_length = 34)]
+    mandate_number: Option<String>,
+}
+
+/// One mandate of an assignment's operation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub struct OperationMandate {
+    /// The initiator's account.
+    #[schema(max_length = 34)]
+    arrangement_number: String,
+    /// What the holder calls it.
+    #[schema(max_length = 100)]
+    nickname: Option<String>,
+    /// Who may act on it.
+    #[schema(max_length = 20)]
+    customer_number: String,
 }
 
 /// `status` of an answer.

@@ -461,6 +461,61 @@ async fn a_produced_card_is_recorded_as_the_processor_answered() {
 }
 
 #[tokio::test]
+async fn an_account_closure_reaches_core_banking_with_its_fields_after_confirmation() {
+    let sor = SystemOfRecord::start().await;
+    let app = app_with(&sor).await;
+    let token = app.customer_token("1400269");
+    let response = app
+        .post_json(
+            "/customer-order/current-account-terminations",
+            &token,
+            &json!({"account-number": "0064200002022", "cash-payout": true, "termination-reason": "other"}),
+        )
+        .await;
+    let created: Value = response.json().await.expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    settle(
+        &app,
+        "current-account-terminations",
+        &id,
+        &["awaiting-confirmation"],
+    )
+    .await;
+    assert!(
+        sor.bodies(&format!("{id}:close-account")).is_empty(),
+        "nothing reaches core banking before the customer confirms"
+    );
+    let confirmed = app
+        .post_json(
+            &format!("/customer-order/current-account-terminations/{id}/confirm"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 204);
+    settle(
+        &app,
+        "current-account-terminations",
+        &id,
+        &["external-processing-succeeded"],
+    )
+    .await;
+    let body = &sor.bodies(&format!("{id}:close-account"))[0];
+    assert_eq!(body["operation"], "close-account");
+    assert_eq!(body["account-number"], "0064200002022");
+    assert_eq!(body["cash-payout"], true, "a boolean, not a string: {body}");
+    assert_eq!(body["termination-reason"], "other");
+    let account = app
+        .get_ok("/customer-order/arrangements/0064200002022", &token)
+        .await;
+    assert_eq!(
+        account["status"], "terminated",
+        "mirrored once core banking answered"
+    );
+    assert_eq!(account["balance"], "0.00");
+}
+
+#[tokio::test]
 async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
     let app = TestApp::spawn().await;
     let doc = app.document("/system-of-record/openapi.json").await;
@@ -474,7 +529,16 @@ async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
     assert!(header.is_some(), "{post}");
     assert!(doc["paths"]["/operations/{reference}"]["get"].is_object());
     let request = &doc["components"]["schemas"]["OperationRequest"]["properties"];
-    for field in ["operation", "order-number", "card-id", "embossement-line-1"] {
+    for field in [
+        "operation",
+        "order-number",
+        "card-id",
+        "embossement-line-1",
+        "account-number",
+        "cash-payout",
+        "items",
+        "mandate-number",
+    ] {
         assert!(request[field].is_object(), "{field} missing: {request}");
     }
 }
