@@ -149,6 +149,18 @@ impl Money {
     }
 }
 
+/// What an order changes of an account besides its balance (which moves by
+/// [`Posting`]s only): its state, its product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChange {
+    /// The account.
+    pub account: ArrangementNumber,
+    /// Its new state, if it changes.
+    pub status: Option<ArrangementStatus>,
+    /// Its new product (code and name), if it changes.
+    pub product: Option<(String, String)>,
+}
+
 /// The condition a posting's account must meet when it is booked. Orders of one account
 /// run one at a time, but money also arrives from and leaves for other accounts' orders
 /// (a settlement, a redemption's debit), so the rule's snapshot may be stale by then.

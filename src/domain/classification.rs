@@ -189,6 +189,11 @@ const ORDER_LISTS: &[List] = &[
             ("00010", "loan-termination", "Redeem a loan early"),
             ("00011", "mandate-assignment", "Grant mandates on accounts"),
             ("00012", "mandate-revocation", "End a mandate"),
+            (
+                "00013",
+                "arrangement-amendment",
+                "Move an account to another product",
+            ),
         ],
     ),
     (
@@ -267,6 +272,26 @@ const ORDER_LISTS: &[List] = &[
                 "00009",
                 "overdraft-facility",
                 "Overdraft facility on a current account",
+            ),
+            (
+                "00010",
+                "bundle-silver",
+                "Bundled account: current account and card",
+            ),
+            (
+                "00011",
+                "deposit-24-months",
+                "Term deposit, twenty-four months",
+            ),
+            (
+                "00012",
+                "consumer-loan-fixed",
+                "Consumer loan at a fixed rate",
+            ),
+            (
+                "00013",
+                "overdraft-facility-plus",
+                "Larger overdraft facility on a current account",
             ),
         ],
     ),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::account::{Account, ArrangementStatus, Mandate, Posting};
+use super::account::{Account, AccountChange, Mandate, Posting};
 use super::card::{Arrangement, Card, Customer};
 use super::identifier::{ArrangementNumber, CardId};
 use super::operation::Produced;
@@ -123,8 +123,8 @@ pub struct Transition {
     pub events: Vec<EventDraft>,
     /// Money moved, booked once per (order, leg).
     pub postings: Vec<Posting>,
-    /// Accounts whose state changed.
-    pub account_statuses: Vec<(ArrangementNumber, ArrangementStatus)>,
+    /// Accounts whose state or product changed.
+    pub account_changes: Vec<AccountChange>,
     /// Mandates granted or changed (a revocation), written as they now stand.
     pub mandates: Vec<Mandate>,
 }
@@ -138,7 +138,7 @@ impl Transition {
             new_cards: Vec::new(),
             events: Vec::new(),
             postings: Vec::new(),
-            account_statuses: Vec::new(),
+            account_changes: Vec::new(),
             mandates: Vec::new(),
         }
     }

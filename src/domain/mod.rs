@@ -15,6 +15,7 @@ pub mod medium;
 pub mod operation;
 pub mod order;
 pub mod page;
+pub mod product;
 pub mod typed_fields;
 pub mod webhook;
 pub mod xml;

@@ -41,11 +41,13 @@ pub enum OrderKind {
     MandateAssignment,
     /// A mandate ended.
     MandateRevocation,
+    /// An account moved to another product of its kind.
+    ArrangementAmendment,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 12] = [
+    pub const ALL: [OrderKind; 13] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
@@ -58,6 +60,7 @@ impl OrderKind {
         Self::LoanTermination,
         Self::MandateAssignment,
         Self::MandateRevocation,
+        Self::ArrangementAmendment,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -75,6 +78,7 @@ impl OrderKind {
             Self::LoanTermination => &kinds::early_redemption::LOAN,
             Self::MandateAssignment => &kinds::mandate_assignment::DEF,
             Self::MandateRevocation => &kinds::mandate_revocation::DEF,
+            Self::ArrangementAmendment => &kinds::arrangement_amendment::DEF,
         }
     }
 
@@ -356,6 +360,8 @@ pub enum OrderRequest {
     MandateAssignment(kinds::MandateAssignment),
     /// Revoke a mandate.
     MandateRevocation(kinds::MandateRevocation),
+    /// Change an account's product.
+    ArrangementAmendment(kinds::ArrangementAmendment),
 }
 
 impl OrderRequest {
@@ -374,6 +380,7 @@ impl OrderRequest {
             Self::LoanTermination(_) => OrderKind::LoanTermination,
             Self::MandateAssignment(_) => OrderKind::MandateAssignment,
             Self::MandateRevocation(_) => OrderKind::MandateRevocation,
+            Self::ArrangementAmendment(_) => OrderKind::ArrangementAmendment,
         }
     }
 
@@ -390,6 +397,7 @@ impl OrderRequest {
             Self::CreditFacilityTermination(r) | Self::LoanTermination(r) => r,
             Self::MandateAssignment(r) => r,
             Self::MandateRevocation(r) => r,
+            Self::ArrangementAmendment(r) => r,
         }
     }
 

@@ -92,13 +92,16 @@ fn text_limit(name: &str) -> Option<usize> {
         | "expiration-date"
         | "last-modification-date" => MAX_TIME,
         "Last-Event-ID" => 19,
-        "expiry-date" | "granted-on" | "revoked-on" => 10,
+        "expiry-date" | "granted-on" | "revoked-on" | "effective-date" => 10,
         "description" | "additional-info" => MAX_DESCRIPTION,
         "embossement-line-1" | "embossment-line-1" => MAX_EMBOSSMENT,
         "serial-number"
         | "masked-number"
         | "product-code"
         | "product-number"
+        | "previous-product-code"
+        | "new-product-code"
+        | "campaign-code"
         | "blockade-reason"
         | "termination-reason"
         | "redemption-reason"
@@ -118,6 +121,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "owner-customer-name"
         | "customer-name"
         | "initiator-customer-name"
+        | "previous-product-name"
         | "product-name"
         | "nickname" => MAX_NAME,
         "rejection-reason" | "cancelation-reason" | "hold-reason" | "last-error" => MAX_REASON,

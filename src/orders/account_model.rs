@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::model::{Facts, KindFields};
 use crate::domain::kinds::{AccountTermination, EarlyRedemption};
-use crate::domain::order::{Order, OrderRequest};
+use crate::domain::order::{Order, OrderRequest, OrderStatus};
+use crate::domain::product;
 use crate::http::limits::{MAX_NAME, clipped};
 
 /// The fields of a current or bundled account termination.
@@ -223,6 +224,51 @@ impl KindFields for MandateRevocationFields {
             arrangement_number: order.arrangement_number.to_string(),
             grantor_customer_number: order.owner.to_string(),
             holder_customer_number: order.holder.to_string(),
+        })
+    }
+}
+
+/// The fields of an arrangement amendment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct AmendmentFields {
+    /// The account.
+    #[schema(example = "0064200002022")]
+    pub arrangement_number: String,
+    /// Its product when the order was accepted.
+    #[schema(example = "current-standard")]
+    pub previous_product_code: Option<String>,
+    /// That product's name.
+    #[schema(example = "Current account")]
+    pub previous_product_name: Option<String>,
+    /// The product it moves to.
+    #[schema(example = "current-plus")]
+    pub new_product_code: String,
+    /// The new product's name.
+    #[schema(example = "Current account plus")]
+    pub product_name: Option<String>,
+    /// The campaign the customer answered.
+    pub campaign_code: Option<String>,
+    /// The day the new product took effect; `null` until the order is complete.
+    #[schema(example = "2026-12-03", format = Date)]
+    pub effective_date: Option<String>,
+}
+
+impl KindFields for AmendmentFields {
+    fn of(order: &Order, _: &Facts) -> Option<Self> {
+        let OrderRequest::ArrangementAmendment(a) = &order.request else {
+            return None;
+        };
+        let name = |code: &str| product::by_code(code).map(|p| p.name.to_owned());
+        Some(Self {
+            arrangement_number: a.arrangement_number.to_string(),
+            previous_product_code: a.previous_product_code.clone(),
+            previous_product_name: a.previous_product_code.as_deref().and_then(name),
+            new_product_code: a.new_product_code.clone(),
+            product_name: name(&a.new_product_code),
+            campaign_code: a.campaign_code.clone(),
+            effective_date: (order.status == OrderStatus::ExternalProcessingSucceeded)
+                .then(|| order.status_date.date_naive().to_string()),
         })
     }
 }

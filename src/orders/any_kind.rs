@@ -15,7 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
+    RedemptionFields,
 };
 use super::cancel::decided;
 use super::list::{ListParams, Listing, parse_status};
@@ -60,11 +61,13 @@ pub enum AnyOrderView {
     MandateAssignment(OrderView<MandateAssignmentFields>),
     /// A mandate revocation.
     MandateRevocation(OrderView<MandateRevocationFields>),
+    /// An arrangement amendment.
+    Amendment(OrderView<AmendmentFields>),
 }
 
 /// The views an [`AnyOrderView`] can be, by their schemas' names (each registered by its
 /// kind's own resources).
-const VIEW_SCHEMAS: [&str; 9] = [
+const VIEW_SCHEMAS: [&str; 10] = [
     "OrderView_IssuanceFields",
     "OrderView_CardFields",
     "OrderView_BlockadeFields",
@@ -74,6 +77,7 @@ const VIEW_SCHEMAS: [&str; 9] = [
     "OrderView_RedemptionFields",
     "OrderView_MandateAssignmentFields",
     "OrderView_MandateRevocationFields",
+    "OrderView_AmendmentFields",
 ];
 
 /// Written by hand because the derive makes an untagged enum a `oneOf`, which requires
@@ -113,6 +117,7 @@ impl AnyOrderView {
             }
             OrderKind::MandateAssignment => Self::MandateAssignment(lookup.view(order).await?),
             OrderKind::MandateRevocation => Self::MandateRevocation(lookup.view(order).await?),
+            OrderKind::ArrangementAmendment => Self::Amendment(lookup.view(order).await?),
         })
     }
 }

@@ -199,3 +199,11 @@ cancel_handlers!(
     OrderKind::MandateRevocation,
     "a mandate revocation"
 );
+cancel_handlers!(
+    cancel_arrangement_amendment,
+    cancel_arrangement_amendment_post,
+    "/arrangement-amendments/{order-number}/cancel",
+    "arrangement-amendments",
+    OrderKind::ArrangementAmendment,
+    "an arrangement amendment"
+);

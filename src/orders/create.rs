@@ -13,8 +13,8 @@ use chrono::Utc;
 use super::LINK_ROOT;
 use super::access::may_see_card;
 use super::account_input::{
-    NewBundledAccountTermination, NewCreditFacilityTermination, NewCurrentAccountTermination,
-    NewLoanTermination,
+    NewArrangementAmendment, NewBundledAccountTermination, NewCreditFacilityTermination,
+    NewCurrentAccountTermination, NewLoanTermination,
 };
 use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
@@ -260,7 +260,7 @@ async fn accept(
     validated: Validated,
 ) -> Result<Response, ApiError> {
     let Validated {
-        request,
+        mut request,
         description,
     } = validated;
     let kind = request.kind();
@@ -279,6 +279,13 @@ async fn accept(
     }
     let subject = load_subject(state, principal, &request).await?;
     execution::check(&request, &subject.context()).map_err(refused)?;
+    if let OrderRequest::ArrangementAmendment(amendment) = &mut request {
+        // What the account was on, for the order's view once it has moved.
+        amendment.previous_product_code = subject
+            .accounts
+            .get(&amendment.arrangement_number)
+            .map(|a| a.product_code.clone());
+    }
 
     let now = Utc::now();
     let order = Order {
@@ -496,4 +503,14 @@ create_handler!(
     "No such mandate, or the caller neither gave nor holds it",
     "Refused by the current state: `mandate-status-not-eligible` (the mandate is already revoked), `request-already-exists`",
     "`idempotency-key-reused`: the Idempotency-Key was used for another request"
+);
+create_handler!(
+    create_arrangement_amendment,
+    "/arrangement-amendments",
+    "arrangement-amendments",
+    NewArrangementAmendment,
+    "an arrangement amendment",
+    "No such account, or not the caller's",
+    "Refused by the current state: `account-status-not-eligible`, `product-already-active`, `request-already-exists`",
+    "Refused by a policy: `product-not-eligible` (a product of another kind, or a card account); or `idempotency-key-reused`"
 );

@@ -233,3 +233,11 @@ decide_handlers!(
     "mandate-revocations",
     OrderKind::MandateRevocation
 );
+decide_handlers!(
+    retry_arrangement_amendment,
+    reject_arrangement_amendment,
+    "/arrangement-amendments/{order-number}/retry",
+    "/arrangement-amendments/{order-number}/reject",
+    "arrangement-amendments",
+    OrderKind::ArrangementAmendment
+);

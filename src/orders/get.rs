@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
+    RedemptionFields,
 };
 use super::any_kind::AnyOrderView;
 use super::lookup::Lookup;
@@ -164,6 +165,15 @@ get_handler!(
     OrderKind::MandateRevocation,
     MandateRevocationFields,
     "a mandate revocation"
+);
+
+get_handler!(
+    get_arrangement_amendment,
+    "/arrangement-amendments/{order-number}",
+    "arrangement-amendments",
+    OrderKind::ArrangementAmendment,
+    AmendmentFields,
+    "an arrangement amendment"
 );
 
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`

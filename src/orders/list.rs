@@ -9,7 +9,8 @@ use utoipa::IntoParams;
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer};
 use super::account_model::{
-    AccountTerminationFields, MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
+    RedemptionFields,
 };
 use super::lookup::Lookup;
 use super::model::{
@@ -362,4 +363,12 @@ list_handler!(
     OrderKind::MandateRevocation,
     MandateRevocationFields,
     "mandate revocations"
+);
+list_handler!(
+    list_arrangement_amendments,
+    "/arrangement-amendments",
+    "arrangement-amendments",
+    OrderKind::ArrangementAmendment,
+    AmendmentFields,
+    "arrangement amendments"
 );

@@ -42,7 +42,7 @@ pub struct NewMandateAssignment {
     #[schema(value_type = String, pattern = "^[A-Z0-9]{1,20}$", example = "1400269")]
     initiator_customer_number: Option<String>,
     /// Required: the mandates, 1 to 20, no two for the same account and customer.
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(value_type = Vec<NewMandateItem>, min_items = 1, max_items = 20)]
     items: Option<Vec<NewMandateItem>>,
     /// Free text, up to 500 characters.
     #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]

@@ -61,6 +61,7 @@ and then executed in the background, step by step. Every path also answers under
         (name = "bundled-account-terminations", description = "Close a bundled (package) account; waits for the customer's confirmation"),
         (name = "credit-facility-terminations", description = "Redeem a credit facility early from its linked current account; waits for confirmation"),
         (name = "loan-terminations", description = "Redeem a loan early from its linked current account; waits for confirmation"),
+        (name = "arrangement-amendments", description = "Move an account to another product of its kind"),
         (name = "mandate-assignments", description = "Let other customers act on the caller's accounts"),
         (name = "mandate-revocations", description = "End a mandate the caller gave or holds"),
         (name = "account-terminations", description = "Every account termination of a customer, whatever the account's kind"),
@@ -213,6 +214,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(decide::retry_mandate_revocation))
         .routes(routes!(decide::reject_mandate_revocation))
+        .routes(routes!(
+            list::list_arrangement_amendments,
+            create::create_arrangement_amendment
+        ))
+        .routes(routes!(get::get_arrangement_amendment))
+        .routes(routes!(
+            cancel::cancel_arrangement_amendment,
+            cancel::cancel_arrangement_amendment_post
+        ))
+        .routes(routes!(decide::retry_arrangement_amendment))
+        .routes(routes!(decide::reject_arrangement_amendment))
         .routes(routes!(account_terminations::list_account_terminations))
         .routes(routes!(any_kind::list_orders))
         .routes(routes!(any_kind::list_my_orders))

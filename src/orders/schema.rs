@@ -79,6 +79,11 @@ schema_type!(
         .examples(["own-funds"])
 );
 schema_type!(
+    /// A `product-code` literal.
+    ProductCode => one_of(classification::literals("product-code"))
+        .examples(["current-plus"])
+);
+schema_type!(
     /// A `workitem-processing-status` filter.
     StatusFilter => one_of(OrderStatus::spellings())
 );

@@ -5,6 +5,7 @@ mod helpers;
 
 mod abuse;
 mod account_orders;
+mod amendments;
 mod any_kind;
 mod arrangements;
 mod audit;

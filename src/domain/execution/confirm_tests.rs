@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use super::machine::advance;
 use super::*;
 use crate::domain::account::{
-    Account, ArrangementKind, ArrangementStatus, BalanceGuard, CurrencyCode, Money,
+    Account, AccountChange, ArrangementKind, ArrangementStatus, BalanceGuard, CurrencyCode, Money,
 };
 use crate::domain::kinds::{AccountTermination, EarlyRedemption, Settlement};
 use crate::domain::operation::{Outcome, RetryPolicy};
@@ -133,7 +133,7 @@ fn an_order_waits_for_confirmation_until_its_deadline_then_expires() {
     let deadline = t.order.deadline;
     let t = pass(t.order, &ctx, deadline);
     assert_eq!(t.order.status, OrderStatus::Expired);
-    assert!(t.account_statuses.is_empty() && t.postings.is_empty());
+    assert!(t.account_changes.is_empty() && t.postings.is_empty());
     let refusal = confirm(t.order, deadline).unwrap_err();
     assert_eq!(
         refusal.problem,
@@ -174,8 +174,12 @@ fn a_confirmed_closure_books_its_balance_to_the_settlement_account_exactly() {
         ]
     );
     assert_eq!(
-        t.account_statuses,
-        [(an("B1"), ArrangementStatus::Terminated)]
+        t.account_changes,
+        [AccountChange {
+            account: an("B1"),
+            status: Some(ArrangementStatus::Terminated),
+            product: None,
+        }]
     );
     let bookings = t
         .events

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::EventKind;
 use crate::domain::account::{
-    Account, ArrangementKind, ArrangementStatus, BalanceGuard, Money, Posting,
+    Account, AccountChange, ArrangementKind, ArrangementStatus, BalanceGuard, Money, Posting,
 };
 use crate::domain::execution::{Context, EventDraft, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
@@ -125,6 +125,9 @@ pub(super) fn book(t: &mut Transition, legs: &[Leg<'_>], kind: &str, now: DateTi
 
 /// Closes `account`: its status becomes `terminated`.
 pub(super) fn close(t: &mut Transition, account: &Account) {
-    t.account_statuses
-        .push((account.number.clone(), ArrangementStatus::Terminated));
+    t.account_changes.push(AccountChange {
+        account: account.number.clone(),
+        status: Some(ArrangementStatus::Terminated),
+        product: None,
+    });
 }

@@ -20,6 +20,7 @@ use super::order::{Phase, StepDef};
 mod account;
 pub(super) mod account_termination;
 pub(super) mod additional_card_issuance;
+pub(super) mod arrangement_amendment;
 mod card;
 pub(super) mod card_activation;
 pub(super) mod card_blockade;
@@ -32,6 +33,7 @@ pub(super) mod mandate_revocation;
 
 pub use account_termination::{AccountTermination, Settlement};
 pub use additional_card_issuance::AdditionalCardIssuance;
+pub use arrangement_amendment::ArrangementAmendment;
 pub use card_activation::CardActivation;
 pub use card_blockade::CardBlockade;
 pub use card_deblockade::CardDeblockade;

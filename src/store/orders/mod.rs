@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{IdempotencyKey, NewEvent, Recorded, StoreError};
 use crate::domain::CustomerNumber;
-use crate::domain::account::{Account, ArrangementStatus, Mandate, Posting};
+use crate::domain::account::{Account, AccountChange, Mandate, Posting};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::execution::{Context, Refusal};
 use crate::domain::identifier::{ArrangementNumber, CardId};
@@ -482,11 +482,8 @@ pub trait OrderTx: Send {
     ) -> Result<(), StoreError>;
     /// Writes mandates as they now stand: new ones inserted, existing ones updated.
     async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError>;
-    /// Writes accounts' changed state.
-    async fn set_account_statuses(
-        &mut self,
-        statuses: &[(ArrangementNumber, ArrangementStatus)],
-    ) -> Result<(), StoreError>;
+    /// Writes accounts' changed state and product.
+    async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError>;
     /// Registers events (and counts them for their customers' pages).
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Tells other processes, at commit, that work was added.

@@ -231,12 +231,12 @@ async fn write_effects(
             tx.book_postings(t.order.number.0, &t.postings, now).await?;
         }
     }
-    let statuses: Vec<_> = transitions
+    let changes: Vec<_> = transitions
         .iter()
-        .flat_map(|t| t.account_statuses.iter().cloned())
+        .flat_map(|t| t.account_changes.iter().cloned())
         .collect();
-    if !statuses.is_empty() {
-        tx.set_account_statuses(&statuses).await?;
+    if !changes.is_empty() {
+        tx.change_accounts(&changes).await?;
     }
     let mandates: Vec<_> = transitions
         .iter()

@@ -15,9 +15,8 @@ use super::order_rows::{
     ClaimRow, OrderRow, claimable, claimed, current_step_column, head_of_arrangement,
     order_columns, plan_freely, walk_due_index,
 };
-use crate::domain::account::{ArrangementStatus, Mandate, Posting};
+use crate::domain::account::{AccountChange, Mandate, Posting};
 use crate::domain::card::Card;
-use crate::domain::identifier::ArrangementNumber;
 use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
 use crate::store::accounts::{MandateColumns, balance_guard, guard_failed};
@@ -391,16 +390,21 @@ impl OrderTx for PgOrderTx {
         Ok(())
     }
 
-    async fn set_account_statuses(
-        &mut self,
-        statuses: &[(ArrangementNumber, ArrangementStatus)],
-    ) -> Result<(), StoreError> {
-        for (number, status) in statuses {
-            sqlx::query("UPDATE arrangements SET status = $1 WHERE arrangement_number = $2")
-                .bind(status.as_str())
-                .bind(number.as_str())
-                .execute(&mut *self.tx)
-                .await?;
+    async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError> {
+        for change in changes {
+            let (code, name) = change.product.clone().unzip();
+            sqlx::query(
+                "UPDATE arrangements SET status = COALESCE($1, status),
+                        product_code = COALESCE($2, product_code),
+                        product_name = COALESCE($3, product_name)
+                  WHERE arrangement_number = $4",
+            )
+            .bind(change.status.map(|s| s.as_str()))
+            .bind(code)
+            .bind(name)
+            .bind(change.account.as_str())
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(())
     }
