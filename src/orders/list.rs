@@ -37,8 +37,8 @@ pub struct ListOrdersQuery {
     #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
     /// Only this `workitem-processing-status` (`proposed`, `approved`,
-    /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
-    /// `rejected`, `expired`).
+    /// `awaiting-confirmation`, `external-processing-in-progress`,
+    /// `external-processing-succeeded`, `canceled`, `rejected`, `expired`, `held`).
     #[param(value_type = Option<schema::StatusFilter>, inline)]
     status: Option<String>,
     /// Items per page, 1 to 100 (default 20).

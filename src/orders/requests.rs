@@ -29,8 +29,8 @@ pub struct CustomerRequestsQuery {
     #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
     /// Only this `workitem-processing-status` (`proposed`, `approved`,
-    /// `external-processing-in-progress`, `external-processing-succeeded`, `canceled`,
-    /// `rejected`, `expired`).
+    /// `awaiting-confirmation`, `external-processing-in-progress`,
+    /// `external-processing-succeeded`, `canceled`, `rejected`, `expired`, `held`).
     #[param(value_type = Option<schema::StatusFilter>, inline)]
     status: Option<String>,
     /// Only this kind: an `order-type` literal (`card-blockade`) or its resource name

@@ -458,3 +458,114 @@ async fn account_terminations_of_every_kind_are_listed_together() {
         .await;
     assert_eq!(theirs["total-count"], 0);
 }
+
+/// An active account of the test's customer `1400269`.
+fn test_account(
+    number: &str,
+    kind: bankapi::domain::account::ArrangementKind,
+    minor: i64,
+) -> bankapi::domain::account::Account {
+    use bankapi::domain::account::{Account, ArrangementStatus, CurrencyCode, Money};
+    Account {
+        number: bankapi::domain::identifier::ArrangementNumber::parse("a", number)
+            .expect("a number"),
+        kind,
+        owner: bankapi::domain::CustomerNumber::parse("c", CUSTOMER).expect("a customer"),
+        product_code: "bundle-gold".into(),
+        product_name: "Gold package account".into(),
+        balance: Money {
+            currency: CurrencyCode::parse("c", "RSD").expect("RSD"),
+            minor,
+        },
+        status: ArrangementStatus::Active,
+        linked: None,
+        allows_cards: false,
+        card_limit: 0,
+    }
+}
+
+#[tokio::test]
+async fn two_engines_settling_many_accounts_into_one_leave_it_exact() {
+    use bankapi::domain::account::ArrangementKind;
+    let app = TestApp::spawn_demo().await;
+    let count = 24_i64;
+    let accounts: Vec<_> = (1..=count)
+        .map(|i| {
+            test_account(
+                &format!("T{i:012}"),
+                ArrangementKind::BundledAccount,
+                i * 10_001,
+            )
+        })
+        .collect();
+    app.stores
+        .orders
+        .import_reference_data(&[], &accounts, &[])
+        .await
+        .expect("import the accounts");
+    let mut ids = Vec::new();
+    for account in &accounts {
+        ids.push(
+            place(
+                &app,
+                "bundled-account-terminations",
+                json!({"account-number": account.number.as_str(),
+                       "domestic-currency-settlement-account-number": CURRENT_RSD}),
+            )
+            .await,
+        );
+    }
+    // And one order taking money out of the same account meanwhile.
+    ids.push(
+        place(
+            &app,
+            "credit-facility-terminations",
+            json!({"account-number": FACILITY}),
+        )
+        .await,
+    );
+    app.run_orders().await;
+    for (index, id) in ids.iter().enumerate() {
+        let resource = if index + 1 == ids.len() {
+            "credit-facility-terminations"
+        } else {
+            "bundled-account-terminations"
+        };
+        assert_eq!(confirm(&app, resource, id).await.status(), 204);
+    }
+    // Two engines, as two instances would run, small batches so that they interleave.
+    let engine = || {
+        Engine::new(
+            app.stores.orders.clone(),
+            bankapi::operations::from_settings(&app.settings).expect("operations"),
+            EngineSettings {
+                batch: 3,
+                ..EngineSettings::from_settings(&app.settings)
+            },
+        )
+    };
+    let (a, b) = (engine(), engine());
+    let (first, second) = tokio::join!(a.run_until_idle(), b.run_until_idle());
+    first.expect("engine a");
+    second.expect("engine b");
+    app.run_orders().await;
+    for id in &ids[..ids.len() - 1] {
+        let view = order(&app, "bundled-account-terminations", id).await;
+        assert_eq!(view["status"], "external-processing-succeeded", "{view}");
+    }
+    // 184,520.50 + the sum of i * 100.01 for i in 1..=24 (300 * 100.01 = 30,003.00) - 20,000.00
+    assert_eq!(account(&app, CURRENT_RSD).await["balance"], "194523.50");
+    for number in accounts.iter().map(|a| a.number.to_string()) {
+        let closed = account(&app, &number).await;
+        assert_eq!(
+            (closed["balance"].as_str(), closed["status"].as_str()),
+            (Some("0.00"), Some("terminated")),
+            "{number}"
+        );
+    }
+    assert_eq!(
+        bookings(&app, CURRENT_RSD).await.len(),
+        25,
+        "one credit per closure, one debit"
+    );
+}

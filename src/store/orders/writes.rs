@@ -67,15 +67,10 @@ impl dyn OrderStore + '_ {
         number: OrderNumber,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        let decision = self
-            .decide(number, now, |order| {
-                execution::confirm(order, now).map(Transition::of)
-            })
-            .await?;
-        if matches!(decision, Decision::Done(_)) {
-            self.work_added();
-        }
-        Ok(decision)
+        self.decide_and_wake(number, now, |order| {
+            execution::confirm(order, now).map(Transition::of)
+        })
+        .await
     }
 
     /// Staff's retry of a held order: its step runs again with the same key.
@@ -84,15 +79,10 @@ impl dyn OrderStore + '_ {
         number: OrderNumber,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        let decision = self
-            .decide(number, now, |order| {
-                execution::retry(order, now).map(Transition::of)
-            })
-            .await?;
-        if matches!(decision, Decision::Done(_)) {
-            self.work_added();
-        }
-        Ok(decision)
+        self.decide_and_wake(number, now, |order| {
+            execution::retry(order, now).map(Transition::of)
+        })
+        .await
     }
 
     /// Staff's rejection of a held order, with the customer's notification.
@@ -106,6 +96,21 @@ impl dyn OrderStore + '_ {
             execution::reject_held(order, reason, now)
         })
         .await
+    }
+
+    /// A decision after which the order has work to do at once: this process's engine is
+    /// woken for it (others find it at their next look at the queue).
+    async fn decide_and_wake(
+        &self,
+        number: OrderNumber,
+        now: DateTime<Utc>,
+        rule: impl FnOnce(Order) -> Result<Transition, Refusal> + Send,
+    ) -> Result<Decision, StoreError> {
+        let decision = self.decide(number, now, rule).await?;
+        if matches!(decision, Decision::Done(_)) {
+            self.work_added();
+        }
+        Ok(decision)
     }
 
     /// Reads the order under a lock, lets `rule` judge it, and writes what it decided,
