@@ -11,6 +11,7 @@ use crate::domain::account::{
     Account, ArrangementKind, ArrangementStatus, CurrencyCode, Mandate, MandateStatus, Money,
 };
 use crate::domain::card::{Card, CardStatus, Customer, mask};
+use crate::domain::deposit::DepositTerms;
 use crate::domain::identifier::{ArrangementNumber, CardId, MandateNumber};
 
 fn number(raw: &str) -> CustomerNumber {
@@ -75,11 +76,12 @@ pub fn accounts() -> Vec<Account> {
         linked: linked.map(arrangement_number),
         allows_cards: card_limit > 0,
         card_limit,
+        deposit: None,
     };
     let mastercard = ("MasterCard", "MasterCard credit-limit account");
     let current = ("current-standard", "Current account");
     #[rustfmt::skip]
-    let accounts = vec![
+    let mut accounts = vec![
         account(GUIDE_ARRANGEMENT, CardAccount, "BRVU00002", mastercard, money("EUR", -125_040), Active, None, 4),
         account("0064200001948", CardAccount, "1400269", ("Visa", "Visa credit-limit account"), money("EUR", -31_000), Active, None, 8),
         account("0064200001956", CardAccount, "1400054", ("Maestro", "Maestro debit card account"), money("EUR", 0), Active, None, 2),
@@ -95,6 +97,19 @@ pub fn accounts() -> Vec<Account> {
         account("0064200002097", CurrentAccount, "BRVU00002", current, money("RSD", 4_530_000), Active, None, 0),
         account("0064200002105", CurrentAccount, "MIGR00002", current, money("RSD", 1_275_500), Active, None, 0),
     ];
+    // The deposits earn interest, so that ending one early has something to pay.
+    let terms = |rate_bp, interest_from| DepositTerms {
+        rate_bp,
+        interest_from,
+    };
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    for account in &mut accounts {
+        account.deposit = match account.number.as_str() {
+            "0064200002048" => Some(terms(350, day(2026, 3, 1))),
+            "0064200002089" => Some(terms(200, day(2026, 6, 1))),
+            _ => None,
+        };
+    }
     accounts
 }
 

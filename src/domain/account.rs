@@ -216,6 +216,8 @@ pub struct Account {
     pub allows_cards: bool,
     /// Most cards (not terminated) it may carry.
     pub card_limit: u32,
+    /// A deposit's interest terms; `None` for the other kinds.
+    pub deposit: Option<super::deposit::DepositTerms>,
 }
 
 impl Account {
@@ -234,6 +236,7 @@ impl Account {
             linked: None,
             allows_cards: terms.allows_cards,
             card_limit: terms.card_limit,
+            deposit: None,
             number: terms.number,
             owner: terms.owner,
             product_code: terms.product_code,

@@ -194,6 +194,11 @@ const ORDER_LISTS: &[List] = &[
                 "arrangement-amendment",
                 "Move an account to another product",
             ),
+            (
+                "00014",
+                "deposit-account-termination",
+                "End a deposit before its term",
+            ),
         ],
     ),
     (

@@ -5,6 +5,7 @@ pub mod account;
 pub mod card;
 pub mod classification;
 pub mod customer;
+pub mod deposit;
 pub mod event_kind;
 mod event_lists;
 pub mod execution;

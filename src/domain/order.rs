@@ -43,11 +43,13 @@ pub enum OrderKind {
     MandateRevocation,
     /// An account moved to another product of its kind.
     ArrangementAmendment,
+    /// A deposit ended early and paid out to its current account; waits for confirmation.
+    DepositAccountTermination,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 13] = [
+    pub const ALL: [OrderKind; 14] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
@@ -61,6 +63,7 @@ impl OrderKind {
         Self::MandateAssignment,
         Self::MandateRevocation,
         Self::ArrangementAmendment,
+        Self::DepositAccountTermination,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -79,6 +82,7 @@ impl OrderKind {
             Self::MandateAssignment => &kinds::mandate_assignment::DEF,
             Self::MandateRevocation => &kinds::mandate_revocation::DEF,
             Self::ArrangementAmendment => &kinds::arrangement_amendment::DEF,
+            Self::DepositAccountTermination => &kinds::deposit_termination::DEF,
         }
     }
 
@@ -362,6 +366,8 @@ pub enum OrderRequest {
     MandateRevocation(kinds::MandateRevocation),
     /// Change an account's product.
     ArrangementAmendment(kinds::ArrangementAmendment),
+    /// End a deposit early.
+    DepositAccountTermination(kinds::DepositTermination),
 }
 
 impl OrderRequest {
@@ -381,6 +387,7 @@ impl OrderRequest {
             Self::MandateAssignment(_) => OrderKind::MandateAssignment,
             Self::MandateRevocation(_) => OrderKind::MandateRevocation,
             Self::ArrangementAmendment(_) => OrderKind::ArrangementAmendment,
+            Self::DepositAccountTermination(_) => OrderKind::DepositAccountTermination,
         }
     }
 
@@ -398,6 +405,7 @@ impl OrderRequest {
             Self::MandateAssignment(r) => r,
             Self::MandateRevocation(r) => r,
             Self::ArrangementAmendment(r) => r,
+            Self::DepositAccountTermination(r) => r,
         }
     }
 

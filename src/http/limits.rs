@@ -67,7 +67,7 @@ fn text_limit(name: &str) -> Option<usize> {
         "swift-code" => 11,
         "currency-code" => 3,
         // An amount of minor units (an i64) with its sign and decimal point.
-        "balance" => 21,
+        "balance" | "principal" | "interest" | "tax" | "fees" | "net-amount" => 21,
         "customer-number"
         | "holder-customer-number"
         | "owner-customer-number"
@@ -92,7 +92,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "expiration-date"
         | "last-modification-date" => MAX_TIME,
         "Last-Event-ID" => 19,
-        "expiry-date" | "granted-on" | "revoked-on" | "effective-date" => 10,
+        "expiry-date" | "granted-on" | "revoked-on" | "effective-date" | "calculation-date" => 10,
         "description" | "additional-info" => MAX_DESCRIPTION,
         "embossement-line-1" | "embossment-line-1" => MAX_EMBOSSMENT,
         "serial-number"

@@ -9,7 +9,9 @@ use super::input::{OrderBody, Validated, description, finish, reason};
 use super::schema::{AccountTerminationReason, ProductCode, RedemptionReason};
 use crate::domain::account::ArrangementKind;
 use crate::domain::identifier::ArrangementNumber;
-use crate::domain::kinds::{AccountTermination, ArrangementAmendment, EarlyRedemption, Settlement};
+use crate::domain::kinds::{
+    AccountTermination, ArrangementAmendment, DepositTermination, EarlyRedemption, Settlement,
+};
 use crate::domain::order::OrderRequest;
 use crate::http::validation::text;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
@@ -323,6 +325,30 @@ impl OrderBody for NewArrangementAmendment {
                     previous_product_code: None,
                 })
             });
+        finish(errors, request, description)
+    }
+}
+
+/// `POST /deposit-account-terminations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewDepositTermination {
+    /// Required: an active deposit of the caller's with a linked current account.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002048")]
+    account_number: Option<String>,
+    /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
+    description: Option<String>,
+}
+
+impl OrderBody for NewDepositTermination {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let account = required_account(&mut errors, self.account_number.as_deref());
+        let description = description(&mut errors, self.description.as_deref());
+        let request = account.map(|account_number| {
+            OrderRequest::DepositAccountTermination(DepositTermination { account_number })
+        });
         finish(errors, request, description)
     }
 }

@@ -272,3 +272,42 @@ impl KindFields for AmendmentFields {
         })
     }
 }
+
+/// The fields of a deposit's early termination.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct DepositTerminationFields {
+    /// The deposit.
+    #[schema(example = "0064200002048")]
+    pub account_number: String,
+    /// Whose it is.
+    #[schema(example = "1400269")]
+    pub customer_number: String,
+    /// Their full name.
+    pub customer_name: Option<String>,
+    /// The deposit's product.
+    #[schema(example = "deposit-12-months")]
+    pub product_code: Option<String>,
+    /// The product's name.
+    pub product_name: Option<String>,
+    /// Until when the order waits for the customer's confirmation (and is executed).
+    #[serde(serialize_with = "crate::http::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expiration_date: DateTime<Utc>,
+}
+
+impl KindFields for DepositTerminationFields {
+    fn of(order: &Order, facts: &Facts) -> Option<Self> {
+        let OrderRequest::DepositAccountTermination(d) = &order.request else {
+            return None;
+        };
+        Some(Self {
+            account_number: d.account_number.to_string(),
+            customer_number: order.owner.to_string(),
+            customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
+            product_code: facts.product_code.clone(),
+            product_name: facts.product_name.clone().map(|n| clipped(n, MAX_NAME)),
+            expiration_date: order.deadline,
+        })
+    }
+}

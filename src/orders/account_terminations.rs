@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::list::{ListOrdersQuery, Listing};
 use super::lookup::Lookup;
 use crate::auth::{Principal, Scope};
+use crate::domain::account::ArrangementKind;
 use crate::domain::order::{Order, OrderKind, OrderRequest, OrderStatus};
 use crate::http::ApiError;
 use crate::http::Errors;
@@ -20,9 +21,10 @@ use crate::http::paging::Page;
 use crate::state::AppState;
 
 /// The kinds this list shows.
-const KINDS: [OrderKind; 4] = [
+const KINDS: [OrderKind; 5] = [
     OrderKind::CurrentAccountTermination,
     OrderKind::BundledAccountTermination,
+    OrderKind::DepositAccountTermination,
     OrderKind::CreditFacilityTermination,
     OrderKind::LoanTermination,
 ];
@@ -84,6 +86,9 @@ impl AccountTerminationItem {
             }
             OrderRequest::CreditFacilityTermination(r) | OrderRequest::LoanTermination(r) => {
                 (&r.account_number, r.account_kind, None)
+            }
+            OrderRequest::DepositAccountTermination(d) => {
+                (&d.account_number, ArrangementKind::DepositAccount, None)
             }
             _ => return Ok(None),
         };

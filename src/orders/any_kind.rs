@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
-    RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
+    MandateRevocationFields, RedemptionFields,
 };
 use super::cancel::decided;
 use super::list::{ListParams, Listing, parse_status};
@@ -63,11 +63,13 @@ pub enum AnyOrderView {
     MandateRevocation(OrderView<MandateRevocationFields>),
     /// An arrangement amendment.
     Amendment(OrderView<AmendmentFields>),
+    /// A deposit's early termination.
+    DepositTermination(OrderView<DepositTerminationFields>),
 }
 
 /// The views an [`AnyOrderView`] can be, by their schemas' names (each registered by its
 /// kind's own resources).
-const VIEW_SCHEMAS: [&str; 10] = [
+const VIEW_SCHEMAS: [&str; 11] = [
     "OrderView_IssuanceFields",
     "OrderView_CardFields",
     "OrderView_BlockadeFields",
@@ -78,6 +80,7 @@ const VIEW_SCHEMAS: [&str; 10] = [
     "OrderView_MandateAssignmentFields",
     "OrderView_MandateRevocationFields",
     "OrderView_AmendmentFields",
+    "OrderView_DepositTerminationFields",
 ];
 
 /// Written by hand because the derive makes an untagged enum a `oneOf`, which requires
@@ -118,6 +121,9 @@ impl AnyOrderView {
             OrderKind::MandateAssignment => Self::MandateAssignment(lookup.view(order).await?),
             OrderKind::MandateRevocation => Self::MandateRevocation(lookup.view(order).await?),
             OrderKind::ArrangementAmendment => Self::Amendment(lookup.view(order).await?),
+            OrderKind::DepositAccountTermination => {
+                Self::DepositTermination(lookup.view(order).await?)
+            }
         })
     }
 }

@@ -207,3 +207,11 @@ cancel_handlers!(
     OrderKind::ArrangementAmendment,
     "an arrangement amendment"
 );
+cancel_handlers!(
+    cancel_deposit_account_termination,
+    cancel_deposit_account_termination_post,
+    "/deposit-account-terminations/{order-number}/cancel",
+    "deposit-account-terminations",
+    OrderKind::DepositAccountTermination,
+    "a deposit account termination"
+);

@@ -90,3 +90,10 @@ confirm_handler!(
     OrderKind::LoanTermination,
     "a loan termination"
 );
+confirm_handler!(
+    confirm_deposit_account_termination,
+    "/deposit-account-terminations/{order-number}/confirm",
+    "deposit-account-terminations",
+    OrderKind::DepositAccountTermination,
+    "a deposit account termination"
+);

@@ -14,7 +14,7 @@ use super::LINK_ROOT;
 use super::access::may_see_card;
 use super::account_input::{
     NewArrangementAmendment, NewBundledAccountTermination, NewCreditFacilityTermination,
-    NewCurrentAccountTermination, NewLoanTermination,
+    NewCurrentAccountTermination, NewDepositTermination, NewLoanTermination,
 };
 use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
@@ -513,4 +513,14 @@ create_handler!(
     "No such account, or not the caller's",
     "Refused by the current state: `account-status-not-eligible`, `product-already-active`, `request-already-exists`",
     "Refused by a policy: `product-not-eligible` (a product of another kind, or a card account); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_deposit_account_termination,
+    "/deposit-account-terminations",
+    "deposit-account-terminations",
+    NewDepositTermination,
+    "a deposit account termination (it waits for the customer's confirmation)",
+    "No such deposit, or not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the deposit is not active), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `policy-violation` (no interest terms, or no active current account in the deposit's currency); or `idempotency-key-reused`"
 );

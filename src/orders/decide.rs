@@ -241,3 +241,11 @@ decide_handlers!(
     "arrangement-amendments",
     OrderKind::ArrangementAmendment
 );
+decide_handlers!(
+    retry_deposit_account_termination,
+    reject_deposit_account_termination,
+    "/deposit-account-terminations/{order-number}/retry",
+    "/deposit-account-terminations/{order-number}/reject",
+    "deposit-account-terminations",
+    OrderKind::DepositAccountTermination
+);

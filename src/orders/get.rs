@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
-    RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
+    MandateRevocationFields, RedemptionFields,
 };
 use super::any_kind::AnyOrderView;
 use super::lookup::Lookup;
@@ -174,6 +174,15 @@ get_handler!(
     OrderKind::ArrangementAmendment,
     AmendmentFields,
     "an arrangement amendment"
+);
+
+get_handler!(
+    get_deposit_account_termination,
+    "/deposit-account-terminations/{order-number}",
+    "deposit-account-terminations",
+    OrderKind::DepositAccountTermination,
+    DepositTerminationFields,
+    "a deposit account termination"
 );
 
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`

@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer};
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, MandateAssignmentFields, MandateRevocationFields,
-    RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
+    MandateRevocationFields, RedemptionFields,
 };
 use super::lookup::Lookup;
 use super::model::{
@@ -371,4 +371,12 @@ list_handler!(
     OrderKind::ArrangementAmendment,
     AmendmentFields,
     "arrangement amendments"
+);
+list_handler!(
+    list_deposit_account_terminations,
+    "/deposit-account-terminations",
+    "deposit-account-terminations",
+    OrderKind::DepositAccountTermination,
+    DepositTerminationFields,
+    "deposit account terminations"
 );

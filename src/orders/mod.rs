@@ -11,6 +11,7 @@ mod account_model;
 mod account_terminations;
 mod any_kind;
 mod arrangements;
+mod calculations;
 mod cancel;
 mod cards;
 mod classifications;
@@ -61,6 +62,8 @@ and then executed in the background, step by step. Every path also answers under
         (name = "bundled-account-terminations", description = "Close a bundled (package) account; waits for the customer's confirmation"),
         (name = "credit-facility-terminations", description = "Redeem a credit facility early from its linked current account; waits for confirmation"),
         (name = "loan-terminations", description = "Redeem a loan early from its linked current account; waits for confirmation"),
+        (name = "deposit-account-terminations", description = "End a deposit early, paid out to its current account; waits for the customer's confirmation"),
+        (name = "calculations", description = "What an account order would pay, before it is placed"),
         (name = "arrangement-amendments", description = "Move an account to another product of its kind"),
         (name = "mandate-assignments", description = "Let other customers act on the caller's accounts"),
         (name = "mandate-revocations", description = "End a mandate the caller gave or holds"),
@@ -225,6 +228,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(decide::retry_arrangement_amendment))
         .routes(routes!(decide::reject_arrangement_amendment))
+        .routes(routes!(
+            list::list_deposit_account_terminations,
+            create::create_deposit_account_termination
+        ))
+        .routes(routes!(get::get_deposit_account_termination))
+        .routes(routes!(
+            cancel::cancel_deposit_account_termination,
+            cancel::cancel_deposit_account_termination_post
+        ))
+        .routes(routes!(confirm::confirm_deposit_account_termination))
+        .routes(routes!(decide::retry_deposit_account_termination))
+        .routes(routes!(decide::reject_deposit_account_termination))
+        .routes(routes!(calculations::deposit_termination))
         .routes(routes!(account_terminations::list_account_terminations))
         .routes(routes!(any_kind::list_orders))
         .routes(routes!(any_kind::list_my_orders))

@@ -12,6 +12,7 @@ use crate::domain::account::{
     Account, ArrangementKind, ArrangementStatus, BalanceGuard, CurrencyCode, Mandate,
     MandateStatus, Money, Posting,
 };
+use crate::domain::deposit::DepositTerms;
 use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::domain::page::PageRequest;
 
@@ -176,6 +177,8 @@ pub(crate) struct AccountColumns {
     pub linked_arrangement_number: Option<String>,
     pub allows_cards: bool,
     pub card_limit: i64,
+    pub interest_rate_bp: Option<i64>,
+    pub interest_from: Option<chrono::NaiveDate>,
 }
 
 /// A page of account rows and the count beside them, decoded.
@@ -205,6 +208,8 @@ impl AccountColumns {
             linked_arrangement_number: account.linked.as_ref().map(ToString::to_string),
             allows_cards: account.allows_cards,
             card_limit: i64::from(account.card_limit),
+            interest_rate_bp: account.deposit.map(|d| i64::from(d.rate_bp)),
+            interest_from: account.deposit.map(|d| d.interest_from),
         }
     }
 
@@ -240,6 +245,14 @@ impl AccountColumns {
                 .transpose()?,
             allows_cards: self.allows_cards,
             card_limit: u32::try_from(self.card_limit).unwrap_or(0),
+            deposit: match (self.interest_rate_bp, self.interest_from) {
+                (Some(rate), Some(interest_from)) => Some(DepositTerms {
+                    rate_bp: u32::try_from(rate)
+                        .map_err(|_| bad("interest rate", &rate.to_string()))?,
+                    interest_from,
+                }),
+                _ => None,
+            },
         })
     }
 }

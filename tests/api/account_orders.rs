@@ -481,6 +481,7 @@ fn test_account(
         linked: None,
         allows_cards: false,
         card_limit: 0,
+        deposit: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod contract;
 mod conventions;
 mod crash_operations;
 mod deep_pages;
+mod deposits;
 mod durability;
 mod event_guide;
 mod events;

@@ -37,6 +37,7 @@ fn account(number: &str, kind: ArrangementKind, minor: i64, linked: Option<&str>
         linked: linked.map(an),
         allows_cards: false,
         card_limit: 0,
+        deposit: None,
     }
 }
 

@@ -17,7 +17,8 @@ macro_rules! account_columns {
     () => {
         "arrangement_number, kind, owner_customer_number, product_code, product_name, \
          currency_code, balance_minor, status, linked_arrangement_number, allows_cards, \
-         card_limit::BIGINT AS card_limit"
+         card_limit::BIGINT AS card_limit, interest_rate_bp::BIGINT AS interest_rate_bp, \
+         interest_from"
     };
 }
 

@@ -366,8 +366,9 @@ impl OrderStore for PgStore {
             sqlx::query(
                 "INSERT INTO arrangements
                      (arrangement_number, kind, owner_customer_number, product_code, product_name,
-                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit,
+                      interest_rate_bp, interest_from)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
             )
             .bind(a.arrangement_number)
             .bind(a.kind)
@@ -381,6 +382,8 @@ impl OrderStore for PgStore {
             .bind(a.allows_cards)
             // The column is an INTEGER; a limit beyond it is no limit in practice.
             .bind(i32::try_from(a.card_limit).unwrap_or(i32::MAX))
+            .bind(a.interest_rate_bp.and_then(|r| i32::try_from(r).ok()))
+            .bind(a.interest_from)
             .execute(&mut *tx)
             .await?;
         }

@@ -18,7 +18,7 @@ macro_rules! account_columns {
     () => {
         "arrangement_number, kind, owner_customer_number, product_code, product_name, \
          currency_code, balance_minor, status, linked_arrangement_number, allows_cards, \
-         card_limit"
+         card_limit, interest_rate_bp, interest_from"
     };
 }
 

@@ -371,8 +371,9 @@ impl OrderStore for SqliteStore {
             sqlx::query(
                 "INSERT OR IGNORE INTO arrangements
                      (arrangement_number, kind, owner_customer_number, product_code, product_name,
-                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit,
+                      interest_rate_bp, interest_from)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(a.arrangement_number)
             .bind(a.kind)
@@ -385,6 +386,8 @@ impl OrderStore for SqliteStore {
             .bind(a.linked_arrangement_number)
             .bind(a.allows_cards)
             .bind(a.card_limit)
+            .bind(a.interest_rate_bp)
+            .bind(a.interest_from)
             .execute(&mut *tx)
             .await?;
         }
