@@ -159,6 +159,8 @@ pub struct AccountChange {
     pub status: Option<ArrangementStatus>,
     /// Its new product (code and name), if it changes.
     pub product: Option<(String, String)>,
+    /// The day a deposit earns interest from again (its interest was paid out).
+    pub interest_from: Option<chrono::NaiveDate>,
 }
 
 /// The condition a posting's account must meet when it is booked. Orders of one account

@@ -199,6 +199,7 @@ const ORDER_LISTS: &[List] = &[
                 "deposit-account-termination",
                 "End a deposit before its term",
             ),
+            ("00015", "deposit-payout", "Pay out a deposit's interest"),
         ],
     ),
     (

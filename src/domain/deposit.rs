@@ -39,6 +39,48 @@ pub struct DepositQuote {
     pub days: i64,
 }
 
+/// What paying out a deposit's interest on a day pays, in the deposit's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayoutQuote {
+    /// The interest accrued until the day.
+    pub interest: Money,
+    /// The tax withheld on it.
+    pub tax: Money,
+    /// What the linked current account receives.
+    pub net: Money,
+    /// The days of interest counted.
+    pub days: i64,
+}
+
+/// The days counted, the interest accrued and the tax on it, in minor units, for
+/// `account` on `day`; `None` for an account without deposit terms.
+fn accrued(account: &Account, day: NaiveDate) -> Option<(i64, i64, i64)> {
+    let terms = account.deposit?;
+    let principal = account.balance.minor.max(0);
+    let days = (day - terms.interest_from).num_days().max(0);
+    let interest = share(
+        principal,
+        i64::from(terms.rate_bp) * days,
+        10_000 * DAYS_IN_YEAR,
+    );
+    Some((days, interest, share(interest, INTEREST_TAX_BP, 10_000)))
+}
+
+/// What paying out `account`'s interest on `day` pays, if it is a deposit with terms.
+pub fn interest_payout(account: &Account, day: NaiveDate) -> Option<PayoutQuote> {
+    let (days, interest, tax) = accrued(account, day)?;
+    let money = |minor| Money {
+        currency: account.balance.currency,
+        minor,
+    };
+    Some(PayoutQuote {
+        interest: money(interest),
+        tax: money(tax),
+        net: money(interest - tax),
+        days,
+    })
+}
+
 /// `amount * numerator / denominator`, rounded half away from zero.
 fn share(amount: i64, numerator: i64, denominator: i64) -> i64 {
     let exact = i128::from(amount) * i128::from(numerator);
@@ -50,15 +92,8 @@ fn share(amount: i64, numerator: i64, denominator: i64) -> i64 {
 
 /// What ending `account` early on `day` pays, if it is a deposit with terms.
 pub fn early_termination(account: &Account, day: NaiveDate) -> Option<DepositQuote> {
-    let terms = account.deposit?;
+    let (days, interest, tax) = accrued(account, day)?;
     let principal = account.balance.minor.max(0);
-    let days = (day - terms.interest_from).num_days().max(0);
-    let interest = share(
-        principal,
-        i64::from(terms.rate_bp) * days,
-        10_000 * DAYS_IN_YEAR,
-    );
-    let tax = share(interest, INTEREST_TAX_BP, 10_000);
     let fee = share(principal, EARLY_TERMINATION_FEE_BP, 10_000);
     let money = |minor| Money {
         currency: account.balance.currency,
@@ -112,6 +147,15 @@ mod tests {
         assert_eq!(quote.tax.minor, 52_500);
         assert_eq!(quote.fee.minor, 500_000);
         assert_eq!(quote.net.minor, 50_000_000 + 350_000 - 52_500 - 500_000);
+    }
+
+    #[test]
+    fn a_payout_pays_the_interest_less_tax_and_keeps_the_principal() {
+        let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let day = from + chrono::Days::new(73);
+        let quote = interest_payout(&deposit(50_000_000, 350, from), day).unwrap();
+        assert_eq!((quote.interest.minor, quote.tax.minor), (350_000, 52_500));
+        assert_eq!(quote.net.minor, 297_500);
     }
 
     #[test]

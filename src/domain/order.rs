@@ -45,11 +45,13 @@ pub enum OrderKind {
     ArrangementAmendment,
     /// A deposit ended early and paid out to its current account; waits for confirmation.
     DepositAccountTermination,
+    /// A deposit's interest paid out to its current account.
+    DepositPayout,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 14] = [
+    pub const ALL: [OrderKind; 15] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
@@ -64,6 +66,7 @@ impl OrderKind {
         Self::MandateRevocation,
         Self::ArrangementAmendment,
         Self::DepositAccountTermination,
+        Self::DepositPayout,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -83,6 +86,7 @@ impl OrderKind {
             Self::MandateRevocation => &kinds::mandate_revocation::DEF,
             Self::ArrangementAmendment => &kinds::arrangement_amendment::DEF,
             Self::DepositAccountTermination => &kinds::deposit_termination::DEF,
+            Self::DepositPayout => &kinds::deposit_payout::DEF,
         }
     }
 
@@ -368,6 +372,8 @@ pub enum OrderRequest {
     ArrangementAmendment(kinds::ArrangementAmendment),
     /// End a deposit early.
     DepositAccountTermination(kinds::DepositTermination),
+    /// Pay out a deposit's interest.
+    DepositPayout(kinds::DepositPayout),
 }
 
 impl OrderRequest {
@@ -388,6 +394,7 @@ impl OrderRequest {
             Self::MandateRevocation(_) => OrderKind::MandateRevocation,
             Self::ArrangementAmendment(_) => OrderKind::ArrangementAmendment,
             Self::DepositAccountTermination(_) => OrderKind::DepositAccountTermination,
+            Self::DepositPayout(_) => OrderKind::DepositPayout,
         }
     }
 
@@ -406,6 +413,7 @@ impl OrderRequest {
             Self::MandateRevocation(r) => r,
             Self::ArrangementAmendment(r) => r,
             Self::DepositAccountTermination(r) => r,
+            Self::DepositPayout(r) => r,
         }
     }
 

@@ -60,6 +60,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "arrangement-number"
         | "linked-arrangement-number"
         | "account-number"
+        | "account"
         | "domestic-currency-settlement-account-number"
         | "foreign-currency-settlement-account-number"
         | "mandate-number" => identifier::MAX_LEN,
@@ -101,6 +102,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "product-number"
         | "previous-product-code"
         | "new-product-code"
+        | "currency"
         | "campaign-code"
         | "blockade-reason"
         | "termination-reason"

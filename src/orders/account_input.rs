@@ -8,9 +8,11 @@ use utoipa::ToSchema;
 use super::input::{OrderBody, Validated, description, finish, reason};
 use super::schema::{AccountTerminationReason, ProductCode, RedemptionReason};
 use crate::domain::account::ArrangementKind;
+use crate::domain::account::CurrencyCode;
 use crate::domain::identifier::ArrangementNumber;
 use crate::domain::kinds::{
-    AccountTermination, ArrangementAmendment, DepositTermination, EarlyRedemption, Settlement,
+    AccountTermination, ArrangementAmendment, DepositPayout, DepositTermination, EarlyRedemption,
+    Settlement,
 };
 use crate::domain::order::OrderRequest;
 use crate::http::validation::text;
@@ -348,6 +350,50 @@ impl OrderBody for NewDepositTermination {
         let description = description(&mut errors, self.description.as_deref());
         let request = account.map(|account_number| {
             OrderRequest::DepositAccountTermination(DepositTermination { account_number })
+        });
+        finish(errors, request, description)
+    }
+}
+
+/// `POST /deposit-payouts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NewDepositPayout {
+    /// Required: an active deposit of the caller's with a linked current account.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9-]{1,34}$", example = "0064200002048")]
+    account: Option<String>,
+    /// Required: the ISO 4217 code of the currency to pay in: the deposit's own (bankapi
+    /// converts nothing).
+    #[schema(value_type = String, pattern = "^[A-Z]{3}$", example = "RSD")]
+    currency: Option<String>,
+    /// Free text, up to 500 characters.
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$")]
+    description: Option<String>,
+}
+
+impl OrderBody for NewDepositPayout {
+    fn validate(&self) -> Result<Validated, ApiError> {
+        let mut errors = Errors::new();
+        let tag = "account";
+        let account = errors.require(
+            tag,
+            self.account
+                .as_deref()
+                .map(|raw| ArrangementNumber::parse(tag, raw)),
+        );
+        let tag = "currency";
+        let currency = errors.require(
+            tag,
+            self.currency
+                .as_deref()
+                .map(|raw| CurrencyCode::parse(tag, raw.trim())),
+        );
+        let description = description(&mut errors, self.description.as_deref());
+        let request = account.zip(currency).map(|(account_number, currency)| {
+            OrderRequest::DepositPayout(DepositPayout {
+                account_number,
+                currency: currency.as_str().to_owned(),
+            })
         });
         finish(errors, request, description)
     }

@@ -311,3 +311,41 @@ impl KindFields for DepositTerminationFields {
         })
     }
 }
+
+/// The fields of a deposit's interest payout.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct DepositPayoutFields {
+    /// The deposit.
+    #[schema(example = "0064200002048")]
+    pub account: String,
+    /// The currency paid in.
+    #[schema(example = "RSD", pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// Whose it is.
+    #[schema(example = "1400269")]
+    pub customer_number: String,
+    /// Their full name.
+    pub customer_name: Option<String>,
+    /// The deposit's product.
+    #[schema(example = "deposit-12-months")]
+    pub product_code: Option<String>,
+    /// The product's name.
+    pub product_name: Option<String>,
+}
+
+impl KindFields for DepositPayoutFields {
+    fn of(order: &Order, facts: &Facts) -> Option<Self> {
+        let OrderRequest::DepositPayout(p) = &order.request else {
+            return None;
+        };
+        Some(Self {
+            account: p.account_number.to_string(),
+            currency: p.currency.clone(),
+            customer_number: order.owner.to_string(),
+            customer_name: facts.owner_name.clone().map(|n| clipped(n, MAX_NAME)),
+            product_code: facts.product_code.clone(),
+            product_name: facts.product_name.clone().map(|n| clipped(n, MAX_NAME)),
+        })
+    }
+}

@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
-    MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositPayoutFields, DepositTerminationFields,
+    MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
 };
 use super::cancel::decided;
 use super::list::{ListParams, Listing, parse_status};
@@ -65,11 +65,13 @@ pub enum AnyOrderView {
     Amendment(OrderView<AmendmentFields>),
     /// A deposit's early termination.
     DepositTermination(OrderView<DepositTerminationFields>),
+    /// A deposit's interest payout.
+    DepositPayout(OrderView<DepositPayoutFields>),
 }
 
 /// The views an [`AnyOrderView`] can be, by their schemas' names (each registered by its
 /// kind's own resources).
-const VIEW_SCHEMAS: [&str; 11] = [
+const VIEW_SCHEMAS: [&str; 12] = [
     "OrderView_IssuanceFields",
     "OrderView_CardFields",
     "OrderView_BlockadeFields",
@@ -81,6 +83,7 @@ const VIEW_SCHEMAS: [&str; 11] = [
     "OrderView_MandateRevocationFields",
     "OrderView_AmendmentFields",
     "OrderView_DepositTerminationFields",
+    "OrderView_DepositPayoutFields",
 ];
 
 /// Written by hand because the derive makes an untagged enum a `oneOf`, which requires
@@ -124,6 +127,7 @@ impl AnyOrderView {
             OrderKind::DepositAccountTermination => {
                 Self::DepositTermination(lookup.view(order).await?)
             }
+            OrderKind::DepositPayout => Self::DepositPayout(lookup.view(order).await?),
         })
     }
 }

@@ -215,3 +215,11 @@ cancel_handlers!(
     OrderKind::DepositAccountTermination,
     "a deposit account termination"
 );
+cancel_handlers!(
+    cancel_deposit_payout,
+    cancel_deposit_payout_post,
+    "/deposit-payouts/{order-number}/cancel",
+    "deposit-payouts",
+    OrderKind::DepositPayout,
+    "a deposit interest payout"
+);

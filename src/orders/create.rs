@@ -14,7 +14,7 @@ use super::LINK_ROOT;
 use super::access::may_see_card;
 use super::account_input::{
     NewArrangementAmendment, NewBundledAccountTermination, NewCreditFacilityTermination,
-    NewCurrentAccountTermination, NewDepositTermination, NewLoanTermination,
+    NewCurrentAccountTermination, NewDepositPayout, NewDepositTermination, NewLoanTermination,
 };
 use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
@@ -523,4 +523,14 @@ create_handler!(
     "No such deposit, or not the caller's",
     "Refused by the current state: `account-status-not-eligible` (the deposit is not active), `request-already-exists`",
     "Refused by a policy: `account-kind-not-eligible`, `policy-violation` (no interest terms, or no active current account in the deposit's currency); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_deposit_payout,
+    "/deposit-payouts",
+    "deposit-payouts",
+    NewDepositPayout,
+    "a deposit interest payout",
+    "No such deposit, or not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the deposit is not active), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible`, `policy-violation` (another currency than the deposit's, no interest terms, or no active current account in its currency); or `idempotency-key-reused`"
 );

@@ -249,3 +249,11 @@ decide_handlers!(
     "deposit-account-terminations",
     OrderKind::DepositAccountTermination
 );
+decide_handlers!(
+    retry_deposit_payout,
+    reject_deposit_payout,
+    "/deposit-payouts/{order-number}/retry",
+    "/deposit-payouts/{order-number}/reject",
+    "deposit-payouts",
+    OrderKind::DepositPayout
+);

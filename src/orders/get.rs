@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 
 use super::access::may_see_order;
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
-    MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositPayoutFields, DepositTerminationFields,
+    MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
 };
 use super::any_kind::AnyOrderView;
 use super::lookup::Lookup;
@@ -183,6 +183,15 @@ get_handler!(
     OrderKind::DepositAccountTermination,
     DepositTerminationFields,
     "a deposit account termination"
+);
+
+get_handler!(
+    get_deposit_payout,
+    "/deposit-payouts/{order-number}",
+    "deposit-payouts",
+    OrderKind::DepositPayout,
+    DepositPayoutFields,
+    "a deposit interest payout"
 );
 
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`

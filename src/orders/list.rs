@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 use super::LINK_ROOT;
 use super::access::{ensure_may_list, list_customer};
 use super::account_model::{
-    AccountTerminationFields, AmendmentFields, DepositTerminationFields, MandateAssignmentFields,
-    MandateRevocationFields, RedemptionFields,
+    AccountTerminationFields, AmendmentFields, DepositPayoutFields, DepositTerminationFields,
+    MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
 };
 use super::lookup::Lookup;
 use super::model::{
@@ -379,4 +379,12 @@ list_handler!(
     OrderKind::DepositAccountTermination,
     DepositTerminationFields,
     "deposit account terminations"
+);
+list_handler!(
+    list_deposit_payouts,
+    "/deposit-payouts",
+    "deposit-payouts",
+    OrderKind::DepositPayout,
+    DepositPayoutFields,
+    "deposit interest payouts"
 );

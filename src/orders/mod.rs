@@ -63,6 +63,7 @@ and then executed in the background, step by step. Every path also answers under
         (name = "credit-facility-terminations", description = "Redeem a credit facility early from its linked current account; waits for confirmation"),
         (name = "loan-terminations", description = "Redeem a loan early from its linked current account; waits for confirmation"),
         (name = "deposit-account-terminations", description = "End a deposit early, paid out to its current account; waits for the customer's confirmation"),
+        (name = "deposit-payouts", description = "Pay a deposit's interest out to its current account"),
         (name = "calculations", description = "What an account order would pay, before it is placed"),
         (name = "arrangement-amendments", description = "Move an account to another product of its kind"),
         (name = "mandate-assignments", description = "Let other customers act on the caller's accounts"),
@@ -240,7 +241,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm::confirm_deposit_account_termination))
         .routes(routes!(decide::retry_deposit_account_termination))
         .routes(routes!(decide::reject_deposit_account_termination))
+        .routes(routes!(
+            list::list_deposit_payouts,
+            create::create_deposit_payout
+        ))
+        .routes(routes!(get::get_deposit_payout))
+        .routes(routes!(
+            cancel::cancel_deposit_payout,
+            cancel::cancel_deposit_payout_post
+        ))
+        .routes(routes!(decide::retry_deposit_payout))
+        .routes(routes!(decide::reject_deposit_payout))
         .routes(routes!(calculations::deposit_termination))
+        .routes(routes!(calculations::deposit_payout))
         .routes(routes!(account_terminations::list_account_terminations))
         .routes(routes!(any_kind::list_orders))
         .routes(routes!(any_kind::list_my_orders))

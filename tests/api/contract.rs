@@ -236,6 +236,7 @@ async fn every_member_of_an_order_answer_is_declared_under_its_wire_name() {
         // The operations whose parameters are required get a value.
         let query = match path.as_str() {
             "/calculations/deposit-termination" => "?arrangement-number=0064200002048",
+            "/calculations/deposit-payout" => "?account=0064200002089&currency-id=EUR",
             _ => "",
         };
         let body = check(

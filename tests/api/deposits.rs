@@ -143,3 +143,79 @@ async fn only_the_callers_deposits_can_be_ended_or_calculated() {
         "required"
     );
 }
+
+#[tokio::test]
+async fn a_payout_pays_the_interest_and_the_deposit_earns_afresh() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let quote_path =
+        format!("/customer-order/calculations/deposit-payout?account={DEPOSIT}&currency-id=RSD");
+    let before = app.get_ok(&quote_path, &token).await;
+    assert_eq!(
+        amount(&before["net-amount"]),
+        amount(&before["interest"]) - amount(&before["tax"]),
+        "{before}"
+    );
+    let response = app
+        .post_json(
+            "/customer-order/deposit-payouts",
+            &token,
+            &json!({"account": DEPOSIT, "currency": "RSD"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    app.run_orders().await;
+    let deposit = app
+        .get_ok(&format!("/customer-order/arrangements/{DEPOSIT}"), &token)
+        .await;
+    assert_eq!(deposit["balance"], "500000.00", "the principal stays");
+    let current = app
+        .get_ok(
+            &format!("/customer-order/arrangements/{CURRENT_RSD}"),
+            &token,
+        )
+        .await;
+    let received = amount(&current["balance"]) - Decimal::from_str("184520.50").expect("decimal");
+    let after = app.get_ok(&quote_path, &token).await;
+    assert_eq!(after["interest-days"], 0, "it earns from today: {after}");
+    // Paid what was shown, unless midnight (UTC) passed between the two: then a day more.
+    if after["calculation-date"] == before["calculation-date"] {
+        assert_eq!(
+            received,
+            amount(&before["net-amount"]),
+            "paid what was shown"
+        );
+    } else {
+        assert!(received >= amount(&before["net-amount"]), "{received}");
+    }
+
+    // In another currency: refused, as bankapi converts nothing.
+    let euro = app
+        .post_json(
+            "/customer-order/deposit-payouts",
+            &token,
+            &json!({"account": DEPOSIT, "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(problem(euro, 422).await["problem"], "policy-violation");
+    let euro = app
+        .get(
+            &format!(
+                "/customer-order/calculations/deposit-payout?account={DEPOSIT}&currency-id=EUR"
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(problem(euro, 422).await["problem"], "policy-violation");
+    let not_a_currency = app
+        .post_json(
+            "/customer-order/deposit-payouts",
+            &token,
+            &json!({"account": DEPOSIT, "currency": "DINAR"}),
+        )
+        .await;
+    assert_eq!(
+        problem(not_a_currency, 400).await["errors"][0]["tag"],
+        "currency"
+    );
+}

@@ -180,6 +180,7 @@ fn a_confirmed_closure_books_its_balance_to_the_settlement_account_exactly() {
             account: an("B1"),
             status: Some(ArrangementStatus::Terminated),
             product: None,
+            interest_from: None,
         }]
     );
     let bookings = t

@@ -129,5 +129,6 @@ pub(super) fn close(t: &mut Transition, account: &Account) {
         account: account.number.clone(),
         status: Some(ArrangementStatus::Terminated),
         product: None,
+        interest_from: None,
     });
 }

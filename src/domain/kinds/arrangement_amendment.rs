@@ -73,6 +73,7 @@ impl Rules for ArrangementAmendment {
                 account: self.arrangement_number.clone(),
                 status: None,
                 product: Some((wanted.code.to_owned(), wanted.name.to_owned())),
+                interest_from: None,
             });
         }
     }

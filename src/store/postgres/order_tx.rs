@@ -396,12 +396,14 @@ impl OrderTx for PgOrderTx {
             sqlx::query(
                 "UPDATE arrangements SET status = COALESCE($1, status),
                         product_code = COALESCE($2, product_code),
-                        product_name = COALESCE($3, product_name)
-                  WHERE arrangement_number = $4",
+                        product_name = COALESCE($3, product_name),
+                        interest_from = COALESCE($4, interest_from)
+                  WHERE arrangement_number = $5",
             )
             .bind(change.status.map(|s| s.as_str()))
             .bind(code)
             .bind(name)
+            .bind(change.interest_from)
             .bind(change.account.as_str())
             .execute(&mut *self.tx)
             .await?;
