@@ -66,7 +66,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "mandate-number" => identifier::MAX_LEN,
         // A BIC: 8 characters, or 11 with the branch.
         "swift-code" => 11,
-        "currency-code" => 3,
+        "currency-code" | "currency-id" => 3,
         // An amount of minor units (an i64) with its sign and decimal point.
         "balance" | "principal" | "interest" | "tax" | "fees" | "net-amount" => 21,
         "customer-number"
