@@ -2,8 +2,6 @@
 //! its input, that the caller may act on the card or arrangement, and the bank's rules as
 //! they stand now; the executor checks the rules again when it runs the order.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::LINK_ROOT;
-use super::access::may_see_card;
 use super::account_input::{
-    NewArrangementAmendment, NewBundledAccountTermination, NewCreditFacilityTermination,
-    NewCurrentAccountTermination, NewDepositPayout, NewDepositTermination, NewLoanTermination,
+    NewBundledAccountTermination, NewCreditFacilityTermination, NewCurrentAccountTermination,
+    NewLoanTermination,
 };
+use super::arrangement_input::{NewArrangementAmendment, NewDepositPayout, NewDepositTermination};
 use super::input::{
     NewAdditionalCardIssuance, NewCardActivation, NewCardBlockade, NewCardDeblockade,
     NewCardReplacement, NewCardTermination, OrderBody, Validated,
@@ -23,218 +21,14 @@ use super::input::{
 use super::mandate_input::{NewMandateAssignment, NewMandateRevocation};
 use super::model::CreatedOrder;
 use super::schema::IdempotencyHeader;
+use super::subject::load_subject;
 use crate::auth::{Principal, Scope};
-use crate::domain::CustomerNumber;
-use crate::domain::account::{Account, Mandate};
-use crate::domain::card::{Arrangement, Card, Customer};
-use crate::domain::execution::{self, Context, Refusal};
-use crate::domain::identifier::{ArrangementNumber, MandateNumber};
-use crate::domain::kinds::AdditionalCardIssuance;
+use crate::domain::execution::{self, Refusal};
 use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
 use crate::http::extract::ApiJson;
 use crate::http::{ApiError, idempotency};
 use crate::state::AppState;
 use crate::store::Recorded;
-use crate::store::orders::CardSubject;
-
-/// What the rules judge an order against, loaded for a caller allowed to see it.
-struct Subject {
-    card: Option<Card>,
-    arrangement: Option<Arrangement>,
-    arrangement_cards: Vec<Card>,
-    authorized_customer: Option<Customer>,
-    accounts: HashMap<ArrangementNumber, Account>,
-    customers: HashMap<String, Customer>,
-    mandates: Vec<Mandate>,
-    owner: CustomerNumber,
-    holder: CustomerNumber,
-    arrangement_number: ArrangementNumber,
-}
-
-impl Subject {
-    fn context(&self) -> Context<'_> {
-        Context {
-            card: self.card.as_ref(),
-            arrangement: self.arrangement.as_ref(),
-            arrangement_cards: &self.arrangement_cards,
-            authorized_customer: self.authorized_customer.as_ref(),
-            accounts: Some(&self.accounts),
-            customers: Some(&self.customers),
-            mandates: &self.mandates,
-        }
-    }
-}
-
-/// Loads the card (or the arrangement and authorized customer of an issuance). Whatever
-/// does not exist, or is not the caller's, is the same 404.
-async fn load_subject(
-    state: &AppState,
-    principal: &Principal,
-    request: &OrderRequest,
-) -> Result<Subject, ApiError> {
-    let store = &state.stores.orders;
-    if let OrderRequest::MandateAssignment(assignment) = request
-        && !principal.may_act_for(&assignment.initiator)
-    {
-        return Err(ApiError::NotFound(format!(
-            "no customer {}",
-            assignment.initiator
-        )));
-    }
-    if let Some(number) = request.rules().mandate() {
-        return load_mandate_subject(state, principal, number).await;
-    }
-    if let Some(account) = request.rules().account() {
-        return load_account_subject(state, principal, request, account).await;
-    }
-    if let OrderRequest::AdditionalCardIssuance(AdditionalCardIssuance {
-        authorized_customer,
-        arrangement_number,
-    }) = request
-    {
-        let arrangement = store
-            .arrangement(arrangement_number)
-            .await?
-            .filter(|a| principal.may_act_for(&a.owner))
-            .ok_or_else(|| ApiError::NotFound(format!("no arrangement {arrangement_number}")))?;
-        let customer = store
-            .customer(authorized_customer)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no customer {authorized_customer}")))?;
-        let arrangement_cards = store.arrangement_cards(arrangement_number).await?;
-        return Ok(Subject {
-            card: None,
-            owner: arrangement.owner.clone(),
-            holder: customer.number.clone(),
-            arrangement_number: arrangement.number.clone(),
-            arrangement: Some(arrangement),
-            arrangement_cards,
-            authorized_customer: Some(customer),
-            accounts: HashMap::new(),
-            customers: HashMap::new(),
-            mandates: Vec::new(),
-        });
-    }
-    let card_id = request.card_id().ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "a {} names neither a card nor an arrangement",
-            request.kind().as_str()
-        ))
-    })?;
-    let CardSubject {
-        card,
-        arrangement,
-        arrangement_cards,
-    } = state
-        .orders
-        .subjects
-        .subject(card_id.clone())
-        .await?
-        .filter(|s| may_see_card(principal, &s.card))
-        .ok_or_else(|| ApiError::NotFound(format!("no card {card_id}")))?;
-    Ok(Subject {
-        owner: card.owner.clone(),
-        holder: card.holder.clone(),
-        arrangement_number: card.arrangement_number.clone(),
-        card: Some(card),
-        arrangement,
-        arrangement_cards,
-        authorized_customer: None,
-        accounts: HashMap::new(),
-        customers: HashMap::new(),
-        mandates: Vec::new(),
-    })
-}
-
-/// Loads an account order's account, the settlement accounts it names and the accounts
-/// linked to and from it. The account and every account named must be the caller's:
-/// anything else is the same 404 as an account that does not exist.
-async fn load_account_subject(
-    state: &AppState,
-    principal: &Principal,
-    request: &OrderRequest,
-    number: &ArrangementNumber,
-) -> Result<Subject, ApiError> {
-    let store = &state.stores.orders;
-    let named = request.rules().named_accounts();
-    let keys: Vec<String> = std::iter::once(number)
-        .chain(named.iter().copied())
-        .map(ToString::to_string)
-        .collect();
-    let accounts: HashMap<ArrangementNumber, Account> = store
-        .accounts_around(&keys)
-        .await?
-        .into_iter()
-        .map(|a| (a.number.clone(), a))
-        .collect();
-    for wanted in std::iter::once(number).chain(named) {
-        if !accounts
-            .get(wanted)
-            .is_some_and(|a| principal.may_act_for(&a.owner))
-        {
-            return Err(ApiError::NotFound(format!("no account {wanted}")));
-        }
-    }
-    let owner = accounts
-        .get(number)
-        .map(|a| a.owner.clone())
-        .ok_or_else(|| ApiError::NotFound(format!("no account {number}")))?;
-    let mut customers = HashMap::new();
-    for wanted in request.rules().named_customers() {
-        let customer = store
-            .customer(wanted)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no customer {wanted}")))?;
-        customers.insert(wanted.to_string(), customer);
-    }
-    let mandates = if request.rules().judges_mandates() {
-        let keys: Vec<String> = accounts.keys().map(ToString::to_string).collect();
-        store.mandates_on(&keys).await?
-    } else {
-        Vec::new()
-    };
-    Ok(Subject {
-        card: None,
-        arrangement: None,
-        arrangement_cards: store.arrangement_cards(number).await?,
-        authorized_customer: None,
-        accounts,
-        customers,
-        mandates,
-        holder: owner.clone(),
-        owner,
-        arrangement_number: number.clone(),
-    })
-}
-
-/// Loads a mandate order's mandate, seen by its grantor and its holder only (anyone else
-/// gets the same 404 as for a mandate that does not exist). The order is the grantor's,
-/// and its holder sees it too.
-async fn load_mandate_subject(
-    state: &AppState,
-    principal: &Principal,
-    number: &MandateNumber,
-) -> Result<Subject, ApiError> {
-    let mandate = state
-        .stores
-        .accounts
-        .mandate(number)
-        .await?
-        .filter(|m| principal.may_act_for(&m.grantor) || principal.may_act_for(&m.holder))
-        .ok_or_else(|| ApiError::NotFound(format!("no mandate {number}")))?;
-    Ok(Subject {
-        card: None,
-        arrangement: None,
-        arrangement_cards: Vec::new(),
-        authorized_customer: None,
-        accounts: HashMap::new(),
-        customers: HashMap::new(),
-        owner: mandate.grantor.clone(),
-        holder: mandate.holder.clone(),
-        arrangement_number: mandate.arrangement.clone(),
-        mandates: vec![mandate],
-    })
-}
 
 /// The answer to a business rule's refusal: 409 for a state conflict, 422 for a policy.
 fn refused(refusal: Refusal) -> ApiError {

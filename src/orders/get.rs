@@ -9,7 +9,7 @@ use super::account_model::{
     AccountTerminationFields, AmendmentFields, DepositPayoutFields, DepositTerminationFields,
     MandateAssignmentFields, MandateRevocationFields, RedemptionFields,
 };
-use super::any_kind::AnyOrderView;
+use super::any_view::AnyOrderView;
 use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,

@@ -10,6 +10,8 @@ mod account_input;
 mod account_model;
 mod account_terminations;
 mod any_kind;
+mod any_view;
+mod arrangement_input;
 mod arrangements;
 mod calculations;
 mod cancel;
@@ -27,6 +29,7 @@ mod mandates;
 pub mod model;
 mod requests;
 mod schema;
+mod subject;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
