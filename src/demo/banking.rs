@@ -3,7 +3,7 @@
 //! Grujic already holds an additional card, so the guide's issuance for 1400054 works), and
 //! cards in every state for customer 1400269 so each order resource can be tried at once.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
 
 use super::GUIDE_ARRANGEMENT;
 use crate::domain::CustomerNumber;
@@ -13,6 +13,8 @@ use crate::domain::account::{
 use crate::domain::card::{Card, CardStatus, Customer, mask};
 use crate::domain::deposit::DepositTerms;
 use crate::domain::identifier::{ArrangementNumber, CardId, MandateNumber};
+use crate::domain::kinds::StandingOrderSetup;
+use crate::domain::standing_order::{Frequency, Terms};
 
 fn number(raw: &str) -> CustomerNumber {
     CustomerNumber::parse("customer-number", raw)
@@ -278,6 +280,31 @@ pub fn cards() -> Vec<Card> {
             None,
         ),
     ]
+}
+
+/// The demo's standing order, as customer 1400269 would place it on `today`: 250.00 RSD
+/// a month from its dinar current account to 1400054's, from the first of next month
+/// for a year. It is placed as an order and set up by the engine like any other.
+pub fn standing_order(today: NaiveDate) -> StandingOrderSetup {
+    let first = today
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(1)))
+        .unwrap_or(today);
+    StandingOrderSetup {
+        nickname: "Rent".into(),
+        terms: Terms {
+            product_code: crate::domain::standing_order::PRODUCTS[0].0.into(),
+            debtor: arrangement_number("0064200002014"),
+            creditor_name: "Ana Petrovic".into(),
+            creditor_account: arrangement_number("0064200002071"),
+            amount: money("RSD", 25_000),
+            reference: Some("Rent".into()),
+            start_date: today,
+            end_date: first.checked_add_months(Months::new(11)).unwrap_or(first),
+            frequency: Frequency::MONTHLY,
+            first_payment_date: first,
+        },
+    }
 }
 
 #[cfg(test)]

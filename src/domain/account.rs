@@ -143,6 +143,36 @@ pub struct Money {
 }
 
 impl Money {
+    /// Reads the amount `raw` (`1250.5`, `"1250.50"`) of the field `tag` in `currency`,
+    /// exactly: never more digits after the point than the currency's minor unit has, and
+    /// never through binary floating point.
+    pub fn parse(tag: &str, currency: CurrencyCode, raw: &str) -> Result<Self, FieldError> {
+        let invalid = |why: String| FieldError::new(tag, ErrorLiteral::InvalidFormat, why);
+        let value: Decimal = raw.trim().parse().map_err(|_| {
+            invalid(format!(
+                "{tag} must be a decimal amount such as 1250.50, got {raw:?}"
+            ))
+        })?;
+        let digits = currency.minor_digits();
+        if value.normalize().scale() > digits {
+            return Err(invalid(format!(
+                "{tag} {raw} has more than the {digits} digits after the point that {} has",
+                currency.as_str()
+            )));
+        }
+        let minor = value
+            .checked_mul(Decimal::from(10_i64.pow(digits)))
+            .and_then(|m| i64::try_from(m.trunc()).ok())
+            .ok_or_else(|| {
+                FieldError::new(
+                    tag,
+                    ErrorLiteral::OutOfRange,
+                    format!("{tag} {raw} is too large"),
+                )
+            })?;
+        Ok(Self { currency, minor })
+    }
+
     /// The amount as a decimal with exactly the currency's minor digits (`1250.00`).
     pub fn amount(self) -> Decimal {
         Decimal::new(self.minor, self.currency.minor_digits())

@@ -200,6 +200,32 @@ const ORDER_LISTS: &[List] = &[
                 "End a deposit before its term",
             ),
             ("00015", "deposit-payout", "Pay out a deposit's interest"),
+            ("00016", "standing-order", "Set up a standing order"),
+            (
+                "00017",
+                "standing-order-payment",
+                "One payment of a standing order, made on its date",
+            ),
+        ],
+    ),
+    (
+        "unit-of-time",
+        "Unit of time",
+        "The unit of a standing order's period",
+        &[
+            ("00001", "days", "Every so many days"),
+            ("00002", "months", "Every so many months, on the same day"),
+            ("00003", "years", "Every so many years, on the same day"),
+        ],
+    ),
+    (
+        "standing-order-status",
+        "Standing order status",
+        "Whether a standing order still pays",
+        &[
+            ("00001", "active", "Pays on the dates of its schedule"),
+            ("00002", "ended", "No date is left"),
+            ("00003", "canceled", "Ended by the customer"),
         ],
     ),
     (
@@ -298,6 +324,16 @@ const ORDER_LISTS: &[List] = &[
                 "00013",
                 "overdraft-facility-plus",
                 "Larger overdraft facility on a current account",
+            ),
+            (
+                "00014",
+                "standing-order-internal",
+                "Standing order to an account of this bank",
+            ),
+            (
+                "00015",
+                "standing-order-domestic",
+                "Standing order to an account at any domestic bank",
             ),
         ],
     ),
@@ -475,6 +511,6 @@ mod tests {
                 .iter()
                 .any(|v| v.literal == "approved" && v.code == "00020")
         );
-        assert_eq!(all(Api::Order).len(), 13);
+        assert_eq!(all(Api::Order).len(), 15);
     }
 }

@@ -13,6 +13,7 @@ use super::card::{Arrangement, Card, Customer};
 use super::identifier::{ArrangementNumber, CardId};
 use super::operation::Produced;
 use super::order::{Order, OrderKind, OrderRequest};
+use super::standing_order::StandingOrder;
 use super::xml::element;
 use super::{CustomerNumber, EventKind};
 
@@ -40,6 +41,8 @@ pub struct Context<'a> {
     pub customers: Option<&'a HashMap<String, Customer>>,
     /// The mandates on the accounts a mandate order judges.
     pub mandates: &'a [Mandate],
+    /// The active standing orders paying from the accounts an order judges them on.
+    pub standing_orders: &'a [StandingOrder],
 }
 
 impl<'a> Context<'a> {
@@ -127,6 +130,8 @@ pub struct Transition {
     pub account_changes: Vec<AccountChange>,
     /// Mandates granted or changed (a revocation), written as they now stand.
     pub mandates: Vec<Mandate>,
+    /// Standing orders set up.
+    pub standing_orders: Vec<StandingOrder>,
 }
 
 impl Transition {
@@ -140,6 +145,7 @@ impl Transition {
             postings: Vec::new(),
             account_changes: Vec::new(),
             mandates: Vec::new(),
+            standing_orders: Vec::new(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod operation;
 pub mod order;
 pub mod page;
 pub mod product;
+pub mod standing_order;
 pub mod typed_fields;
 pub mod webhook;
 pub mod xml;

@@ -47,11 +47,15 @@ pub enum OrderKind {
     DepositAccountTermination,
     /// A deposit's interest paid out to its current account.
     DepositPayout,
+    /// A standing order set up: from then on it pays on its dates.
+    StandingOrder,
+    /// One payment of a standing order, made by the engine on its date.
+    StandingOrderPayment,
 }
 
 impl OrderKind {
     /// Every kind.
-    pub const ALL: [OrderKind; 15] = [
+    pub const ALL: [OrderKind; 17] = [
         Self::AdditionalCardIssuance,
         Self::CardActivation,
         Self::CardBlockade,
@@ -67,6 +71,8 @@ impl OrderKind {
         Self::ArrangementAmendment,
         Self::DepositAccountTermination,
         Self::DepositPayout,
+        Self::StandingOrder,
+        Self::StandingOrderPayment,
     ];
 
     /// What the kind declares of itself, in its own file under `domain::kinds`.
@@ -87,6 +93,8 @@ impl OrderKind {
             Self::ArrangementAmendment => &kinds::arrangement_amendment::DEF,
             Self::DepositAccountTermination => &kinds::deposit_termination::DEF,
             Self::DepositPayout => &kinds::deposit_payout::DEF,
+            Self::StandingOrder => &kinds::standing_order::DEF,
+            Self::StandingOrderPayment => &kinds::standing_order_payment::DEF,
         }
     }
 
@@ -98,6 +106,16 @@ impl OrderKind {
     /// The collection resource (`/customer-order/{resource}`).
     pub fn resource(self) -> &'static str {
         self.def().resource
+    }
+
+    /// Where an order of the kind is read by its number: its own collection, or the
+    /// newer generation's `/orders` for a kind that has none (a standing order's
+    /// payments, which the engine makes and no client posts).
+    pub fn link_resource(self) -> &'static str {
+        match self {
+            Self::StandingOrderPayment => "orders",
+            _ => self.resource(),
+        }
     }
 
     /// Reads a stored literal.
@@ -308,7 +326,8 @@ impl OrderStatus {
 }
 
 /// An order's number: `WI` and ten digits, from a database sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct OrderNumber(pub i64);
 
 impl OrderNumber {
@@ -374,6 +393,10 @@ pub enum OrderRequest {
     DepositAccountTermination(kinds::DepositTermination),
     /// Pay out a deposit's interest.
     DepositPayout(kinds::DepositPayout),
+    /// Set up a standing order.
+    StandingOrder(kinds::StandingOrderSetup),
+    /// Make one payment of a standing order.
+    StandingOrderPayment(kinds::StandingOrderPayment),
 }
 
 impl OrderRequest {
@@ -395,6 +418,8 @@ impl OrderRequest {
             Self::ArrangementAmendment(_) => OrderKind::ArrangementAmendment,
             Self::DepositAccountTermination(_) => OrderKind::DepositAccountTermination,
             Self::DepositPayout(_) => OrderKind::DepositPayout,
+            Self::StandingOrder(_) => OrderKind::StandingOrder,
+            Self::StandingOrderPayment(_) => OrderKind::StandingOrderPayment,
         }
     }
 
@@ -414,6 +439,8 @@ impl OrderRequest {
             Self::ArrangementAmendment(r) => r,
             Self::DepositAccountTermination(r) => r,
             Self::DepositPayout(r) => r,
+            Self::StandingOrder(r) => r,
+            Self::StandingOrderPayment(r) => r,
         }
     }
 
@@ -518,7 +545,48 @@ pub struct Order {
     pub hold_reason: Option<String>,
 }
 
+/// Who an order is for and what it is about, as known when it is accepted.
+#[derive(Debug, Clone)]
+pub struct Parties {
+    /// Who owns the card or arrangement.
+    pub owner: CustomerNumber,
+    /// Who holds the card (for an issuance: the authorized customer).
+    pub holder: CustomerNumber,
+    /// The arrangement concerned.
+    pub arrangement_number: ArrangementNumber,
+}
+
 impl Order {
+    /// A new order for `request`, accepted at `now`, not yet started (see
+    /// `execution::start`) nor numbered (the store numbers it): the one way a client's
+    /// POST, the engine's schedule and the demo make an order.
+    pub fn proposed(
+        request: OrderRequest,
+        description: Option<String>,
+        parties: Parties,
+        now: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            number: OrderNumber(0),
+            request,
+            description,
+            owner: parties.owner,
+            holder: parties.holder,
+            arrangement_number: parties.arrangement_number,
+            status: OrderStatus::Proposed,
+            status_date: now,
+            creation_date: now,
+            deadline,
+            steps: Vec::new(),
+            current_step: 0,
+            next_run_at: None,
+            rejection_reason: None,
+            result_card_id: None,
+            hold_reason: None,
+        }
+    }
+
     /// The kind.
     pub fn kind(&self) -> OrderKind {
         self.request.kind()

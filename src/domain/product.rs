@@ -62,8 +62,12 @@ mod tests {
     use crate::domain::classification::literals;
 
     #[test]
-    fn the_catalogue_is_the_product_code_classification() {
-        let codes: Vec<&str> = PRODUCTS.iter().map(|p| p.code).collect();
+    fn the_catalogue_and_the_standing_order_products_are_the_product_code_classification() {
+        let codes: Vec<&str> = PRODUCTS
+            .iter()
+            .map(|p| p.code)
+            .chain(crate::domain::standing_order::PRODUCTS.map(|(code, _)| code))
+            .collect();
         assert_eq!(literals("product-code").collect::<Vec<_>>(), codes);
     }
 

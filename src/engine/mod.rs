@@ -40,6 +40,8 @@ use crate::operations::Operations;
 use crate::store::orders::{BatchContext, Claimed, ContextKeys, Lease, OrderColumns, write_batch};
 use crate::store::{OrderStore, StoreError};
 
+mod schedule;
+
 /// Longest sleep between passes when nothing wakes the engine: the fallback for wake-ups
 /// that were missed (a dropped listener, another process's lease running out).
 const POLL: Duration = Duration::from_secs(1);
@@ -47,6 +49,9 @@ const POLL: Duration = Duration::from_secs(1);
 const BACKOFF: Duration = Duration::from_secs(1);
 /// Shortest sleep when work is due but could not be claimed.
 const CONTENDED: Duration = Duration::from_millis(10);
+/// How often the standing orders' schedule is looked at: a date falls due at midnight,
+/// so a second's delay is nothing, and a look that finds nothing is one index probe.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
 /// How often the queue gauges are refreshed.
 const GAUGES_EVERY: Duration = Duration::from_secs(5);
 /// Passes run at once with a remote adapter, so that one slow call does not hold back
@@ -78,6 +83,8 @@ pub struct EngineSettings {
     /// Tests and demos set it to see what the engine does at a later time (an order
     /// awaiting confirmation expiring at its deadline) without waiting for it.
     pub clock_offset: chrono::Duration,
+    /// How long a standing order's payment may wait to run before it expires.
+    pub payment_deadline: chrono::Duration,
 }
 
 impl EngineSettings {
@@ -95,6 +102,9 @@ impl EngineSettings {
             concurrency: settings.operations_concurrency.max(1),
             gather: Duration::from_millis(settings.executor_gather_ms),
             clock_offset: chrono::Duration::seconds(settings.engine_clock_offset_seconds),
+            payment_deadline: chrono::Duration::seconds(
+                i64::try_from(settings.order_deadline_seconds).unwrap_or(i64::MAX),
+            ),
         }
     }
 }
@@ -169,12 +179,14 @@ impl Engine {
         })
     }
 
-    /// Passes until nothing is due now: what tests call to make execution deterministic.
+    /// Runs the standing orders' schedule and then passes, until nothing is due now:
+    /// what tests call to make execution deterministic.
     pub async fn run_until_idle(&self) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
+            let scheduled = self.schedule().await?;
             let advanced = self.pass().await?;
-            if advanced == 0 {
+            if advanced == 0 && scheduled.standing_orders == 0 {
                 return Ok(total);
             }
             total += advanced;
@@ -366,7 +378,12 @@ impl Engine {
 
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut gauges_due = tokio::time::Instant::now();
+        let mut schedule_due = tokio::time::Instant::now();
         while !*stop.borrow() {
+            if tokio::time::Instant::now() >= schedule_due {
+                self.run_schedule().await;
+                schedule_due = tokio::time::Instant::now() + SCHEDULE_EVERY;
+            }
             let pause = match self.pass().await {
                 Ok(advanced) if advanced >= self.inner.settings.batch / 4 => continue,
                 // A trickle: let a few milliseconds' orders gather (a plain sleep: every

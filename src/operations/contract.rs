@@ -15,7 +15,8 @@ use utoipa::{OpenApi, ToSchema};
 pub struct OperationRequest {
     /// The step's name: `produce-card`, `activate-card`, `block-card`, `unblock-card`,
     /// `terminate-card`, `issue-replacement-card` at the card processor; `close-account`,
-    /// `redeem-credit`, `grant-mandates`, `revoke-mandate` at core banking.
+    /// `redeem-credit`, `grant-mandates`, `revoke-mandate`, `set-up-standing-order`,
+    /// `make-payment` (and the other account steps) at core banking.
     #[schema(example = "activate-card", max_length = 64)]
     operation: String,
     /// The work item.
@@ -79,6 +80,90 @@ pub struct OperationRequest {
     /// The mandate a revocation ends.
     #[schema(max_length = 34)]
     mandate_number: Option<String>,
+    /// The product an amendment moves the account to (`product-code`).
+    #[schema(max_length = 64)]
+    new_product_code: Option<String>,
+    /// The campaign an amendment was sold under.
+    #[schema(max_length = 64)]
+    campaign_code: Option<String>,
+    /// The deposit whose interest a payout pays.
+    #[schema(max_length = 34)]
+    account: Option<String>,
+    /// The currency a payout pays in (ISO 4217).
+    #[schema(pattern = "^[A-Z]{3}$")]
+    currency: Option<String>,
+    /// What the customer calls a standing order.
+    #[schema(max_length = 50)]
+    nickname: Option<String>,
+    /// A standing order's product (`product-code`).
+    #[schema(max_length = 64)]
+    product_code: Option<String>,
+    /// Who a standing order or its payment pays, from which account, and how much.
+    transfer_details: Option<OperationTransfer>,
+    /// The first day a standing order is in force (`YYYY-MM-DD`).
+    #[schema(format = Date)]
+    start_date: Option<String>,
+    /// The last day a standing order may pay on.
+    #[schema(format = Date)]
+    end_date: Option<String>,
+    /// How often a standing order pays.
+    frequency: Option<OperationFrequency>,
+    /// The first date a standing order pays on.
+    #[schema(format = Date)]
+    first_payment_date: Option<String>,
+    /// The standing order a payment belongs to (the order that set it up); the key
+    /// `{order-number}:make-payment` is one per payment, so a date is paid once.
+    #[schema(pattern = "^WI[0-9]{10}$")]
+    standing_order_number: Option<String>,
+    /// The date of the standing order's schedule a payment is for.
+    #[schema(format = Date)]
+    payment_date: Option<String>,
+}
+
+/// A standing order's transfer in an operation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub struct OperationTransfer {
+    /// The customer's account the money leaves.
+    #[schema(max_length = 34)]
+    debtor_account_number: String,
+    /// Who receives it.
+    #[schema(max_length = 70)]
+    creditor_name: String,
+    /// The account it goes to: at the bank, or an IBAN elsewhere.
+    #[schema(max_length = 34)]
+    creditor_account_number: String,
+    /// Each payment.
+    amount: OperationAmount,
+    /// Shown to the creditor.
+    #[schema(max_length = 140)]
+    reference: Option<String>,
+}
+
+/// An exact amount: a decimal string with the currency's minor digits.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub struct OperationAmount {
+    /// ISO 4217.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    currency_code: String,
+    /// `1250.50`.
+    #[schema(example = "1250.50", max_length = 24)]
+    amount: String,
+}
+
+/// A standing order's frequency in an operation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub struct OperationFrequency {
+    /// Units between two payments.
+    period: u32,
+    /// `days`, `months` or `years` (`unit-of-time`).
+    #[schema(max_length = 16)]
+    unit_of_time: String,
 }
 
 /// One mandate of an assignment's operation.

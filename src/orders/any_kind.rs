@@ -315,6 +315,9 @@ pub async fn cancel_order(
         .transpose()
         .map_err(ApiError::field)?;
     let order = load_any(&state, &principal, &number).await?;
+    if let Some(ended) = super::standing_orders::end_if_set_up(&state, &order).await {
+        return ended;
+    }
     let kind = order.kind();
     let decision = state
         .stores

@@ -14,6 +14,7 @@ use super::lookup::Lookup;
 use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
 };
+use super::standing_model::{StandingOrderFields, StandingOrderPaymentFields};
 use crate::domain::order::{Order, OrderKind};
 use crate::http::ApiError;
 
@@ -45,11 +46,15 @@ pub enum AnyOrderView {
     DepositTermination(OrderView<DepositTerminationFields>),
     /// A deposit's interest payout.
     DepositPayout(OrderView<DepositPayoutFields>),
+    /// A standing order's set-up, and the standing order as it stands.
+    StandingOrder(OrderView<StandingOrderFields>),
+    /// One payment of a standing order.
+    StandingOrderPayment(OrderView<StandingOrderPaymentFields>),
 }
 
 /// The views an [`AnyOrderView`] can be, by their schemas' names (each registered by its
 /// kind's own resources).
-const VIEW_SCHEMAS: [&str; 12] = [
+const VIEW_SCHEMAS: [&str; 14] = [
     "OrderView_IssuanceFields",
     "OrderView_CardFields",
     "OrderView_BlockadeFields",
@@ -62,6 +67,8 @@ const VIEW_SCHEMAS: [&str; 12] = [
     "OrderView_AmendmentFields",
     "OrderView_DepositTerminationFields",
     "OrderView_DepositPayoutFields",
+    "OrderView_StandingOrderFields",
+    "OrderView_StandingOrderPaymentFields",
 ];
 
 /// Written by hand because the derive makes an untagged enum a `oneOf`, which requires
@@ -106,6 +113,10 @@ impl AnyOrderView {
                 Self::DepositTermination(lookup.view(order).await?)
             }
             OrderKind::DepositPayout => Self::DepositPayout(lookup.view(order).await?),
+            OrderKind::StandingOrder => Self::StandingOrder(lookup.view(order).await?),
+            OrderKind::StandingOrderPayment => {
+                Self::StandingOrderPayment(lookup.view(order).await?)
+            }
         })
     }
 }

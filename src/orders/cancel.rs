@@ -24,6 +24,9 @@ async fn cancel(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::OrderWrite)?;
     let order = load_visible(state, principal, kind, raw_number).await?;
+    if let Some(ended) = super::standing_orders::end_if_set_up(state, &order).await {
+        return ended;
+    }
     let decision = state
         .stores
         .orders
@@ -222,4 +225,12 @@ cancel_handlers!(
     "deposit-payouts",
     OrderKind::DepositPayout,
     "a deposit interest payout"
+);
+cancel_handlers!(
+    cancel_standing_order,
+    cancel_standing_order_post,
+    "/standing-orders/{order-number}/cancel",
+    "standing-orders",
+    OrderKind::StandingOrder,
+    "a standing order: before it is set up its order is canceled; once set up the standing order itself ends, and no further payment is made (one already under way goes on). A standing order"
 );

@@ -21,10 +21,11 @@ use super::input::{
 use super::mandate_input::{NewMandateAssignment, NewMandateRevocation};
 use super::model::CreatedOrder;
 use super::schema::IdempotencyHeader;
+use super::standing_input::NewStandingOrder;
 use super::subject::load_subject;
 use crate::auth::{Principal, Scope};
 use crate::domain::execution::{self, Refusal};
-use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, OrderStatus};
+use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest, Parties};
 use crate::http::extract::ApiJson;
 use crate::http::{ApiError, idempotency};
 use crate::state::AppState;
@@ -82,26 +83,15 @@ async fn accept(
     }
 
     let now = Utc::now();
-    let order = Order {
-        number: OrderNumber(0),
-        request,
-        description,
+    let deadline = now
+        .checked_add_signed(state.orders.deadline)
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+    let parties = Parties {
         owner: subject.owner,
         holder: subject.holder,
         arrangement_number: subject.arrangement_number,
-        status: OrderStatus::Proposed,
-        status_date: now,
-        creation_date: now,
-        deadline: now
-            .checked_add_signed(state.orders.deadline)
-            .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
-        steps: Vec::new(),
-        current_step: 0,
-        next_run_at: None,
-        rejection_reason: None,
-        result_card_id: None,
-        hold_reason: None,
     };
+    let order = Order::proposed(request, description, parties, now, deadline);
     let order = execution::start(order, now, &state.orders.durations);
     let recorded = state.orders.acceptor.accept(order, key.as_ref()).await?;
     if let Recorded::Created(number) = &recorded {
@@ -327,4 +317,14 @@ create_handler!(
     "No such deposit, or not the caller's",
     "Refused by the current state: `account-status-not-eligible` (the deposit is not active), `request-already-exists`",
     "Refused by a policy: `account-kind-not-eligible`, `policy-violation` (another currency than the deposit's, no interest terms, or no active current account in its currency); or `idempotency-key-reused`"
+);
+create_handler!(
+    create_standing_order,
+    "/standing-orders",
+    "standing-orders",
+    NewStandingOrder,
+    "a standing order (once set up, the engine makes each payment on its date)",
+    "No such debtor account, or not the caller's",
+    "Refused by the current state: `account-status-not-eligible` (the debtor or the creditor account is not active), `request-already-exists`",
+    "Refused by a policy: `account-kind-not-eligible` (the debtor is not a current or bundled account), `policy-violation` (another currency than the debtor's or the creditor's, or a creditor outside the bank for `standing-order-internal`); or `idempotency-key-reused`"
 );

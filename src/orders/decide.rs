@@ -257,3 +257,11 @@ decide_handlers!(
     "deposit-payouts",
     OrderKind::DepositPayout
 );
+decide_handlers!(
+    retry_standing_order,
+    reject_standing_order,
+    "/standing-orders/{order-number}/retry",
+    "/standing-orders/{order-number}/reject",
+    "standing-orders",
+    OrderKind::StandingOrder
+);

@@ -15,6 +15,7 @@ use super::model::{
     BlockadeFields, CardFields, IssuanceFields, OrderView, ReplacementFields, TerminationFields,
 };
 use super::schema::OrderPath;
+use super::standing_model::StandingOrderFields;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderNumber};
 use crate::http::ApiError;
@@ -192,6 +193,15 @@ get_handler!(
     OrderKind::DepositPayout,
     DepositPayoutFields,
     "a deposit interest payout"
+);
+
+get_handler!(
+    get_standing_order,
+    "/standing-orders/{order-number}",
+    "standing-orders",
+    OrderKind::StandingOrder,
+    StandingOrderFields,
+    "a standing order: the order that sets it up and, once set up, the standing order as it stands (status, next payment date, a skipped payment)"
 );
 
 /// Order `number` as its kind's GET answers it, as JSON: what an `order.status-changed`

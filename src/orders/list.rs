@@ -18,6 +18,7 @@ use super::model::{
     TerminationFields,
 };
 use super::schema;
+use super::standing_model::StandingOrderFields;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::http::extract::ApiQuery;
@@ -387,4 +388,12 @@ list_handler!(
     OrderKind::DepositPayout,
     DepositPayoutFields,
     "deposit interest payouts"
+);
+list_handler!(
+    list_standing_orders,
+    "/standing-orders",
+    "standing-orders",
+    OrderKind::StandingOrder,
+    StandingOrderFields,
+    "standing orders"
 );

@@ -8,7 +8,7 @@ use super::model::{Facts, KindFields, OrderView};
 use crate::domain::CustomerNumber;
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::kinds::AdditionalCardIssuance;
-use crate::domain::order::{Order, OrderRequest};
+use crate::domain::order::{Order, OrderKind, OrderRequest};
 use crate::http::ApiError;
 use crate::store::OrderStore;
 
@@ -75,10 +75,15 @@ impl<'a> Lookup<'a> {
                 .await?
                 .into_iter()
                 .find(|a| &a.number == account);
+            let standing_order = match order.kind() {
+                OrderKind::StandingOrder => self.store.standing_order(order.number).await?,
+                _ => None,
+            };
             return Ok(Facts {
                 owner_name: self.name(&order.owner).await?,
                 product_code: product.as_ref().map(|a| a.product_code.clone()),
                 product_name: product.map(|a| a.product_name),
+                standing_order,
                 ..Facts::default()
             });
         }

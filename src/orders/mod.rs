@@ -29,6 +29,9 @@ mod mandates;
 pub mod model;
 mod requests;
 mod schema;
+mod standing_input;
+mod standing_model;
+mod standing_orders;
 mod subject;
 
 use utoipa::OpenApi;
@@ -53,6 +56,7 @@ and then executed in the background, step by step. Every path also answers under
     ),
     servers((url = "/customer-order")),
     modifiers(&SecurityAddon, &ProblemSchemas),
+    components(schemas(model::OrderView<standing_model::StandingOrderPaymentFields>)),
     security(("bearer" = [])),
     tags(
         (name = "additional-card-issuances", description = "A card for an authorized customer on someone else's arrangement"),
@@ -71,6 +75,7 @@ and then executed in the background, step by step. Every path also answers under
         (name = "arrangement-amendments", description = "Move an account to another product of its kind"),
         (name = "mandate-assignments", description = "Let other customers act on the caller's accounts"),
         (name = "mandate-revocations", description = "End a mandate the caller gave or holds"),
+        (name = "standing-orders", description = "Payments the customer sets up once, made by the bank on every date of their schedule; rename, skip the next payment, cancel"),
         (name = "account-terminations", description = "Every account termination of a customer, whatever the account's kind"),
         (name = "orders", description = "The newer generation's view of every order, whatever its kind: list by sets of statuses and kinds, get, cancel and confirm by number alone"),
         (name = "customer-requests", description = "Every order of a customer, whatever its kind"),
@@ -255,6 +260,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(decide::retry_deposit_payout))
         .routes(routes!(decide::reject_deposit_payout))
+        .routes(routes!(
+            list::list_standing_orders,
+            create::create_standing_order
+        ))
+        .routes(routes!(get::get_standing_order))
+        .routes(routes!(
+            cancel::cancel_standing_order,
+            cancel::cancel_standing_order_post
+        ))
+        .routes(routes!(standing_orders::rename_standing_order))
+        .routes(routes!(standing_orders::skip_standing_order))
+        .routes(routes!(decide::retry_standing_order))
+        .routes(routes!(decide::reject_standing_order))
         .routes(routes!(calculations::deposit_termination))
         .routes(routes!(calculations::deposit_payout))
         .routes(routes!(account_terminations::list_account_terminations))

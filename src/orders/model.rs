@@ -108,6 +108,8 @@ pub struct Facts {
     pub serial_number: Option<String>,
     /// The account's product name (account orders).
     pub product_name: Option<String>,
+    /// The standing order a set-up order created, as it now stands.
+    pub standing_order: Option<crate::domain::standing_order::StandingOrder>,
 }
 
 /// The fields of one kind of order, shown between the number and the common fields.

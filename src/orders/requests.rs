@@ -91,7 +91,10 @@ impl CustomerRequest {
     pub(super) fn of(order: &Order, links: &Links) -> Self {
         let number = order.number.to_string();
         Self {
-            uri: links.absolute(&format!("{LINK_ROOT}/{}/{number}", order.kind().resource())),
+            uri: links.absolute(&format!(
+                "{LINK_ROOT}/{}/{number}",
+                order.kind().link_resource()
+            )),
             order_number: number,
             order_type: order.kind().as_str().to_owned(),
             customer_number: order.owner.to_string(),

@@ -18,6 +18,8 @@ use crate::http::paging::SortOrder;
 /// An order number: `WI` and ten digits
 /// ([`OrderNumber::parse`](crate::domain::order::OrderNumber::parse)).
 pub const ORDER_NUMBER: &str = "^WI[0-9]{10}$";
+/// An amount as a decimal string: digits, and at most three after the point.
+pub const AMOUNT: &str = "^[0-9]{1,12}(\\.[0-9]{1,3})?$";
 /// An `Idempotency-Key`: 1 to 255 printable ASCII characters, no spaces.
 pub const IDEMPOTENCY_KEY: &str = "^[!-~]{1,255}$";
 
@@ -82,6 +84,28 @@ schema_type!(
     /// A `product-code` literal.
     ProductCode => one_of(classification::literals("product-code"))
         .examples(["current-plus"])
+);
+schema_type!(
+    /// A standing order's `product-code`: one of the standing-order products.
+    StandingOrderProduct => one_of(crate::domain::standing_order::PRODUCTS.map(|(code, _)| code))
+        .examples(["standing-order-internal"])
+);
+schema_type!(
+    /// An amount: a decimal string (`"1250.50"`) or a number, above zero, with no more
+    /// digits after the point than the currency's minor unit.
+    AmountValue => utoipa::openapi::schema::OneOfBuilder::new()
+        .item(string().pattern(Some(AMOUNT)).examples(["1250.50"]))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .exclusive_minimum(Some(0.0))
+                .maximum(Some(1e12)),
+        )
+);
+schema_type!(
+    /// A `unit-of-time` literal.
+    UnitOfTimeLiteral => one_of(classification::literals("unit-of-time"))
+        .examples(["months"])
 );
 schema_type!(
     /// A `workitem-processing-status` filter.

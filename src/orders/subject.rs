@@ -13,6 +13,7 @@ use crate::domain::execution::Context;
 use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::domain::kinds::AdditionalCardIssuance;
 use crate::domain::order::OrderRequest;
+use crate::domain::standing_order::StandingOrder;
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::store::orders::CardSubject;
@@ -26,6 +27,7 @@ pub(super) struct Subject {
     pub(super) accounts: HashMap<ArrangementNumber, Account>,
     pub(super) customers: HashMap<String, Customer>,
     pub(super) mandates: Vec<Mandate>,
+    pub(super) standing_orders: Vec<StandingOrder>,
     pub(super) owner: CustomerNumber,
     pub(super) holder: CustomerNumber,
     pub(super) arrangement_number: ArrangementNumber,
@@ -42,6 +44,7 @@ impl Subject {
             accounts: Some(&self.accounts),
             customers: Some(&self.customers),
             mandates: &self.mandates,
+            standing_orders: &self.standing_orders,
         }
     }
 }
@@ -94,6 +97,7 @@ pub(super) async fn load_subject(
             accounts: HashMap::new(),
             customers: HashMap::new(),
             mandates: Vec::new(),
+            standing_orders: Vec::new(),
         });
     }
     let card_id = request.card_id().ok_or_else(|| {
@@ -124,6 +128,7 @@ pub(super) async fn load_subject(
         accounts: HashMap::new(),
         customers: HashMap::new(),
         mandates: Vec::new(),
+        standing_orders: Vec::new(),
     })
 }
 
@@ -140,6 +145,7 @@ async fn load_account_subject(
     let named = request.rules().named_accounts();
     let keys: Vec<String> = std::iter::once(number)
         .chain(named.iter().copied())
+        .chain(request.rules().payee())
         .map(ToString::to_string)
         .collect();
     let accounts: HashMap<ArrangementNumber, Account> = store
@@ -174,6 +180,11 @@ async fn load_account_subject(
     } else {
         Vec::new()
     };
+    let standing_orders = if request.rules().judges_standing_orders() {
+        store.standing_orders_from(&[number.to_string()]).await?
+    } else {
+        Vec::new()
+    };
     Ok(Subject {
         card: None,
         arrangement: None,
@@ -182,6 +193,7 @@ async fn load_account_subject(
         accounts,
         customers,
         mandates,
+        standing_orders,
         holder: owner.clone(),
         owner,
         arrangement_number: number.clone(),
@@ -214,5 +226,6 @@ async fn load_mandate_subject(
         holder: mandate.holder.clone(),
         arrangement_number: mandate.arrangement.clone(),
         mandates: vec![mandate],
+        standing_orders: Vec::new(),
     })
 }

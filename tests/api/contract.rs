@@ -170,6 +170,7 @@ async fn every_member_of_an_order_answer_is_declared_under_its_wire_name() {
     let app = TestApp::spawn_demo().await;
     let doc = app.document("/customer-order/openapi.json").await;
     let token = app.staff_token();
+    let today = chrono::Utc::now().date_naive().to_string();
     // An order of every kind, so that each view has an item to check.
     for (resource, body) in [
         ("card-activations", json!({"card-id": "C0000000202"})),
@@ -209,6 +210,24 @@ async fn every_member_of_an_order_answer_is_declared_under_its_wire_name() {
         (
             "mandate-revocations",
             json!({"mandate-number": "M0000000301"}),
+        ),
+        // Paying today: its first payment is made in the same run, so that the payments'
+        // view has an item too (the newest of `/orders`).
+        (
+            "standing-orders",
+            json!({
+                "nickname": "Contract",
+                "product-code": "standing-order-internal",
+                "transfer-details": {
+                    "debtor-account-number": "0064200002014",
+                    "creditor-name": "Ana Petrovic",
+                    "creditor-account-number": "0064200002071",
+                    "amount": {"currency-code": "RSD", "amount": 1.5}
+                },
+                "start-date": today,
+                "end-date": today,
+                "frequency": {"unit-of-time": "days"}
+            }),
         ),
     ] {
         let response = app

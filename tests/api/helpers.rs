@@ -299,6 +299,20 @@ impl TestApp {
         )
     }
 
+    /// An engine whose clock runs `ahead` of the system's: the day it takes for today is
+    /// that much later, so a standing order's dates fall due without waiting for them.
+    pub fn engine_ahead(&self, ahead: chrono::Duration) -> Engine {
+        Engine::new(
+            self.stores.orders.clone(),
+            bankapi::operations::from_settings(&self.settings).expect("operations adapter"),
+            EngineSettings {
+                batch: 100,
+                clock_offset: ahead,
+                ..EngineSettings::from_settings(&self.settings)
+            },
+        )
+    }
+
     /// Advances every due order as far as it can go now, as the engine would.
     pub async fn run_orders(&self) -> usize {
         self.engine().run_until_idle().await.expect("engine pass")

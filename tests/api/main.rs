@@ -32,6 +32,7 @@ mod orders;
 mod paging;
 mod rate_limit;
 mod sor;
+mod standing_orders;
 mod store_conformance;
 mod systems_of_record;
 mod webhook_crash;

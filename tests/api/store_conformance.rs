@@ -188,6 +188,7 @@ async fn a_batch_reads_its_arrangements_cards_and_customers_in_sets() {
         accounts: vec!["0064200002030".into(), "0064200002048".into()],
         // The demo's mandates on the dinar current account and on the bundled account.
         mandates: vec!["0064200002014".into(), "0064200002030".into()],
+        standing_orders: Vec::new(),
     };
     let context = app
         .stores

@@ -538,6 +538,19 @@ async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
         "cash-payout",
         "items",
         "mandate-number",
+        "new-product-code",
+        "campaign-code",
+        "account",
+        "currency",
+        "nickname",
+        "product-code",
+        "transfer-details",
+        "start-date",
+        "end-date",
+        "frequency",
+        "first-payment-date",
+        "standing-order-number",
+        "payment-date",
     ] {
         assert!(request[field].is_object(), "{field} missing: {request}");
     }

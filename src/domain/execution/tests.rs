@@ -184,6 +184,7 @@ fn every_card_order_meets_every_card_status_as_the_contract_says() {
             accounts: None,
             customers: None,
             mandates: &[],
+            standing_orders: &[],
         };
         let (order, changed, _, events) = run(order(card_request(kind, "C0000000001")), &ctx);
         match outcome {
@@ -255,6 +256,7 @@ fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
         accounts: None,
         customers: None,
         mandates: &[],
+        standing_orders: &[],
     };
     let request = OrderRequest::CardReplacement(CardReplacement {
         card_id: cid("C1"),

@@ -11,6 +11,7 @@ use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, Balanc
 use crate::domain::execution::{Context, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
 use crate::domain::operation::Produced;
+use crate::domain::standing_order::StandingOrderStatus;
 
 /// Closing a current account: the core system takes a few seconds.
 pub(crate) const CURRENT: KindDef = KindDef {
@@ -149,6 +150,17 @@ impl Rules for AccountTermination {
                 ),
             ));
         }
+        if let Some(standing) = ctx.standing_orders.iter().find(|s| {
+            s.terms.debtor == self.account_number && s.status == StandingOrderStatus::Active
+        }) {
+            return Err(Refusal::conflict(
+                "standing-order-exists",
+                format!(
+                    "standing order {} ({}) pays from account {}: cancel it first",
+                    standing.number, standing.nickname, account.number
+                ),
+            ));
+        }
         if account.balance.minor < 0 {
             return Err(Refusal::policy(
                 "policy-violation",
@@ -195,6 +207,10 @@ impl Rules for AccountTermination {
         }
         book(t, &legs, self.account_kind_literal(), now);
         close(t, account);
+    }
+
+    fn judges_standing_orders(&self) -> bool {
+        true
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -32,6 +32,8 @@ pub(super) mod deposit_termination;
 pub(super) mod early_redemption;
 pub(super) mod mandate_assignment;
 pub(super) mod mandate_revocation;
+pub(super) mod standing_order;
+pub(super) mod standing_order_payment;
 
 pub use account_termination::{AccountTermination, Settlement};
 pub use additional_card_issuance::AdditionalCardIssuance;
@@ -46,6 +48,8 @@ pub use deposit_termination::DepositTermination;
 pub use early_redemption::EarlyRedemption;
 pub use mandate_assignment::{MAX_GRANTS, MandateAssignment, MandateGrant};
 pub use mandate_revocation::MandateRevocation;
+pub use standing_order::StandingOrderSetup;
+pub use standing_order_payment::{StandingOrderPayment, payment_order};
 
 /// What a kind is, independent of any one request: its names and its plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +144,12 @@ pub trait Rules {
         Vec::new()
     }
 
+    /// An account the order pays into that may be anyone's (a standing order's creditor):
+    /// loaded for the rules when it is this bank's, but never required to be the caller's.
+    fn payee(&self) -> Option<&ArrangementNumber> {
+        None
+    }
+
     /// Every customer the order names besides the owner, whom the rules must see: the
     /// holder of an additional card, the holders of the mandates an assignment grants.
     fn named_customers(&self) -> Vec<&CustomerNumber> {
@@ -148,6 +158,12 @@ pub trait Rules {
 
     /// Whether the rules judge the mandates on the order's accounts (loaded for them).
     fn judges_mandates(&self) -> bool {
+        false
+    }
+
+    /// Whether the rules judge the active standing orders paying from the order's
+    /// account (a current account is not closed while one is).
+    fn judges_standing_orders(&self) -> bool {
         false
     }
 

@@ -16,15 +16,19 @@ use crate::domain::execution::{Context, Refusal};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderKind, OrderNumber, OrderStatus};
 use crate::domain::page::{PageRequest, SortOrder};
+use crate::domain::standing_order::StandingOrder;
 
 mod accept;
 mod columns;
+mod standing;
 mod subjects;
 mod writes;
 
 pub(crate) use writes::write_batch;
 
 pub use accept::Acceptor;
+pub use standing::Scheduled;
+pub(crate) use standing::{StandingOrderColumns, standing_order_columns};
 pub use subjects::SubjectReader;
 
 pub use columns::OrderColumns;
@@ -93,9 +97,9 @@ pub struct OrderFilter {
 /// The answer to a decision about one order: a customer's cancel, staff's retry or
 /// reject of a held order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Done; the order as it now stands.
-    Done(Box<Order>),
+pub enum Decision<T = Box<Order>> {
+    /// Done; the order (or what was decided about) as it now stands.
+    Done(T),
     /// The order exists but its state forbids the decision.
     Refused(Refusal),
     /// No such order.
@@ -160,6 +164,8 @@ pub struct ContextKeys {
     pub accounts: Vec<String>,
     /// The accounts whose mandates mandate orders judge.
     pub mandates: Vec<String>,
+    /// The accounts whose active standing orders the rules judge (closures).
+    pub standing_orders: Vec<String>,
 }
 
 impl ContextKeys {
@@ -180,12 +186,18 @@ impl ContextKeys {
                 keys.accounts.push(account.to_string());
                 keys.accounts
                     .extend(rules.named_accounts().into_iter().map(ToString::to_string));
+                keys.accounts
+                    .extend(rules.payee().into_iter().map(ToString::to_string));
+                if rules.judges_standing_orders() {
+                    keys.standing_orders.push(account.to_string());
+                }
             }
         }
         for list in [
             &mut keys.arrangements,
             &mut keys.customers,
             &mut keys.accounts,
+            &mut keys.standing_orders,
         ] {
             list.sort_unstable();
             list.dedup();
@@ -207,6 +219,8 @@ pub struct BatchContext {
     pub accounts: HashMap<ArrangementNumber, Account>,
     /// The mandates on the accounts of mandate orders.
     pub mandates: Vec<Mandate>,
+    /// The active standing orders paying from the accounts of closures.
+    pub standing_orders: Vec<StandingOrder>,
 }
 
 impl BatchContext {
@@ -232,6 +246,7 @@ impl BatchContext {
             accounts: Some(&self.accounts),
             customers: Some(&self.customers),
             mandates: &self.mandates,
+            standing_orders: &self.standing_orders,
         }
     }
 }
@@ -375,6 +390,16 @@ pub trait OrderStore: Send + Sync {
     async fn accounts_around(&self, numbers: &[String]) -> Result<Vec<Account>, StoreError>;
     /// Every mandate on these accounts, in one query.
     async fn mandates_on(&self, arrangements: &[String]) -> Result<Vec<Mandate>, StoreError>;
+    /// The active standing orders paying from these accounts, in one query.
+    async fn standing_orders_from(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<StandingOrder>, StoreError>;
+    /// One standing order, by the number of the order that set it up.
+    async fn standing_order(
+        &self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, StoreError>;
     /// The reference data `keys` name: three queries (one more each for account orders
     /// and mandate orders), whatever the batch.
     async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
@@ -400,6 +425,9 @@ pub trait OrderStore: Send + Sync {
         }
         if !keys.mandates.is_empty() {
             context.mandates = self.mandates_on(&keys.mandates).await?;
+        }
+        if !keys.standing_orders.is_empty() {
+            context.standing_orders = self.standing_orders_from(&keys.standing_orders).await?;
         }
         if !keys.customers.is_empty() {
             for customer in self.customers_in(&keys.customers).await? {
@@ -482,6 +510,31 @@ pub trait OrderTx: Send {
     ) -> Result<(), StoreError>;
     /// Writes mandates as they now stand: new ones inserted, existing ones updated.
     async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError>;
+    /// Records standing orders just set up; one already recorded is left as it is.
+    async fn insert_standing_orders(&mut self, orders: &[StandingOrder]) -> Result<(), StoreError>;
+    /// Inserts an order under the number it already has (the demo's, set up before the
+    /// demo began, numbered below the guide's first); one already there is left alone.
+    async fn import_order(&mut self, order: &OrderColumns) -> Result<(), StoreError>;
+    /// Up to `limit` active standing orders with a date due on or before `today`, the
+    /// earliest first, locked against other writers until the transaction ends (rows
+    /// another transaction holds are skipped where the database can).
+    async fn due_standing_orders(
+        &mut self,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<StandingOrder>, StoreError>;
+    /// Reads a standing order and locks it until the transaction ends.
+    async fn lock_standing_order(
+        &mut self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, StoreError>;
+    /// Writes a standing order as it now stands, only if its schedule is still at
+    /// `from_sequence` (compare and set): false when another writer moved it first.
+    async fn update_standing_order(
+        &mut self,
+        order: &StandingOrder,
+        from_sequence: u32,
+    ) -> Result<bool, StoreError>;
     /// Writes accounts' changed state and product.
     async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError>;
     /// Registers events (and counts them for their customers' pages).

@@ -199,7 +199,7 @@ pub(crate) async fn write_batch(
     Ok(written)
 }
 
-/// The cards, money, account states, mandates and events of `transitions`, the events registered
+/// The cards, money, account states, mandates, standing orders and events of `transitions`, the events registered
 /// and the money booked at `now`.
 async fn write_effects(
     tx: &mut dyn super::OrderTx,
@@ -249,6 +249,13 @@ async fn write_effects(
         .collect();
     if !mandates.is_empty() {
         tx.save_mandates(&mandates).await?;
+    }
+    let standing: Vec<_> = transitions
+        .iter()
+        .flat_map(|t| t.standing_orders.iter().cloned())
+        .collect();
+    if !standing.is_empty() {
+        tx.insert_standing_orders(&standing).await?;
     }
     if !events.is_empty() {
         tx.insert_events(&events).await?;

@@ -8,6 +8,7 @@ mod listener;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod standing;
 mod webhooks;
 
 use std::sync::Arc;

@@ -19,13 +19,14 @@ use crate::domain::account::{AccountChange, Mandate, Posting};
 use crate::domain::card::Card;
 use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
+use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::{MandateColumns, balance_guard, guard_failed};
 use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
 /// A transaction on a pooled connection; rolled back when dropped uncommitted.
 pub(super) struct PgOrderTx {
-    tx: Transaction<'static, Postgres>,
+    pub(super) tx: Transaction<'static, Postgres>,
 }
 
 impl PgOrderTx {
@@ -388,6 +389,37 @@ impl OrderTx for PgOrderTx {
             .await?;
         }
         Ok(())
+    }
+
+    async fn insert_standing_orders(&mut self, orders: &[StandingOrder]) -> Result<(), StoreError> {
+        self.insert_standing(orders).await
+    }
+
+    async fn import_order(&mut self, order: &OrderColumns) -> Result<(), StoreError> {
+        Self::import_order(self, order).await
+    }
+
+    async fn due_standing_orders(
+        &mut self,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        self.due_standing(today, limit).await
+    }
+
+    async fn lock_standing_order(
+        &mut self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, StoreError> {
+        self.lock_standing(number).await
+    }
+
+    async fn update_standing_order(
+        &mut self,
+        order: &StandingOrder,
+        from_sequence: u32,
+    ) -> Result<bool, StoreError> {
+        self.update_standing(order, from_sequence).await
     }
 
     async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber};
+use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderColumns, OrderFilter, OrderStore, OrderTx, QueueGauges,
@@ -283,6 +284,20 @@ impl OrderStore for PgStore {
 
     async fn mandates_on(&self, arrangements: &[String]) -> Result<Vec<Mandate>, StoreError> {
         Self::mandates_on(self, arrangements).await
+    }
+
+    async fn standing_orders_from(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        Self::standing_orders_from(self, accounts).await
+    }
+
+    async fn standing_order(
+        &self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, StoreError> {
+        Self::standing_order(self, number).await
     }
 
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {

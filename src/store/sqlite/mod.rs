@@ -8,6 +8,7 @@ mod feed;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod standing;
 mod webhooks;
 
 use std::str::FromStr;

@@ -14,6 +14,7 @@ use super::order_rows::{
 use crate::domain::account::{AccountChange, Mandate, Posting};
 use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
+use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::{MandateColumns, balance_guard, guard_failed};
 use crate::store::orders::{Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
@@ -23,7 +24,7 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// A transaction on the writer; rolled back when dropped uncommitted.
 pub(super) struct SqliteOrderTx {
-    tx: Transaction<'static, Sqlite>,
+    pub(super) tx: Transaction<'static, Sqlite>,
     /// Bumped, after the commit, for the customers of the events written.
     generations: std::sync::Arc<crate::store::page_cache::WriteGenerations>,
     wrote_for: Vec<crate::domain::CustomerNumber>,
@@ -293,6 +294,37 @@ impl OrderTx for SqliteOrderTx {
             .await?;
         }
         Ok(())
+    }
+
+    async fn insert_standing_orders(&mut self, orders: &[StandingOrder]) -> Result<(), StoreError> {
+        self.insert_standing(orders).await
+    }
+
+    async fn import_order(&mut self, order: &OrderColumns) -> Result<(), StoreError> {
+        Self::import_order(self, order).await
+    }
+
+    async fn due_standing_orders(
+        &mut self,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        self.due_standing(today, limit).await
+    }
+
+    async fn lock_standing_order(
+        &mut self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, StoreError> {
+        self.lock_standing(number).await
+    }
+
+    async fn update_standing_order(
+        &mut self,
+        order: &StandingOrder,
+        from_sequence: u32,
+    ) -> Result<bool, StoreError> {
+        self.update_standing(order, from_sequence).await
     }
 
     async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError> {

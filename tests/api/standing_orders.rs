@@ -1,0 +1,454 @@
+//! Standing orders (API.md section 9): set up as an order, then paid by the engine on
+//! each date of their schedule exactly once (the engine's clock runs ahead in these
+//! tests, so dates fall due without waiting); skip, rename, cancel and end date; the
+//! refusals; and a current account that cannot close while a standing order pays from it.
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, first_error, problem};
+
+/// 1400269's package account (RSD 23,100.00): no demo standing order pays from it.
+const DEBTOR: &str = "0064200002030";
+/// 1400054's current account (RSD 91,200.00).
+const CREDITOR: &str = "0064200002071";
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A daily standing order of `amount` RSD from [`DEBTOR`] to [`CREDITOR`], from today
+/// for `days` days.
+fn daily(amount: &str, days: i64) -> Value {
+    json!({
+        "nickname": "Pocket money",
+        "product-code": "standing-order-internal",
+        "transfer-details": {
+            "debtor-account-number": DEBTOR,
+            "creditor-name": "Ana Petrovic",
+            "creditor-account-number": CREDITOR,
+            "amount": {"currency-code": "RSD", "amount": amount},
+            "reference": "Week money"
+        },
+        "start-date": today().to_string(),
+        "end-date": (today() + Duration::days(days - 1)).to_string(),
+        "frequency": {"period": 1, "unit-of-time": "days"}
+    })
+}
+
+/// Places `body` as 1400269 and runs the engine until it is set up; its path.
+async fn set_up(app: &TestApp, body: &Value) -> String {
+    let token = app.customer_token("1400269");
+    let response = app
+        .post_json("/customer-order/standing-orders", &token, body)
+        .await;
+    assert_eq!(response.status(), 202);
+    let created: Value = response.json().await.expect("json");
+    let path = format!(
+        "/customer-order/standing-orders/{}",
+        created["id"].as_str().expect("an id")
+    );
+    app.run_orders().await;
+    let view = app.get_ok(&path, &token).await;
+    assert_eq!(view["status"], "external-processing-succeeded", "{view}");
+    path
+}
+
+async fn balance(app: &TestApp, account: &str) -> String {
+    let token = app.staff_token();
+    let view = app
+        .get_ok(&format!("/customer-order/arrangements/{account}"), &token)
+        .await;
+    view["balance"].as_str().expect("a balance").to_owned()
+}
+
+/// The payments of the standing order at `path`, oldest first, each in its own view
+/// (read where the list's `uri` says).
+async fn payments(app: &TestApp, path: &str) -> Vec<Value> {
+    let number = path.rsplit('/').next().expect("a number");
+    let token = app.staff_token();
+    let listed = app
+        .get_ok(
+            "/customer-order/orders?kinds=standing-order-payment&page-size=100",
+            &token,
+        )
+        .await;
+    let mut mine = Vec::new();
+    for item in listed["items"].as_array().expect("items") {
+        let uri = item["uri"].as_str().expect("a uri");
+        let path = uri.split_once("/customer-order/").expect("an API uri").1;
+        let view = app.get_ok(&format!("/customer-order/{path}"), &token).await;
+        if view["standing-order-number"] == number {
+            mine.push(view);
+        }
+    }
+    mine.sort_by_key(|p| p["payment-date"].as_str().unwrap_or_default().to_owned());
+    mine
+}
+
+#[tokio::test]
+async fn each_date_is_paid_once_moving_the_money_on_both_accounts() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let path = set_up(&app, &daily("100.50", 10)).await;
+    let view = app.get_ok(&path, &token).await;
+    assert_eq!(view["standing-order-status"], "active", "{view}");
+    // Set up today with a first date of today: today's payment is made at once.
+    assert_eq!(view["dates-passed"], 1, "{view}");
+    assert_eq!(
+        view["next-payment-date"],
+        (today() + Duration::days(1)).to_string()
+    );
+    assert_eq!(view["transfer-details"]["amount"]["amount"], "100.50");
+    assert_eq!(view["frequency"]["unit-of-time"], "days");
+
+    // Two days on: the next two dates fall due, each paid once, however often the
+    // engine looks.
+    let later = app.engine_ahead(Duration::days(2));
+    later.run_until_idle().await.expect("engine");
+    later.run_until_idle().await.expect("engine again");
+    let paid = payments(&app, &path).await;
+    let dates: Vec<&str> = paid
+        .iter()
+        .filter_map(|p| p["payment-date"].as_str())
+        .collect();
+    let expected: Vec<String> = (0..3)
+        .map(|d| (today() + Duration::days(d)).to_string())
+        .collect();
+    assert_eq!(dates, expected, "{paid:?}");
+    assert!(
+        paid.iter()
+            .all(|p| p["status"] == "external-processing-succeeded"),
+        "{paid:?}"
+    );
+    assert_eq!(balance(&app, DEBTOR).await, "22798.50");
+    assert_eq!(balance(&app, CREDITOR).await, "91501.50");
+    let view = app.get_ok(&path, &token).await;
+    assert_eq!(view["dates-passed"], 3, "{view}");
+    assert_eq!(
+        view["next-payment-date"],
+        (today() + Duration::days(3)).to_string()
+    );
+
+    // Each side sees the money in its history, and the payment is one of 1400269's orders.
+    let transactions = app
+        .get_ok(
+            "/customer-event/events?customer-number=1400054&event-kind=accounting-transaction",
+            &app.staff_token(),
+        )
+        .await;
+    let credits = transactions["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| {
+            e["description"].as_str().is_some_and(|d| {
+                d.starts_with("standing-order-payment") && d.contains("credit 100.50 RSD")
+            })
+        })
+        .count();
+    assert_eq!(credits, 3, "{transactions}");
+    let mine = app
+        .get_ok(
+            "/customer-order/me/orders?kinds=standing-order-payment",
+            &token,
+        )
+        .await;
+    assert_eq!(mine["total-count"], 3, "{mine}");
+    let one = paid[0]["id"].as_str().expect("an id");
+    let seen = app
+        .get_ok(&format!("/customer-order/orders/{one}"), &token)
+        .await;
+    assert_eq!(
+        seen["standing-order-number"],
+        path.rsplit('/').next().expect("n")
+    );
+    // Another customer sees none of it.
+    let other = app.get(&path, &app.customer_token("1400054")).await;
+    assert_eq!(other.status(), 404);
+}
+
+#[tokio::test]
+async fn two_engines_running_the_schedule_at_once_pay_each_date_once() {
+    let app = TestApp::spawn_demo().await;
+    let path = set_up(&app, &daily("10.00", 30)).await;
+    let first = app.engine_ahead(Duration::days(4));
+    let second = app.engine_ahead(Duration::days(4));
+    let (a, b) = tokio::join!(first.run_until_idle(), second.run_until_idle());
+    a.expect("first engine");
+    b.expect("second engine");
+    app.engine_ahead(Duration::days(4))
+        .run_until_idle()
+        .await
+        .expect("engine");
+    let paid = payments(&app, &path).await;
+    assert_eq!(paid.len(), 5, "{paid:?}");
+    assert_eq!(balance(&app, DEBTOR).await, "23050.00");
+}
+
+#[tokio::test]
+async fn skip_passes_over_the_next_date_only() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let path = set_up(&app, &daily("100.00", 10)).await;
+    let skipped = app
+        .post_json(&format!("{path}/skip"), &token, &json!({}))
+        .await;
+    assert_eq!(skipped.status(), 200);
+    let view: Value = skipped.json().await.expect("json");
+    assert_eq!(view["next-payment-skipped"], true, "{view}");
+    let again = app
+        .post_json(&format!("{path}/skip"), &token, &json!({}))
+        .await;
+    assert_eq!(
+        problem(again, 409).await["problem"],
+        "standing-order-status-not-eligible"
+    );
+    app.engine_ahead(Duration::days(2))
+        .run_until_idle()
+        .await
+        .expect("engine");
+    let paid = payments(&app, &path).await;
+    let dates: Vec<&str> = paid
+        .iter()
+        .filter_map(|p| p["payment-date"].as_str())
+        .collect();
+    // Today's was paid when it was set up; tomorrow's is skipped.
+    assert_eq!(
+        dates,
+        [
+            today().to_string(),
+            (today() + Duration::days(2)).to_string()
+        ]
+    );
+    let view = app.get_ok(&path, &token).await;
+    assert_eq!(view["next-payment-skipped"], false);
+    assert_eq!(view["dates-passed"], 3);
+}
+
+#[tokio::test]
+async fn it_ends_after_its_end_date_and_a_cancel_ends_it_at_once() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let short = set_up(&app, &daily("1.00", 2)).await;
+    let mut other = daily("2.00", 30);
+    other["nickname"] = json!("Savings");
+    let canceled = set_up(&app, &other).await;
+    let response = app
+        .post_json(&format!("{canceled}/cancel"), &token, &json!({}))
+        .await;
+    assert_eq!(response.status(), 204);
+    let view = app.get_ok(&canceled, &token).await;
+    assert_eq!(view["standing-order-status"], "canceled", "{view}");
+    assert_eq!(view["next-payment-date"], Value::Null);
+    let again = app
+        .post_json(&format!("{canceled}/cancel"), &token, &json!({}))
+        .await;
+    assert_eq!(
+        problem(again, 409).await["problem"],
+        "standing-order-status-not-eligible"
+    );
+
+    app.engine_ahead(Duration::days(5))
+        .run_until_idle()
+        .await
+        .expect("engine");
+    assert_eq!(payments(&app, &short).await.len(), 2);
+    assert_eq!(
+        payments(&app, &canceled).await.len(),
+        1,
+        "today's, before the cancel"
+    );
+    let ended = app.get_ok(&short, &token).await;
+    assert_eq!(ended["standing-order-status"], "ended", "{ended}");
+    assert_eq!(ended["next-payment-date"], Value::Null);
+    let skip = app
+        .post_json(&format!("{short}/skip"), &token, &json!({}))
+        .await;
+    assert_eq!(
+        problem(skip, 409).await["problem"],
+        "standing-order-status-not-eligible"
+    );
+    assert_eq!(balance(&app, DEBTOR).await, "23096.00");
+}
+
+#[tokio::test]
+async fn a_payment_the_account_cannot_cover_is_rejected_and_the_schedule_goes_on() {
+    let app = TestApp::spawn_demo().await;
+    let path = set_up(&app, &daily("20000.00", 5)).await;
+    app.engine_ahead(Duration::days(1))
+        .run_until_idle()
+        .await
+        .expect("engine");
+    let paid = payments(&app, &path).await;
+    let statuses: Vec<&str> = paid.iter().filter_map(|p| p["status"].as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["external-processing-succeeded", "rejected"],
+        "{paid:?}"
+    );
+    assert!(
+        paid[1]["rejection-reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("less than the 20000.00 RSD")),
+        "{paid:?}"
+    );
+    assert_eq!(balance(&app, DEBTOR).await, "3100.00");
+    let view = app.get_ok(&path, &app.customer_token("1400269")).await;
+    assert_eq!(view["standing-order-status"], "active");
+    assert_eq!(view["dates-passed"], 2);
+}
+
+#[tokio::test]
+async fn a_nickname_can_be_changed_and_must_not_be_blank() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let path = set_up(&app, &daily("1.00", 3)).await;
+    let renamed = app
+        .post_json(
+            &format!("{path}/nickname"),
+            &token,
+            &json!({"nickname": "Gym"}),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    let view: Value = renamed.json().await.expect("json");
+    assert_eq!(view["nickname"], "Gym");
+    assert_eq!(app.get_ok(&path, &token).await["nickname"], "Gym");
+    let blank = app
+        .post_json(
+            &format!("{path}/nickname"),
+            &token,
+            &json!({"nickname": "  "}),
+        )
+        .await;
+    assert_eq!(first_error(&problem(blank, 400).await).0, "nickname");
+}
+
+#[tokio::test]
+async fn bad_terms_are_named_and_the_accounts_judged() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let post = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.post_json("/customer-order/standing-orders", &token, &body)
+                .await
+        }
+    };
+    let mut past = daily("1.00", 3);
+    past["start-date"] = json!((today() - Duration::days(1)).to_string());
+    assert_eq!(
+        first_error(&problem(post(past).await, 400).await).0,
+        "start-date"
+    );
+    let too_precise = daily("1.005", 3);
+    assert_eq!(
+        first_error(&problem(post(too_precise).await, 400).await),
+        (
+            "transfer-details.amount.amount".into(),
+            "invalid-format".into()
+        )
+    );
+    let mut unit = daily("1.00", 3);
+    unit["frequency"]["unit-of-time"] = json!("weeks");
+    assert_eq!(
+        first_error(&problem(post(unit).await, 400).await),
+        ("frequency.unit-of-time".into(), "not-on-list".into())
+    );
+    let mut missing = daily("1.00", 3);
+    missing["transfer-details"]
+        .as_object_mut()
+        .expect("object")
+        .remove("creditor-name");
+    assert_eq!(
+        first_error(&problem(post(missing).await, 400).await).0,
+        "transfer-details.creditor-name"
+    );
+
+    let mut foreign = daily("1.00", 3);
+    foreign["transfer-details"]["creditor-account-number"] = json!("RS35105008123123123173");
+    assert_eq!(
+        problem(post(foreign.clone()).await, 422).await["problem"],
+        "policy-violation"
+    );
+    foreign["product-code"] = json!("standing-order-domestic");
+    assert_eq!(
+        post(foreign).await.status(),
+        202,
+        "another bank is fine for a domestic one"
+    );
+    let mut euros = daily("1.00", 3);
+    euros["transfer-details"]["amount"]["currency-code"] = json!("EUR");
+    assert_eq!(
+        problem(post(euros).await, 422).await["problem"],
+        "policy-violation"
+    );
+    let mut deposit = daily("1.00", 3);
+    deposit["transfer-details"]["debtor-account-number"] = json!("0064200002048");
+    assert_eq!(
+        problem(post(deposit).await, 422).await["problem"],
+        "account-kind-not-eligible"
+    );
+    let mut not_mine = daily("1.00", 3);
+    not_mine["transfer-details"]["debtor-account-number"] = json!(CREDITOR);
+    not_mine["transfer-details"]["creditor-account-number"] = json!(DEBTOR);
+    assert_eq!(post(not_mine).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_current_account_does_not_close_while_a_standing_order_pays_from_it() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let mut body = daily("1.00", 3);
+    body["transfer-details"]["debtor-account-number"] = json!("0064200002022");
+    body["transfer-details"]["creditor-account-number"] = json!("0064200001948");
+    body["transfer-details"]["amount"]["currency-code"] = json!("EUR");
+    body["product-code"] = json!("standing-order-domestic");
+    let path = set_up(&app, &body).await;
+    let close = json!({
+        "account-number": "0064200002022",
+        "cash-payout": true,
+        "termination-reason": "no-longer-needed"
+    });
+    let refused = app
+        .post_json(
+            "/customer-order/current-account-terminations",
+            &token,
+            &close,
+        )
+        .await;
+    assert_eq!(
+        problem(refused, 409).await["problem"],
+        "standing-order-exists"
+    );
+    let canceled = app
+        .post_json(&format!("{path}/cancel"), &token, &json!({}))
+        .await;
+    assert_eq!(canceled.status(), 204);
+    let accepted = app
+        .post_json(
+            "/customer-order/current-account-terminations",
+            &token,
+            &close,
+        )
+        .await;
+    assert_eq!(accepted.status(), 202);
+}
+
+#[tokio::test]
+async fn the_demo_has_a_standing_order_to_try() {
+    let app = TestApp::spawn_demo().await;
+    app.run_orders().await;
+    let token = app.customer_token("1400269");
+    let listed = app.get_ok("/customer-order/standing-orders", &token).await;
+    assert_eq!(listed["total-count"], 1, "{listed}");
+    let demo = &listed["items"][0];
+    assert_eq!(demo["nickname"], "Rent");
+    assert_eq!(demo["standing-order-status"], "active", "{demo}");
+    assert_eq!(
+        demo["transfer-details"]["creditor-account-number"],
+        CREDITOR
+    );
+}
