@@ -232,6 +232,7 @@ MEM_ROWS=""
 DRAIN_ROWS=""
 REMOTE_ROWS=""
 FEED_ROWS=""
+STANDING_ROWS=""
 PROCS_ROWS=""
 NOTES=""
 
@@ -463,6 +464,11 @@ bench_orders() { # $1 backend name
     done < <(grep '^@@PROCS ' <<<"$out")
     line=$(grep '^@@REMOTE ' <<<"$out") || die "no @@REMOTE line from the order benchmark"
     REMOTE_ROWS+="| $backend | $(field orders) | **$(field orders_per_s)** | $(field max_in_flight) of $(field concurrency) |"$'\n'
+    line=$(grep '^@@STANDING ' <<<"$out") || die "no @@STANDING line from the order benchmark"
+    local payments drain
+    payments=$(field payments_per_s)
+    drain=$(grep '^@@DRAIN engines=1 ' <<<"$out" | sed -E 's/.* orders_per_s=([0-9.]+).*/\1/')
+    STANDING_ROWS+="| $backend | $(field orders) | **${payments}** | ${drain:-n/a} | $(pct "$payments" "${drain:-0}") % |"$'\n'
     line=$(grep '^@@FEED ' <<<"$out") || die "no @@FEED line from the order benchmark"
     FEED_ROWS+="| $backend | $(field streams) | +$(field stream_mib) | $(field fanout_p50_ms) / $(field fanout_p99_ms) | **$(field webhooks_per_s)** | $(field webhook_p50_ms) / $(field webhook_p99_ms) |"$'\n'
 }
@@ -560,6 +566,14 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo "| backend | orders | orders/s | most calls in flight |"
     echo "|---|---:|---:|---|"
     printf '%s' "$REMOTE_ROWS"
+    echo
+    echo "## Standing orders: 10,000 falling due at once (benches/orders/standing.rs)"
+    echo
+    echo "One engine, built-in adapter, zero durations, from the engine's start to the last payment's completion: the schedule turns each date into a payment order, which is checked, booked on both accounts (100 creditor accounts) and notified. Beside the same engine's drain of card activations in the same run."
+    echo
+    echo "| backend | standing orders | payments/s | card activations drained/s (same run) | ratio |"
+    echo "|---|---:|---:|---:|---:|"
+    printf '%s' "$STANDING_ROWS"
     echo
     echo "## The event feed: live streams and webhooks (benches/orders/feed.rs)"
     echo

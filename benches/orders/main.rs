@@ -18,6 +18,9 @@
 //! - `remote`: a backlog of `BENCH_REMOTE` (20000) carried by the HTTP adapter to a local
 //!   system of record that answers in about 2 ms: orders/s and calls in flight.
 //!
+//! - `standing`: `BENCH_STANDING` (10000) standing orders falling due at once, paid by
+//!   one engine (built-in adapter, zero durations): payments/s; see `standing.rs`.
+//!
 //! - `feed`: the event feed: 1000 live streams (memory, fan-out latency) and webhook
 //!   deliveries to a local receiver (deliveries/s, POST to delivery); see `feed.rs`.
 //!
@@ -28,6 +31,7 @@ mod drain;
 mod e2e;
 mod feed;
 mod setup;
+mod standing;
 
 use setup::{Scratch, env_usize};
 
@@ -39,7 +43,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let modes = std::env::var("BENCH_MODES")
-        .unwrap_or_else(|_| "e2e,drain,drain2,procs1,procs2,remote,feed".into());
+        .unwrap_or_else(|_| "e2e,drain,drain2,procs1,procs2,remote,standing,feed".into());
     for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let (scratch, url) = Scratch::create().await?;
         let result = match mode {
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             "procs1" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 1).await,
             "procs2" => drain::processes(&url, env_usize("BENCH_DRAIN", 100_000)?, 2).await,
             "remote" => drain::remote(&url, env_usize("BENCH_REMOTE", 20_000)?).await,
+            "standing" => standing::run(&url, env_usize("BENCH_STANDING", 10_000)?).await,
             "feed" => {
                 feed::run(
                     &url,

@@ -10,11 +10,8 @@ pub use events::events;
 use chrono::Utc;
 
 use crate::domain::CustomerNumber;
-use crate::domain::execution;
-use crate::domain::order::{
-    Order, OrderNumber, OrderRequest, OrderStatus, Parties, StepDurations, StepStatus,
-};
-use crate::domain::standing_order::{StandingOrder, StandingOrderStatus};
+use crate::domain::kinds::set_up_before;
+use crate::domain::order::OrderNumber;
 use crate::store::{StoreError, Stores};
 
 /// The guide's customer with the long history.
@@ -54,39 +51,15 @@ pub const DEMO_STANDING_ORDER: i64 = 492_474;
 /// whose first payment falls on the first of next month.
 async fn place_standing_order(stores: &Stores) -> Result<(), StoreError> {
     let now = Utc::now();
-    let setup = standing_order(now.date_naive());
     let customer = CustomerNumber::parse("customer-number", GUIDE_CUSTOMER)
         .map_err(|e| StoreError::Other(anyhow::anyhow!(e.message)))?;
-    let standing = StandingOrder {
-        number: OrderNumber(DEMO_STANDING_ORDER),
-        owner: customer.clone(),
-        nickname: setup.nickname.clone(),
-        terms: setup.terms.clone(),
-        sequence: 0,
-        skip_next: false,
-        status: StandingOrderStatus::Active,
-    };
-    let parties = Parties {
-        owner: customer.clone(),
-        holder: customer,
-        arrangement_number: setup.terms.debtor.clone(),
-    };
-    let description = Some("A standing order to try skip, nickname and cancel on".into());
-    let request = OrderRequest::StandingOrder(setup);
-    let mut order = execution::start(
-        Order::proposed(request, description, parties, now, now),
+    let (order, standing) = set_up_before(
+        OrderNumber(DEMO_STANDING_ORDER),
+        customer,
+        standing_order(now.date_naive()),
+        Some("A standing order to try skip, nickname and cancel on".into()),
         now,
-        &StepDurations::zero(),
     );
-    order.number = standing.number;
-    for step in &mut order.steps {
-        step.status = StepStatus::Done;
-        step.started_at = Some(now);
-        step.finished_at = Some(now);
-    }
-    order.current_step = order.steps.len();
-    order.status = OrderStatus::ExternalProcessingSucceeded;
-    order.next_run_at = None;
     stores
         .orders
         .as_ref()

@@ -63,7 +63,16 @@ fn text_limit(name: &str) -> Option<usize> {
         | "account"
         | "domestic-currency-settlement-account-number"
         | "foreign-currency-settlement-account-number"
-        | "mandate-number" => identifier::MAX_LEN,
+        | "mandate-number"
+        | "debtor-account-number"
+        | "creditor-account-number" => identifier::MAX_LEN,
+        // A standing order's reference to the creditor (SEPA's remittance information).
+        "reference" => 140,
+        "amount" => 21,
+        "standing-order-number" => OrderNumber::TEXT_LEN,
+        "start-date" | "end-date" | "first-payment-date" | "next-payment-date" | "payment-date" => {
+            10
+        }
         // A BIC: 8 characters, or 11 with the branch.
         "swift-code" => 11,
         "currency-code" | "currency-id" => 3,
@@ -116,6 +125,8 @@ fn text_limit(name: &str) -> Option<usize> {
         | "literal"
         | "schema-id"
         | "kind"
+        | "unit-of-time"
+        | "standing-order-status"
         | "API" => MAX_LITERAL,
         "name"
         | "title"
@@ -125,6 +136,7 @@ fn text_limit(name: &str) -> Option<usize> {
         | "initiator-customer-name"
         | "previous-product-name"
         | "product-name"
+        | "creditor-name"
         | "nickname" => MAX_NAME,
         "rejection-reason" | "cancelation-reason" | "hold-reason" | "last-error" => MAX_REASON,
         "detail" | "message" => MAX_DETAIL,

@@ -13,6 +13,7 @@ mod auth;
 mod contract;
 mod conventions;
 mod crash_operations;
+mod crash_standing;
 mod deep_pages;
 mod deposits;
 mod durability;

@@ -481,7 +481,12 @@ impl Ledger {
                 return Ok(json!({"card-id": self.new_card()}));
             }
             // Core banking: the test keeps no accounts, it takes what is asked.
-            "close-account" | "redeem-credit" | "grant-mandates" | "revoke-mandate" => {
+            "close-account"
+            | "redeem-credit"
+            | "grant-mandates"
+            | "revoke-mandate"
+            | "set-up-standing-order"
+            | "make-payment" => {
                 return Ok(json!({}));
             }
             other => return Err(format!("unknown operation {other:?}")),

@@ -48,7 +48,7 @@ pub use deposit_termination::DepositTermination;
 pub use early_redemption::EarlyRedemption;
 pub use mandate_assignment::{MAX_GRANTS, MandateAssignment, MandateGrant};
 pub use mandate_revocation::MandateRevocation;
-pub use standing_order::StandingOrderSetup;
+pub use standing_order::{StandingOrderSetup, set_up_before};
 pub use standing_order_payment::{StandingOrderPayment, payment_order};
 
 /// What a kind is, independent of any one request: its names and its plan.

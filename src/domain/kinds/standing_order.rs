@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use super::account::the_active_account;
 use super::{KindDef, Rules, plan};
+use crate::domain::CustomerNumber;
 use crate::domain::account::{Account, ArrangementKind, ArrangementStatus};
-use crate::domain::execution::{Context, Refusal, Transition};
+use crate::domain::execution::{self, Context, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
 use crate::domain::operation::Produced;
+use crate::domain::order::{
+    Order, OrderNumber, OrderRequest, OrderStatus, Parties, StepDurations, StepStatus,
+};
 use crate::domain::standing_order::{PRODUCTS, StandingOrder, StandingOrderStatus, Terms};
 
 /// Recording a standing order at core banking takes a few seconds.
@@ -162,4 +166,46 @@ pub(super) fn transfer_details(terms: &Terms) -> serde_json::Value {
         },
         "reference": terms.reference,
     })
+}
+
+/// A standing order recorded as set up before bankapi took over (the demo's, a migration
+/// from the bank's old system, a test's): the completed order that set it up, numbered
+/// `number`, and the standing order itself, from its first date.
+pub fn set_up_before(
+    number: OrderNumber,
+    owner: CustomerNumber,
+    setup: StandingOrderSetup,
+    description: Option<String>,
+    now: DateTime<Utc>,
+) -> (Order, StandingOrder) {
+    let standing = StandingOrder {
+        number,
+        owner: owner.clone(),
+        nickname: setup.nickname.clone(),
+        terms: setup.terms.clone(),
+        sequence: 0,
+        skip_next: false,
+        status: StandingOrderStatus::Active,
+    };
+    let parties = Parties {
+        owner: owner.clone(),
+        holder: owner,
+        arrangement_number: setup.terms.debtor.clone(),
+    };
+    let request = OrderRequest::StandingOrder(setup);
+    let mut order = execution::start(
+        Order::proposed(request, description, parties, now, now),
+        now,
+        &StepDurations::zero(),
+    );
+    order.number = number;
+    for step in &mut order.steps {
+        step.status = StepStatus::Done;
+        step.started_at = Some(now);
+        step.finished_at = Some(now);
+    }
+    order.current_step = order.steps.len();
+    order.status = OrderStatus::ExternalProcessingSucceeded;
+    order.next_run_at = None;
+    (order, standing)
 }
