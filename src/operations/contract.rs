@@ -160,6 +160,7 @@ pub struct OperationAmount {
 #[allow(dead_code)]
 pub struct OperationFrequency {
     /// Units between two payments.
+    #[schema(minimum = 1, maximum = 366)]
     period: u32,
     /// `days`, `months` or `years` (`unit-of-time`).
     #[schema(max_length = 16)]

@@ -64,7 +64,7 @@ impl TransferDetailsView {
 #[serde(rename_all = "kebab-case")]
 pub struct FrequencyView {
     /// Units between two payments.
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1, maximum = 366)]
     pub period: u32,
     /// A `unit-of-time` literal.
     #[schema(example = "months")]
@@ -109,6 +109,7 @@ pub struct StandingOrderFields {
     /// Whether that next payment is skipped (`POST .../{order-number}/skip`).
     pub next_payment_skipped: bool,
     /// How many dates of its schedule are behind it, paid or skipped.
+    #[schema(minimum = 0, maximum = 4294967295_u64)]
     pub dates_passed: u32,
 }
 

@@ -528,12 +528,12 @@ pub trait OrderTx: Send {
         &mut self,
         number: OrderNumber,
     ) -> Result<Option<StandingOrder>, StoreError>;
-    /// Writes a standing order as it now stands, only if its schedule is still at
-    /// `from_sequence` (compare and set): false when another writer moved it first.
-    async fn update_standing_order(
+    /// Writes standing orders as they now stand, each only if its schedule is still at
+    /// the sequence beside it (compare and set): false when another writer moved any of
+    /// them first, and the transaction must then be dropped.
+    async fn update_standing_orders(
         &mut self,
-        order: &StandingOrder,
-        from_sequence: u32,
+        orders: &[(StandingOrder, u32)],
     ) -> Result<bool, StoreError>;
     /// Writes accounts' changed state and product.
     async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError>;

@@ -110,18 +110,15 @@ impl dyn OrderStore + '_ {
             for date in falling.payments {
                 orders.push(OrderColumns::encode(&payment(&standing, date))?);
             }
-            moved.push((standing.sequence, falling.after));
+            moved.push((falling.after, standing.sequence));
         }
         if !orders.is_empty() {
             tx.insert_orders(&orders).await?;
         }
-        for (from, after) in &moved {
-            if !tx.update_standing_order(after, *from).await? {
-                return Err(StoreError::Conflict(format!(
-                    "standing order {} moved on while it was being scheduled",
-                    after.number
-                )));
-            }
+        if !tx.update_standing_orders(&moved).await? {
+            return Err(StoreError::Conflict(
+                "a standing order moved on while it was being scheduled".into(),
+            ));
         }
         if !orders.is_empty() {
             tx.announce_work().await?;
@@ -165,7 +162,10 @@ impl dyn OrderStore + '_ {
             Ok(changed) => changed,
             Err(refusal) => return Ok(Decision::Refused(refusal)),
         };
-        if !tx.update_standing_order(&changed, current.sequence).await? {
+        if !tx
+            .update_standing_orders(&[(changed.clone(), current.sequence)])
+            .await?
+        {
             return Err(StoreError::Conflict(format!(
                 "standing order {number} moved on while it was being changed"
             )));

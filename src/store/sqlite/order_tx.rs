@@ -319,12 +319,11 @@ impl OrderTx for SqliteOrderTx {
         self.lock_standing(number).await
     }
 
-    async fn update_standing_order(
+    async fn update_standing_orders(
         &mut self,
-        order: &StandingOrder,
-        from_sequence: u32,
+        orders: &[(StandingOrder, u32)],
     ) -> Result<bool, StoreError> {
-        self.update_standing(order, from_sequence).await
+        self.update_standing(orders).await
     }
 
     async fn change_accounts(&mut self, changes: &[AccountChange]) -> Result<(), StoreError> {

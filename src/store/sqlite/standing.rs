@@ -110,25 +110,30 @@ impl SqliteOrderTx {
 
     pub(super) async fn update_standing(
         &mut self,
-        order: &StandingOrder,
-        from_sequence: u32,
+        orders: &[(StandingOrder, u32)],
     ) -> Result<bool, StoreError> {
-        let c = StandingOrderColumns::of(order)?;
-        let done = sqlx::query(
-            "UPDATE standing_orders SET nickname = $1, sequence = $2, next_date = $3,
-                    skip_next = $4, status = $5
-              WHERE order_id = $6 AND sequence = $7",
-        )
-        .bind(c.nickname)
-        .bind(c.sequence)
-        .bind(c.next_date)
-        .bind(c.skip_next)
-        .bind(c.status)
-        .bind(c.order_id)
-        .bind(i64::from(from_sequence))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        // One statement per row: the single writer makes each a local call, not a trip.
+        for (order, from_sequence) in orders {
+            let c = StandingOrderColumns::of(order)?;
+            let done = sqlx::query(
+                "UPDATE standing_orders SET nickname = $1, sequence = $2, next_date = $3,
+                        skip_next = $4, status = $5
+                  WHERE order_id = $6 AND sequence = $7",
+            )
+            .bind(c.nickname)
+            .bind(c.sequence)
+            .bind(c.next_date)
+            .bind(c.skip_next)
+            .bind(c.status)
+            .bind(c.order_id)
+            .bind(i64::from(*from_sequence))
+            .execute(&mut *self.tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     pub(super) async fn import_order(&mut self, c: &OrderColumns) -> Result<(), StoreError> {
