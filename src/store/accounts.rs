@@ -163,6 +163,24 @@ pub(crate) fn decode_mandates(
     Ok((mandates, u64::try_from(total).unwrap_or(0)))
 }
 
+/// An account's `status` as the read views show it: an active account that a closure or
+/// an early redemption is under way for (checked, not yet final: awaiting the customer's
+/// confirmation, or at core banking) is `terminating`. Derived when read rather than
+/// stored, so that no path that ends such an order (cancel, expiry, rejection, a staff
+/// decision) has to put the account back; the rules judge the stored state. Plain SQL
+/// that both backends run; the kinds are the closures' `order-type` literals.
+macro_rules! viewed_status {
+    () => {
+        "CASE WHEN arrangements.status = 'active' AND EXISTS (SELECT 1 FROM orders o \
+            WHERE o.serial_key = 'arrangement:' || arrangements.arrangement_number \
+              AND o.next_run_at IS NOT NULL AND o.status <> 'proposed' \
+              AND o.kind IN ('current-account-termination', 'bundled-account-termination', \
+                  'deposit-account-termination', 'credit-facility-termination', 'loan-termination')) \
+         THEN 'terminating' ELSE arrangements.status END AS status"
+    };
+}
+pub(crate) use viewed_status;
+
 /// An account's stored columns, as both backends select them (integers as `BIGINT`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct AccountColumns {

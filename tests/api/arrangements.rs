@@ -176,3 +176,57 @@ async fn staff_page_through_every_account() {
     )
     .await;
 }
+
+/// The euro account's status in its own view and in the list, which must agree.
+async fn status(app: &TestApp, token: &str) -> Value {
+    let one = app
+        .get_ok("/customer-order/arrangements/0064200002022", token)
+        .await["status"]
+        .clone();
+    let listed = app.get_ok("/customer-order/arrangements", token).await;
+    let in_list = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| a["arrangement-number"] == "0064200002022")
+        .map(|a| a["status"].clone())
+        .expect("listed");
+    assert_eq!(one, in_list, "the list and the item agree");
+    one
+}
+
+#[tokio::test]
+async fn an_account_is_terminating_while_its_checked_closure_is_under_way() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let response = app
+        .post_json(
+            "/customer-order/current-account-terminations",
+            &token,
+            &serde_json::json!({"account-number": "0064200002022", "cash-payout": true, "termination-reason": "other"}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let created: Value = response.json().await.expect("json");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    assert_eq!(status(&app, &token).await, "active", "not checked yet");
+    app.run_orders().await;
+    assert_eq!(
+        status(&app, &token).await,
+        "terminating",
+        "awaiting confirmation"
+    );
+    let canceled = app
+        .post_json(
+            &format!("/customer-order/current-account-terminations/{id}/cancel"),
+            &token,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(canceled.status(), 204);
+    assert_eq!(
+        status(&app, &token).await,
+        "active",
+        "the closure was canceled"
+    );
+}

@@ -10,15 +10,23 @@ use crate::domain::identifier::{ArrangementNumber, MandateNumber};
 use crate::store::StoreError;
 use crate::store::accounts::{
     AccountColumns, AccountFilter, AccountStore, MandateColumns, MandateFilter, MandateRole,
-    decode_mandates, decode_page,
+    decode_mandates, decode_page, viewed_status,
 };
 
-/// The columns `AccountColumns` reads, as stored.
+/// The columns `AccountColumns` reads, as stored; the read views pass their `status`
+/// ([`viewed_status`]).
 macro_rules! account_columns {
     () => {
-        "arrangement_number, kind, owner_customer_number, product_code, product_name, \
-         currency_code, balance_minor, status, linked_arrangement_number, allows_cards, \
+        account_columns!("status")
+    };
+    ($status:expr) => {
+        concat!(
+            "arrangement_number, kind, owner_customer_number, product_code, product_name, \
+         currency_code, balance_minor, ",
+            $status,
+            ", linked_arrangement_number, allows_cards, \
          card_limit, interest_rate_bp, interest_from"
+        )
     };
 }
 
@@ -107,7 +115,7 @@ impl AccountStore for SqliteStore {
     ) -> Result<(Vec<Account>, u64), StoreError> {
         let mut query = QueryBuilder::<Sqlite>::new(concat!(
             "SELECT ",
-            account_columns!(),
+            account_columns!(viewed_status!()),
             " FROM arrangements"
         ));
         push_filters(&mut query, filter);
@@ -126,7 +134,7 @@ impl AccountStore for SqliteStore {
     async fn account(&self, number: &ArrangementNumber) -> Result<Option<Account>, StoreError> {
         let row: Option<AccountColumns> = sqlx::query_as(concat!(
             "SELECT ",
-            account_columns!(),
+            account_columns!(viewed_status!()),
             " FROM arrangements WHERE arrangement_number = ?"
         ))
         .bind(number.as_str())
