@@ -242,7 +242,11 @@ pub async fn list_my_orders(
 }
 
 /// Loads an order of any kind the caller may see; someone else's is a 404.
-async fn load_any(state: &AppState, principal: &Principal, raw: &str) -> Result<Order, ApiError> {
+pub(super) async fn load_any(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<Order, ApiError> {
     let number = OrderNumber::parse("order-number", raw).map_err(ApiError::field)?;
     match state.stores.orders.get_order(number).await? {
         Some(order) if may_see_order(principal, &order) => Ok(order),

@@ -51,15 +51,21 @@ enum Choice {
 
 /// Checks who may decide, then decides. A customer's token is refused for its own order
 /// (403) and cannot see anyone else's (404), so the lookup comes first.
+/// `kind` is the resource's; `None` for `/orders/{order-number}/...`, which takes an
+/// order of any kind (a standing order's payment has no resource of its own).
 async fn decide(
     state: &AppState,
     principal: &Principal,
-    kind: OrderKind,
+    kind: Option<OrderKind>,
     raw_number: &str,
     choice: Choice,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::OrderWrite)?;
-    let order = load_visible(state, principal, kind, raw_number).await?;
+    let order = match kind {
+        Some(kind) => load_visible(state, principal, kind, raw_number).await?,
+        None => super::any_kind::load_any(state, principal, raw_number).await?,
+    };
+    let kind = order.kind();
     if !principal.is_staff() {
         return Err(ApiError::Forbidden(
             "only bank staff (bank:staff) decide about held orders".into(),
@@ -106,7 +112,7 @@ macro_rules! decide_handlers {
             principal: Principal,
             Path(OrderPath { number }): Path<OrderPath>,
         ) -> Result<StatusCode, ApiError> {
-            decide(&state, &principal, $kind, &number, Choice::Retry).await
+            decide(&state, &principal, $kind.into(), &number, Choice::Retry).await
         }
 
         #[doc = "Ends a held order rejected with the given reason, changing nothing; the customer is notified."]
@@ -132,7 +138,7 @@ macro_rules! decide_handlers {
             body: ApiJson<RejectHeld>,
         ) -> Result<StatusCode, ApiError> {
             let reason = body.value.validate()?;
-            decide(&state, &principal, $kind, &number, Choice::Reject(reason)).await
+            decide(&state, &principal, $kind.into(), &number, Choice::Reject(reason)).await
         }
     };
 }
@@ -264,4 +270,12 @@ decide_handlers!(
     "/standing-orders/{order-number}/reject",
     "standing-orders",
     OrderKind::StandingOrder
+);
+decide_handlers!(
+    retry_order,
+    reject_order,
+    "/orders/{order-number}/retry",
+    "/orders/{order-number}/reject",
+    "orders",
+    Option::<OrderKind>::None
 );

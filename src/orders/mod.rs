@@ -281,6 +281,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(any_kind::get_order))
         .routes(routes!(any_kind::cancel_order))
         .routes(routes!(any_kind::confirm_order))
+        .routes(routes!(decide::retry_order))
+        .routes(routes!(decide::reject_order))
         .routes(routes!(requests::list_customer_requests))
         .routes(routes!(cards::list_cards))
         .routes(routes!(cards::get_card))

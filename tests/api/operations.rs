@@ -126,7 +126,7 @@ async fn every_operation_documents_rate_limiting_and_an_absent_database() {
         ("/customer-event/openapi.json", 22),
         // 35, retry and reject on each of the six order resources, and the account and
         // mandate views.
-        ("/customer-order/openapi.json", 136),
+        ("/customer-order/openapi.json", 138),
         ("/audit/openapi.json", 1),
     ] {
         let doc = app.document(document).await;

@@ -555,3 +555,56 @@ async fn the_contract_a_system_of_record_implements_is_published_as_openapi() {
         assert!(request[field].is_object(), "{field} missing: {request}");
     }
 }
+
+#[tokio::test]
+async fn a_held_standing_order_payment_is_decided_by_its_number_alone() {
+    let sor = SystemOfRecord::start().await;
+    let app = app_with(&sor).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let response = app
+        .post_json(
+            "/customer-order/standing-orders",
+            &app.customer_token("1400269"),
+            &json!({
+                "nickname": "Held",
+                "product-code": "standing-order-internal",
+                "transfer-details": {
+                    "debtor-account-number": "0064200002030",
+                    "creditor-name": "Ana Petrovic",
+                    "creditor-account-number": "0064200002071",
+                    "amount": {"currency-code": "RSD", "amount": "10.00"}
+                },
+                "start-date": today,
+                "end-date": today,
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    // A fresh demo's first order sets it up; today's payment is the next one, and it has
+    // no resource of its own: staff decide about it at /orders/{order-number}.
+    let payment = "WI0000492476";
+    let key = format!("{payment}:make-payment");
+    sor.script(&key, vec![Fault::ServerError; 3]);
+    let held = settle(&app, "orders", payment, &["held"]).await;
+    assert_eq!(held["standing-order-number"], "WI0000492475", "{held}");
+    let retry = format!("/customer-order/orders/{payment}/retry");
+    let own = app
+        .post_json(&retry, &app.customer_token("1400269"), &json!({}))
+        .await;
+    assert_eq!(problem(own, 403).await["problem"], "forbidden");
+    let decided = app.post_json(&retry, &app.staff_token(), &json!({})).await;
+    assert_eq!(decided.status(), 204);
+    settle(&app, "orders", payment, &["external-processing-succeeded"]).await;
+    assert_eq!(sor.effects(&key), 1);
+    let reject = app
+        .post_json(
+            &format!("/customer-order/orders/{payment}/reject"),
+            &app.staff_token(),
+            &json!({"reason": "too late"}),
+        )
+        .await;
+    assert_eq!(
+        problem(reject, 409).await["problem"],
+        "request-status-not-eligible-for-rejection"
+    );
+}
