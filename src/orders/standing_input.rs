@@ -13,7 +13,7 @@ use crate::domain::identifier::ArrangementNumber;
 use crate::domain::kinds::StandingOrderSetup;
 use crate::domain::order::OrderRequest;
 use crate::domain::standing_order::{Frequency, PRODUCTS, Terms, UnitOfTime};
-use crate::http::validation::text;
+use crate::http::validation::{self, text};
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 
 /// Longest nickname.
@@ -99,22 +99,10 @@ pub struct FrequencyBody {
     unit_of_time: Option<String>,
 }
 
-/// A required text of 1 to `max` characters, not only white space.
+/// A required text of 1 to `max` characters, not only white space
+/// ([`validation::required_text`]), recorded in `errors`.
 fn required_text(errors: &mut Errors, tag: &str, raw: Option<&str>, max: usize) -> Option<String> {
-    let checked = raw.map(|raw| {
-        text(tag, raw, max).and_then(|value| {
-            if value.trim().is_empty() {
-                Err(FieldError::new(
-                    tag,
-                    ErrorLiteral::Required,
-                    format!("{tag} must not be blank"),
-                ))
-            } else {
-                Ok(value)
-            }
-        })
-    });
-    errors.require(tag, checked)
+    errors.require(tag, raw.map(|raw| validation::required_text(tag, raw, max)))
 }
 
 /// A date written `YYYY-MM-DD`.

@@ -20,7 +20,7 @@ use crate::domain::execution::Refusal;
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::domain::standing_order::StandingOrder;
 use crate::http::extract::ApiJson;
-use crate::http::validation::text;
+use crate::http::validation::required_text;
 use crate::http::{ApiError, ErrorLiteral, FieldError};
 use crate::state::AppState;
 use crate::store::Decision;
@@ -125,18 +125,7 @@ pub async fn rename_standing_order(
         .nickname
         .as_deref()
         .ok_or_else(|| FieldError::new(tag, ErrorLiteral::Required, "nickname is required"))
-        .and_then(|raw| text(tag, raw, NICKNAME_MAX))
-        .and_then(|n| {
-            if n.trim().is_empty() {
-                Err(FieldError::new(
-                    tag,
-                    ErrorLiteral::Required,
-                    "nickname must not be blank",
-                ))
-            } else {
-                Ok(n)
-            }
-        })
+        .and_then(|raw| required_text(tag, raw, NICKNAME_MAX))
         .map_err(ApiError::field)?;
     let order = load_visible(&state, &principal, OrderKind::StandingOrder, &number).await?;
     change(&state, &order, |s| Ok(s.rename(nickname))).await?;
