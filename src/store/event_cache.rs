@@ -153,8 +153,8 @@ impl EventStore for CachedEvents {
             .await
     }
 
-    fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
-        self.inner.generation(customer)
+    async fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
+        self.inner.generation(customer).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -252,7 +252,7 @@ mod tests {
         ) -> Result<(), StoreError> {
             Ok(())
         }
-        fn generation(&self, _: &CustomerNumber) -> Option<u64> {
+        async fn generation(&self, _: &CustomerNumber) -> Option<u64> {
             None
         }
         async fn is_empty(&self) -> Result<bool, StoreError> {

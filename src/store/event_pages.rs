@@ -93,8 +93,13 @@ impl EventPages {
         filter: &EventFilter,
     ) -> Result<(Vec<EventRecord>, u64), StoreError> {
         let settled_before = Utc::now() - self.settle;
-        let cached = PageKey::of(filter)
-            .and_then(|key| store.generation(&filter.customer_number).map(|g| (key, g)));
+        let cached = match PageKey::of(filter) {
+            Some(key) => store
+                .generation(&filter.customer_number)
+                .await
+                .map(|generation| (key, generation)),
+            None => None,
+        };
         let (ids, total) = match &cached {
             Some((key, generation)) => match self.cache.get(key, *generation) {
                 Some(page) => {

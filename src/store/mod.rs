@@ -18,6 +18,7 @@ mod group_commit;
 pub mod orders;
 pub mod page_cache;
 pub(crate) mod postgres;
+pub mod read_barrier;
 pub(crate) mod sqlite;
 pub mod webhooks;
 
@@ -227,10 +228,11 @@ pub trait EventStore: Send + Sync {
         rows: u64,
     ) -> Result<(), StoreError>;
 
-    /// The customer's write generation (see [`page_cache`]) when this store sees every
-    /// write to the customer's events: one process per database. `None` when other
-    /// processes may write (PostgreSQL): then nothing read from the list is kept.
-    fn generation(&self, customer: &CustomerNumber) -> Option<u64>;
+    /// The customer's write generation (see [`page_cache`]): a number that changes with
+    /// every commit that adds events of the customer, by any process, known to include
+    /// every commit that finished before this call. `None` when it cannot be told (the
+    /// page is then read from the database).
+    async fn generation(&self, customer: &CustomerNumber) -> Option<u64>;
 
     /// Whether any event exists (the demo loads only into an empty database).
     async fn is_empty(&self) -> Result<bool, StoreError>;

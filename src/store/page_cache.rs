@@ -4,10 +4,13 @@
 //! sqlx's worker and back, about as much as the whole rest of the request.
 //!
 //! A cached page is only ever answered while the customer's *write generation* is the
-//! one read before the page was: every commit that adds events bumps the generation of
-//! their customers after it commits and before it answers. Only a store that sees every
-//! write (one process per database: SQLite) gives generations; on PostgreSQL other
-//! processes write too, and pages are always read.
+//! one read before the page was, and the generation is read anew for every request:
+//! - on SQLite, where one process sees every write, it is a counter in memory
+//!   ([`WriteGenerations`]) that every commit adding events bumps for their customers
+//!   after it commits and before it answers;
+//! - on PostgreSQL, where other processes write too, it is the customer's event count,
+//!   read from the database by a statement that started after the request arrived and
+//!   shared by every request waiting at that moment ([`super::read_barrier`]).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;

@@ -225,3 +225,68 @@ async fn the_first_page_shows_each_event_the_moment_it_is_registered() {
         total += 1;
     }
 }
+
+#[tokio::test]
+async fn a_first_page_in_memory_is_answered_only_until_any_process_adds_an_event() {
+    use bankapi::domain::{CustomerNumber, EventKind};
+    use bankapi::store::NewEvent;
+
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let url = "/customer-event/events?customer-number=1400269&page-size=5";
+    let before = app.get_ok(url, &token).await;
+    let total = before["total-count"].as_u64().expect("total");
+
+    // A row slipped in beside every write path (no count, no generation) shows that the
+    // page is answered from memory while the customer's generation stands still.
+    let year_2999 = if crate::helpers::on_postgres() {
+        "'2999-01-01T00:00:00Z'"
+    } else {
+        "32503680000000000" // microseconds, as the SQLite store keeps times
+    };
+    crate::store_conformance::execute(
+        &app,
+        &format!(
+            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml) \
+             VALUES (990000001, '1400269', 'CommunicationEvent', {year_2999}, NULL, '<a>slipped in</a>')"
+        ),
+    )
+    .await;
+    let cached = app.get_ok(url, &token).await;
+    assert_eq!(cached["items"], before["items"], "answered from memory");
+    assert_eq!(cached["total-count"], total);
+
+    // A real write moves the generation. On PostgreSQL it comes from a second store on
+    // the database, as another process's would; SQLite allows one process per file.
+    let second;
+    let writer = if crate::helpers::on_postgres() {
+        second = bankapi::store::connect(&app.settings.database_url, 2, false)
+            .await
+            .expect("a second store");
+        &second.events
+    } else {
+        &app.stores.events
+    };
+    let recorded = writer
+        .append_event(
+            NewEvent {
+                customer_number: CustomerNumber::parse("c", "1400269").expect("customer"),
+                kind: EventKind::CommunicationEvent,
+                created_at: chrono::Utc::now(),
+                description: Some("from elsewhere".into()),
+                xml: "<communication><title>elsewhere</title></communication>".into(),
+            },
+            None,
+        )
+        .await
+        .expect("append");
+    let bankapi::store::Recorded::Created(written) = recorded else {
+        panic!("a new event");
+    };
+    let fresh = app.get_ok(url, &token).await;
+    // Read again: the slipped-in row (dated later) is first, then the new event.
+    assert_eq!(fresh["items"][0]["event-id"], 990_000_001, "{fresh}");
+    assert_eq!(fresh["items"][1]["event-id"], written, "{fresh}");
+    // The kept count says one more; the slipped-in row was never counted.
+    assert_eq!(fresh["total-count"], total + 1);
+}

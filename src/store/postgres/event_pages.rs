@@ -50,6 +50,30 @@ fn push_key(query: &mut QueryBuilder<Postgres>, comparison: &str, key: EventKey)
         .push(")");
 }
 
+/// The customers' write generations, in the order asked: how many events each has, all
+/// kinds together. Events are never deleted and every insert counts itself in the same
+/// transaction, so the number grows with every commit that adds one of the customer's
+/// events, in whichever process.
+pub(super) async fn generations(
+    pool: &PgPool,
+    customers: &[CustomerNumber],
+) -> Result<Vec<u64>, StoreError> {
+    let numbers: Vec<&str> = customers.iter().map(CustomerNumber::as_str).collect();
+    let counts: Vec<i64> = sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(SUM(c.event_count), 0)::BIGINT
+                 FROM customer_event_counts c WHERE c.customer_number = asked.number)
+         FROM UNNEST($1::text[]) WITH ORDINALITY AS asked(number, n)
+         ORDER BY asked.n",
+    )
+    .bind(&numbers)
+    .fetch_all(pool)
+    .await?;
+    Ok(counts
+        .into_iter()
+        .map(|count| count.unsigned_abs())
+        .collect())
+}
+
 /// The page's ids (one row, an array) and the count, in one statement.
 pub(super) async fn page_ids(
     pool: &PgPool,

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use super::event_pages::{EventMark, MarkedPage, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
+use super::read_barrier::ReadBarrier;
 use super::{
     EventFilter, EventRecord, EventStore, HealthCheck, IdempotencyKey, NewEvent, Recorded,
     StoreError, event_from_columns,
@@ -40,6 +41,8 @@ pub struct PgStore {
     appends: GroupCommit,
     /// Feeds `work` from `NOTIFY`; held so that the listener stops with the store.
     _listener: listener::WorkListener,
+    /// Customers' write generations, read once for all the requests waiting together.
+    generations: ReadBarrier,
 }
 
 #[derive(sqlx::FromRow)]
@@ -102,11 +105,17 @@ impl PgStore {
         let work = Arc::new(Notify::new());
         let listener = listener::WorkListener::start(url, work.clone()).await;
         let appends = GroupCommit::start_on_own_thread(PgAppender::new(options))?;
+        let read_pool = pool.clone();
+        let generations = ReadBarrier::new(Arc::new(move |customers: Vec<CustomerNumber>| {
+            let pool = read_pool.clone();
+            Box::pin(async move { event_pages::generations(&pool, &customers).await })
+        }));
         Ok(Self {
             appends,
             pool,
             work,
             _listener: listener,
+            generations,
         })
     }
 
@@ -298,8 +307,8 @@ impl EventStore for PgStore {
     }
 
     /// Other processes write to the same database: no generation can vouch for a page.
-    fn generation(&self, _: &CustomerNumber) -> Option<u64> {
-        None
+    async fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
+        self.generations.generation(customer).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

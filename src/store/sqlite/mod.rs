@@ -293,7 +293,7 @@ impl EventStore for SqliteStore {
         event_pages::extend_marks(&self.writer, customer, kind, anchor, settled_before, rows).await
     }
 
-    fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
+    async fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
         Some(self.generations.of(customer))
     }
 
