@@ -113,6 +113,7 @@ impl Application {
                     i64::try_from(settings.event_marks_settle_seconds).unwrap_or(i64::MAX / 1000),
                 ),
             )),
+            rendered_pages: Arc::default(),
             feed: feed.clone(),
             audit,
             stores: stores.clone(),

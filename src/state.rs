@@ -54,6 +54,8 @@ pub struct Services {
     pub webhook_allow_private: bool,
     /// How event lists are read: first pages kept, deep pages from marks.
     pub event_pages: Arc<crate::store::event_pages::EventPages>,
+    /// First pages of the event list kept as sent, while their customer's events stand.
+    pub rendered_pages: Arc<crate::events::rendered::RenderedPages>,
     /// Wakes the webhook dispatcher (a redelivery was scheduled).
     pub webhook_due: Arc<tokio::sync::Notify>,
     /// The process's tail of the outbox, for live streams.

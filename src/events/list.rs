@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -77,7 +78,7 @@ pub async fn list_events(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListEventsQuery>,
-) -> Result<Json<Page<EventItem>>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(Scope::EventRead)?;
     let mut errors = Errors::new();
     let customer = whose(query.customer_number.as_deref(), &principal, &mut errors);
@@ -149,9 +150,22 @@ pub async fn list_events(
         page,
         after,
     };
+    let store = state.stores.events.as_ref();
+    let names_order = query.sort_order.is_some();
+    // Only page-number pages are kept as sent: a cursor's answer carries the next one.
+    let fresh = match query.cursor {
+        None => state.event_pages.freshness(store, &filter).await,
+        Some(_) => None,
+    };
+    if let Some(answer) = fresh
+        .as_ref()
+        .and_then(|fresh| state.rendered_pages.answer(fresh, names_order))
+    {
+        return Ok(answer);
+    }
     let (records, total) = state
         .event_pages
-        .list(state.stores.events.as_ref(), &filter)
+        .list(store, &filter, fresh.as_ref())
         .await?;
     let items = records
         .iter()
@@ -179,7 +193,10 @@ pub async fn list_events(
     };
     let sorted = Page::new(page, total, items, link).sorted("creation-datetime", order);
     if query.cursor.is_none() {
-        return Ok(Json(sorted));
+        return match fresh {
+            Some(fresh) => state.rendered_pages.keep(fresh, names_order, &sorted),
+            None => Ok(Json(sorted).into_response()),
+        };
     }
     // A full page may have more after it; a short one is the last.
     let next = records
@@ -211,7 +228,7 @@ pub async fn list_events(
             ],
         )
     };
-    Ok(Json(sorted.by_cursor(next, by_cursor)))
+    Ok(Json(sorted.by_cursor(next, by_cursor)).into_response())
 }
 
 /// The customer whose events are asked for: `customer-number` if given, else a customer

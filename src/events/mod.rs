@@ -7,6 +7,7 @@ mod deliveries;
 mod get;
 mod list;
 pub mod model;
+pub mod rendered;
 mod schema;
 mod stream;
 mod typed;

@@ -45,6 +45,17 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
     if response.status() != StatusCode::OK || streaming {
         return response;
     }
+    // A handler that keeps its rendered answer keeps its tag with it (see `tag_of`):
+    // the body need not be read and hashed again.
+    if let Some(tag) = response.headers().get(header::ETAG).cloned() {
+        if if_none_match.is_some_and(|wanted| tag.to_str().is_ok_and(|tag| matches(&wanted, tag))) {
+            let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+            copy_validators(response.headers(), not_modified.headers_mut());
+            not_modified.headers_mut().insert(header::ETAG, tag);
+            return not_modified;
+        }
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     // Our own answer, already bounded by the handler (pages hold at most 100 items).
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
@@ -71,8 +82,9 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// A strong tag: the first 128 bits of the body's SHA-256, quoted.
-fn tag_of(body: &[u8]) -> String {
+/// A strong tag: the first 128 bits of the body's SHA-256, quoted. A handler that sets
+/// it on its own answer must have computed it here, from the bytes it sends.
+pub(crate) fn tag_of(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("\"{}\"", hex::encode(&digest[..16]))
 }

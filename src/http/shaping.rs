@@ -311,6 +311,8 @@ pub async fn shape_answers(
     match shaped.await {
         Ok(bytes) => {
             parts.headers.remove(header::CONTENT_LENGTH);
+            // A tag the handler set was of the body before shaping.
+            parts.headers.remove(header::ETAG);
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(error) => ApiError::Internal(error.context("shaping an answer")).into_response(),

@@ -86,22 +86,30 @@ impl EventPages {
         }
     }
 
-    /// A page of events and the number of all that match.
+    /// Whether `filter`'s page may be kept in memory, and if so the customer's write
+    /// generation now: what a kept copy of the page, or of anything made from it, must
+    /// have been read at to be answered.
+    pub async fn freshness(
+        &self,
+        store: &dyn EventStore,
+        filter: &EventFilter,
+    ) -> Option<Freshness> {
+        let key = PageKey::of(filter)?;
+        let generation = store.generation(&filter.customer_number).await?;
+        Some(Freshness { key, generation })
+    }
+
+    /// A page of events and the number of all that match; from memory when `fresh` (of
+    /// [`Self::freshness`]) says the kept page is still the customer's.
     pub async fn list(
         &self,
         store: &dyn EventStore,
         filter: &EventFilter,
+        fresh: Option<&Freshness>,
     ) -> Result<(Vec<EventRecord>, u64), StoreError> {
         let settled_before = Utc::now() - self.settle;
-        let cached = match PageKey::of(filter) {
-            Some(key) => store
-                .generation(&filter.customer_number)
-                .await
-                .map(|generation| (key, generation)),
-            None => None,
-        };
-        let (ids, total) = match &cached {
-            Some((key, generation)) => match self.cache.get(key, *generation) {
+        let (ids, total) = match fresh {
+            Some(Freshness { key, generation }) => match self.cache.get(key, *generation) {
                 Some(page) => {
                     metrics::counter!("bankapi_event_pages_total", "read" => "memory").increment(1);
                     (page.ids.clone(), page.total)
@@ -122,6 +130,13 @@ impl EventPages {
         };
         Ok((events_in_order(store, &ids).await?, total))
     }
+}
+
+/// A page that may be kept, and the generation its customer's events are at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Freshness {
+    pub(crate) key: PageKey,
+    pub(crate) generation: u64,
 }
 
 /// A page of events and the number of all that match, as `filter` asks: by cursor, by

@@ -104,11 +104,11 @@ impl PgStore {
             .await?;
         let work = Arc::new(Notify::new());
         let listener = listener::WorkListener::start(url, work.clone()).await;
-        let appends = GroupCommit::start_on_own_thread(PgAppender::new(options))?;
-        let read_pool = pool.clone();
+        let appends = GroupCommit::start_on_own_thread(PgAppender::new(options.clone()))?;
+        let reader = Arc::new(event_pages::GenerationReader::new(options));
         let generations = ReadBarrier::new(Arc::new(move |customers: Vec<CustomerNumber>| {
-            let pool = read_pool.clone();
-            Box::pin(async move { event_pages::generations(&pool, &customers).await })
+            let reader = reader.clone();
+            Box::pin(async move { reader.read(&customers).await })
         }));
         Ok(Self {
             appends,
