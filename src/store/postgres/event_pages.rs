@@ -93,7 +93,7 @@ pub(super) struct GenerationReader {
 impl GenerationReader {
     pub(super) fn new(options: sqlx::postgres::PgConnectOptions) -> Self {
         Self {
-            options,
+            options: options.application_name("bankapi read barrier"),
             connection: tokio::sync::Mutex::new(None),
         }
     }

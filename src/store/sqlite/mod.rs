@@ -105,10 +105,10 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let generations = std::sync::Arc::new(WriteGenerations::default());
-        let appends = GroupCommit::start(SqliteAppender {
+        let appends = GroupCommit::start_on_own_thread(SqliteAppender {
             writer: writer.clone(),
             generations: generations.clone(),
-        });
+        })?;
         Ok(Self {
             appends,
             generations,
