@@ -148,6 +148,7 @@ pub async fn list_account_terminations(
     listing.filter.kinds = KINDS.to_vec();
     let (orders, total) = listing.fetch(&state).await?;
     let mut lookup = Lookup::new(state.stores.orders.as_ref());
+    lookup.prefetch(&orders).await?;
     let mut items = Vec::with_capacity(orders.len());
     for order in &orders {
         items.extend(AccountTerminationItem::of(&mut lookup, order).await?);

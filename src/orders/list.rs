@@ -232,6 +232,7 @@ async fn list_kind<F: KindFields>(
     listing.authorize(principal)?;
     let (orders, total) = listing.fetch(state).await?;
     let mut lookup = Lookup::new(state.stores.orders.as_ref());
+    lookup.prefetch(&orders).await?;
     let mut items = Vec::with_capacity(orders.len());
     for order in &orders {
         items.push(lookup.view::<F>(order).await?);

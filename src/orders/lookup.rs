@@ -1,6 +1,7 @@
-//! Reads what an order's view shows beyond the order (names, product, serial number),
-//! remembering each record so that a page of orders about the same few cards and customers
-//! costs a few reads, not a few per item.
+//! Reads what an order's view shows beyond the order (names, product, serial number, the
+//! standing order), remembering each record so that a page of orders about the same few
+//! cards and customers costs a few reads, not a few per item; a page's accounts and
+//! standing orders are read up front, in one query each ([`Lookup::prefetch`]).
 
 use std::collections::HashMap;
 
@@ -8,9 +9,13 @@ use super::model::{Facts, KindFields, OrderView};
 use crate::domain::CustomerNumber;
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::kinds::AdditionalCardIssuance;
-use crate::domain::order::{Order, OrderKind, OrderRequest};
+use crate::domain::order::{Order, OrderKind, OrderNumber, OrderRequest};
+use crate::domain::standing_order::StandingOrder;
 use crate::http::ApiError;
 use crate::store::OrderStore;
+
+/// An account's product, as an account order's view shows it.
+type AccountProduct = Option<(String, String)>;
 
 /// A memo of store reads for the life of one request.
 pub(super) struct Lookup<'a> {
@@ -18,6 +23,8 @@ pub(super) struct Lookup<'a> {
     names: HashMap<CustomerNumber, Option<String>>,
     products: HashMap<ArrangementNumber, Option<String>>,
     serials: HashMap<CardId, Option<String>>,
+    accounts: HashMap<ArrangementNumber, AccountProduct>,
+    standing_orders: HashMap<OrderNumber, Option<StandingOrder>>,
 }
 
 impl<'a> Lookup<'a> {
@@ -28,7 +35,84 @@ impl<'a> Lookup<'a> {
             names: HashMap::new(),
             products: HashMap::new(),
             serials: HashMap::new(),
+            accounts: HashMap::new(),
+            standing_orders: HashMap::new(),
         }
+    }
+
+    /// Reads, in one query each, the accounts and standing orders a page of `orders`
+    /// shows, so that the views of the page do not read them one order at a time.
+    pub(super) async fn prefetch(&mut self, orders: &[Order]) -> Result<(), ApiError> {
+        let accounts: Vec<&ArrangementNumber> = orders
+            .iter()
+            .filter_map(|order| order.request.rules().account())
+            .filter(|account| !self.accounts.contains_key(*account))
+            .collect();
+        if !accounts.is_empty() {
+            self.read_accounts(&accounts).await?;
+        }
+        let set_up: Vec<OrderNumber> = orders
+            .iter()
+            .filter(|order| order.kind() == OrderKind::StandingOrder)
+            .map(|order| order.number)
+            .filter(|number| !self.standing_orders.contains_key(number))
+            .collect();
+        if !set_up.is_empty() {
+            self.read_standing_orders(&set_up).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads `accounts` into the memo, those not found as `None`.
+    async fn read_accounts(&mut self, accounts: &[&ArrangementNumber]) -> Result<(), ApiError> {
+        let numbers: Vec<String> = accounts.iter().map(ToString::to_string).collect();
+        let mut found: HashMap<ArrangementNumber, AccountProduct> = self
+            .store
+            .accounts_around(&numbers)
+            .await?
+            .into_iter()
+            .map(|account| {
+                let product = Some((account.product_code, account.product_name));
+                (account.number, product)
+            })
+            .collect();
+        for account in accounts {
+            let product = found.remove(*account).flatten();
+            self.accounts.insert((*account).clone(), product);
+        }
+        Ok(())
+    }
+
+    /// Reads the standing orders set up by `numbers` into the memo.
+    async fn read_standing_orders(&mut self, numbers: &[OrderNumber]) -> Result<(), ApiError> {
+        let mut found: HashMap<OrderNumber, StandingOrder> = self
+            .store
+            .standing_orders_set_up_by(numbers)
+            .await?
+            .into_iter()
+            .map(|standing| (standing.number, standing))
+            .collect();
+        for number in numbers {
+            self.standing_orders.insert(*number, found.remove(number));
+        }
+        Ok(())
+    }
+
+    async fn account(&mut self, account: &ArrangementNumber) -> Result<AccountProduct, ApiError> {
+        if !self.accounts.contains_key(account) {
+            self.read_accounts(&[account]).await?;
+        }
+        Ok(self.accounts.get(account).cloned().flatten())
+    }
+
+    async fn standing_order(
+        &mut self,
+        number: OrderNumber,
+    ) -> Result<Option<StandingOrder>, ApiError> {
+        if !self.standing_orders.contains_key(&number) {
+            self.read_standing_orders(&[number]).await?;
+        }
+        Ok(self.standing_orders.get(&number).cloned().flatten())
     }
 
     async fn name(&mut self, number: &CustomerNumber) -> Result<Option<String>, ApiError> {
@@ -69,20 +153,16 @@ impl<'a> Lookup<'a> {
     /// order, the card's serial number for a card order.
     pub(super) async fn facts(&mut self, order: &Order) -> Result<Facts, ApiError> {
         if let Some(account) = order.request.rules().account() {
-            let product = self
-                .store
-                .accounts_around(&[account.to_string()])
-                .await?
-                .into_iter()
-                .find(|a| &a.number == account);
+            let product = self.account(account).await?;
             let standing_order = match order.kind() {
-                OrderKind::StandingOrder => self.store.standing_order(order.number).await?,
+                OrderKind::StandingOrder => self.standing_order(order.number).await?,
                 _ => None,
             };
+            let (product_code, product_name) = product.unzip();
             return Ok(Facts {
                 owner_name: self.name(&order.owner).await?,
-                product_code: product.as_ref().map(|a| a.product_code.clone()),
-                product_name: product.map(|a| a.product_name),
+                product_code,
+                product_name,
                 standing_order,
                 ..Facts::default()
             });

@@ -452,3 +452,58 @@ async fn the_demo_has_a_standing_order_to_try() {
         CREDITOR
     );
 }
+
+#[tokio::test]
+async fn a_page_of_standing_orders_shows_each_as_it_stands() {
+    // The page's standing orders are read in one query: each item must still get its own.
+    let app = TestApp::spawn_demo().await;
+    let token = app.customer_token("1400269");
+    let skipped = set_up(&app, &daily("10.00", 5)).await;
+    let renamed = set_up(&app, &daily("20.00", 5)).await;
+    let skip = app
+        .post_json(&format!("{skipped}/skip"), &token, &json!({}))
+        .await;
+    assert_eq!(skip.status(), 200);
+    let rename = app
+        .post_json(
+            &format!("{renamed}/nickname"),
+            &token,
+            &json!({"nickname": "Renamed"}),
+        )
+        .await;
+    assert_eq!(rename.status(), 200);
+    // Placed, not yet set up: it has no standing order to show.
+    let pending = app
+        .post_json(
+            "/customer-order/standing-orders",
+            &token,
+            &daily("30.00", 5),
+        )
+        .await;
+    assert_eq!(pending.status(), 202);
+    let pending: Value = pending.json().await.expect("json");
+
+    let listed = app.get_ok("/customer-order/standing-orders", &token).await;
+    let items = listed["items"].as_array().expect("items");
+    let by_id = |id: &str| {
+        items
+            .iter()
+            .find(|item| item["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {listed}"))
+    };
+    let id_of = |path: &str| path.rsplit('/').next().expect("an id").to_owned();
+    let skipped = by_id(&id_of(&skipped));
+    assert_eq!(skipped["next-payment-skipped"], true, "{skipped}");
+    assert_eq!(skipped["nickname"], "Pocket money");
+    let renamed = by_id(&id_of(&renamed));
+    assert_eq!(renamed["nickname"], "Renamed", "{renamed}");
+    assert_eq!(renamed["next-payment-skipped"], false, "{renamed}");
+    let pending = by_id(pending["id"].as_str().expect("an id"));
+    assert!(
+        pending
+            .get("standing-order-status")
+            .is_none_or(Value::is_null),
+        "{pending}"
+    );
+    assert_eq!(by_id("WI0000492474")["nickname"], "Rent");
+}

@@ -395,11 +395,12 @@ pub trait OrderStore: Send + Sync {
         &self,
         accounts: &[String],
     ) -> Result<Vec<StandingOrder>, StoreError>;
-    /// One standing order, by the number of the order that set it up.
-    async fn standing_order(
+    /// Standing orders by the numbers of the orders that set them up, in one query
+    /// (those not set up yet are missing).
+    async fn standing_orders_set_up_by(
         &self,
-        number: OrderNumber,
-    ) -> Result<Option<StandingOrder>, StoreError>;
+        numbers: &[OrderNumber],
+    ) -> Result<Vec<StandingOrder>, StoreError>;
     /// The reference data `keys` name: three queries (one more each for account orders
     /// and mandate orders), whatever the batch.
     async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {

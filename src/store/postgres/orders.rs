@@ -293,11 +293,11 @@ impl OrderStore for PgStore {
         Self::standing_orders_from(self, accounts).await
     }
 
-    async fn standing_order(
+    async fn standing_orders_set_up_by(
         &self,
-        number: OrderNumber,
-    ) -> Result<Option<StandingOrder>, StoreError> {
-        Self::standing_order(self, number).await
+        numbers: &[OrderNumber],
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        Self::standing_orders_set_up_by(self, numbers).await
     }
 
     async fn cards_in(&self, arrangements: &[String]) -> Result<Vec<Card>, StoreError> {

@@ -28,20 +28,21 @@ impl PgStore {
         rows.into_iter().map(StandingOrderColumns::decode).collect()
     }
 
-    /// One standing order.
-    pub(super) async fn standing_order(
+    /// Standing orders by the numbers of the orders that set them up.
+    pub(super) async fn standing_orders_set_up_by(
         &self,
-        number: OrderNumber,
-    ) -> Result<Option<StandingOrder>, StoreError> {
-        let row: Option<StandingOrderColumns> = sqlx::query_as(concat!(
+        numbers: &[OrderNumber],
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        let ids: Vec<i64> = numbers.iter().map(|number| number.0).collect();
+        let rows: Vec<StandingOrderColumns> = sqlx::query_as(concat!(
             "SELECT ",
             standing_order_columns!(),
-            " FROM standing_orders WHERE order_id = $1"
+            " FROM standing_orders WHERE order_id = ANY($1) ORDER BY order_id"
         ))
-        .bind(number.0)
-        .fetch_optional(&self.pool)
+        .bind(&ids)
+        .fetch_all(&self.pool)
         .await?;
-        row.map(StandingOrderColumns::decode).transpose()
+        rows.into_iter().map(StandingOrderColumns::decode).collect()
     }
 }
 

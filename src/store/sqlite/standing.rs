@@ -30,20 +30,27 @@ impl SqliteStore {
         rows.into_iter().map(StandingOrderColumns::decode).collect()
     }
 
-    /// One standing order.
-    pub(super) async fn standing_order(
+    /// Standing orders by the numbers of the orders that set them up.
+    pub(super) async fn standing_orders_set_up_by(
         &self,
-        number: OrderNumber,
-    ) -> Result<Option<StandingOrder>, StoreError> {
-        let row: Option<StandingOrderColumns> = sqlx::query_as(concat!(
+        numbers: &[OrderNumber],
+    ) -> Result<Vec<StandingOrder>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(concat!(
             "SELECT ",
             standing_order_columns!(),
-            " FROM standing_orders WHERE order_id = $1"
-        ))
-        .bind(number.0)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(StandingOrderColumns::decode).transpose()
+            " FROM standing_orders WHERE order_id IN ("
+        ));
+        let mut list = query.separated(", ");
+        for number in numbers {
+            list.push_bind(number.0);
+        }
+        list.push_unseparated(") ORDER BY order_id");
+        let rows: Vec<StandingOrderColumns> =
+            query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(StandingOrderColumns::decode).collect()
     }
 }
 
