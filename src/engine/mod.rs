@@ -30,30 +30,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::Semaphore;
 
 use crate::domain::execution::{self, Advanced, Transition};
-use crate::domain::operation::{Operation, Outcome, RetryPolicy};
-use crate::domain::order::{Order, OrderStatus, StepDurations};
+use crate::domain::operation::{Operation, Outcome};
+use crate::domain::order::{Order, OrderStatus};
 use crate::operations::Operations;
 use crate::store::orders::{BatchContext, Claimed, ContextKeys, Lease, OrderColumns, write_batch};
 use crate::store::{OrderStore, StoreError};
 
+mod run_loop;
 mod schedule;
+mod settings;
 
-/// Longest sleep between passes when nothing wakes the engine: the fallback for wake-ups
-/// that were missed (a dropped listener, another process's lease running out).
-const POLL: Duration = Duration::from_secs(1);
-/// Pause after a failed pass (database away), so a broken database is not hammered.
-const BACKOFF: Duration = Duration::from_secs(1);
-/// Shortest sleep when work is due but could not be claimed.
-const CONTENDED: Duration = Duration::from_millis(10);
-/// How often the standing orders' schedule is looked at: a date falls due at midnight,
-/// so a second's delay is nothing, and a look that finds nothing is one index probe.
-const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
-/// How often the queue gauges are refreshed.
-const GAUGES_EVERY: Duration = Duration::from_secs(5);
+pub use settings::EngineSettings;
+
 /// Passes run at once with a remote adapter, so that one slow call does not hold back
 /// the orders of other arrangements.
 const REMOTE_WORKERS: usize = 4;
@@ -61,53 +52,6 @@ const REMOTE_WORKERS: usize = 4;
 /// writes: one claims and computes while the other's batch is being written, which keeps
 /// both the process and the database busy.
 const LOCAL_WORKERS: usize = 2;
-
-/// How the engine paces its work.
-#[derive(Debug, Clone)]
-pub struct EngineSettings {
-    /// Step durations.
-    pub durations: StepDurations,
-    /// Orders one pass claims at most.
-    pub batch: usize,
-    /// How long a claim lasts.
-    pub lease: Duration,
-    /// Retries and polls.
-    pub policy: RetryPolicy,
-    /// Calls in flight at once.
-    pub concurrency: usize,
-    /// How long a pass that found only a few orders waits before the next one: a small
-    /// part of an order's latency, which saves most of a pass's cost under a steady
-    /// trickle.
-    pub gather: Duration,
-    /// How far ahead of the system clock the engine's clock runs: zero in production.
-    /// Tests and demos set it to see what the engine does at a later time (an order
-    /// awaiting confirmation expiring at its deadline) without waiting for it.
-    pub clock_offset: chrono::Duration,
-    /// How long a standing order's payment may wait to run before it expires.
-    pub payment_deadline: chrono::Duration,
-}
-
-impl EngineSettings {
-    /// What `settings` ask for.
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        Self {
-            durations: settings.step_durations(),
-            batch: settings.executor_batch.max(1),
-            lease: Duration::from_secs_f64(settings.operations_lease_seconds.max(0.001)),
-            policy: RetryPolicy {
-                max_attempts: settings.operations_max_attempts.max(1),
-                ..RetryPolicy::default()
-            }
-            .scaled(settings.operations_retry_scale),
-            concurrency: settings.operations_concurrency.max(1),
-            gather: Duration::from_millis(settings.executor_gather_ms),
-            clock_offset: chrono::Duration::seconds(settings.engine_clock_offset_seconds),
-            payment_deadline: chrono::Duration::seconds(
-                i64::try_from(settings.order_deadline_seconds).unwrap_or(i64::MAX),
-            ),
-        }
-    }
-}
 
 /// Runs orders for one process. Cheap to clone.
 #[derive(Clone)]
@@ -150,33 +94,6 @@ impl Engine {
     /// The engine's time: the system's, ahead by the configured offset.
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.inner.settings.clock_offset
-    }
-
-    /// Starts the engine's loops in the background; they stop after their current pass
-    /// once `stop` turns true.
-    pub fn spawn(self, stop: watch::Receiver<bool>) -> JoinHandle<()> {
-        let workers = if !self.inner.operations.is_local() {
-            REMOTE_WORKERS
-        } else if self.inner.store.concurrent_writes() {
-            LOCAL_WORKERS
-        } else {
-            1
-        };
-        tokio::spawn(async move {
-            tracing::info!(
-                batch = self.inner.settings.batch,
-                workers,
-                remote = !self.inner.operations.is_local(),
-                "order engine started"
-            );
-            let loops: Vec<_> = (0..workers)
-                .map(|_| tokio::spawn(self.clone().run(stop.clone())))
-                .collect();
-            for handle in loops {
-                let _ = handle.await;
-            }
-            tracing::info!("order engine stopped");
-        })
     }
 
     /// Runs the standing orders' schedule and then passes, until nothing is due now:
@@ -374,73 +291,6 @@ impl Engine {
             .zip(outcomes)
             .map(|((lease, transition, _), outcome)| (lease, transition, outcome))
             .collect())
-    }
-
-    async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut gauges_due = tokio::time::Instant::now();
-        let mut schedule_due = tokio::time::Instant::now();
-        while !*stop.borrow() {
-            if tokio::time::Instant::now() >= schedule_due {
-                self.run_schedule().await;
-                schedule_due = tokio::time::Instant::now() + SCHEDULE_EVERY;
-            }
-            let pause = match self.pass().await {
-                Ok(advanced) if advanced >= self.inner.settings.batch / 4 => continue,
-                // A trickle: let a few milliseconds' orders gather (a plain sleep: every
-                // new order would cut a wait for work short), so that passes, each a
-                // claim and a commit, stay few while orders keep arriving one by one.
-                Ok(advanced) if advanced > 0 => {
-                    tokio::select! {
-                        () = tokio::time::sleep(self.inner.settings.gather) => {}
-                        _ = stop.changed() => {}
-                    }
-                    continue;
-                }
-                Ok(_) => self.until_next_due().await,
-                Err(error) => {
-                    tracing::warn!(%error, "order engine pass failed; retrying");
-                    BACKOFF
-                }
-            };
-            if tokio::time::Instant::now() >= gauges_due {
-                self.update_gauges().await;
-                gauges_due = tokio::time::Instant::now() + GAUGES_EVERY;
-            }
-            tokio::select! {
-                () = self.inner.store.wait_for_work(pause) => {}
-                _ = stop.changed() => {}
-            }
-        }
-    }
-
-    /// How long to sleep: until the earliest order falls due, at most [`POLL`].
-    async fn until_next_due(&self) -> Duration {
-        match self.inner.store.next_due().await {
-            Ok(Some(at)) => (at - self.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .clamp(CONTENDED, POLL),
-            Ok(None) => POLL,
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the engine's schedule");
-                BACKOFF
-            }
-        }
-    }
-
-    async fn update_gauges(&self) {
-        let now = self.now();
-        match self.inner.store.queue_gauges(now).await {
-            Ok(gauges) => {
-                metrics::gauge!("bankapi_orders_held").set(gauges.held as f64);
-                let age = gauges
-                    .oldest_due
-                    .and_then(|at| (now - at).to_std().ok())
-                    .unwrap_or_default();
-                metrics::gauge!("bankapi_orders_oldest_due_seconds").set(age.as_secs_f64());
-            }
-            Err(error) => tracing::debug!(%error, "cannot read the queue's gauges"),
-        }
     }
 }
 
