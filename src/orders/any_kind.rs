@@ -356,7 +356,7 @@ pub async fn confirm_order(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::OrderWrite)?;
     let order = load_any(&state, &principal, &number).await?;
-    super::confirm::confirm(&state, &principal, order.kind(), &number).await
+    super::confirm::confirm_loaded(&state, &order).await
 }
 
 #[cfg(test)]

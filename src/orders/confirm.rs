@@ -9,7 +9,7 @@ use super::cancel::decided;
 use super::get::load_visible;
 use super::schema::OrderPath;
 use crate::auth::{Principal, Scope};
-use crate::domain::order::OrderKind;
+use crate::domain::order::{Order, OrderKind};
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -23,6 +23,15 @@ pub(super) async fn confirm(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::OrderWrite)?;
     let order = load_visible(state, principal, kind, raw_number).await?;
+    confirm_loaded(state, &order).await
+}
+
+/// Confirms `order`, already loaded and found to be the caller's.
+pub(super) async fn confirm_loaded(
+    state: &AppState,
+    order: &Order,
+) -> Result<StatusCode, ApiError> {
+    let kind = order.kind();
     let decision = state
         .stores
         .orders
