@@ -19,12 +19,11 @@ use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use super::own_connection::OwnConnection;
 use super::{claim_key, insert_event, recorded_key};
 use crate::store::group_commit::{Append, AppendWriter, RecordedKeys, answers_for_recorded};
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
-/// How long opening the connection may take, as the pool's acquire timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one write may take before the connection is given up (the database is
 /// unreachable without the socket noticing) and the requests get a 503.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,71 +31,33 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Writes event appends over a connection of its own, opened when first needed and
 /// again after a failure.
 pub(super) struct PgAppender {
-    options: PgConnectOptions,
-    connection: Option<PgConnection>,
+    connection: OwnConnection,
 }
 
 impl PgAppender {
     /// A writer that connects with `options`.
     pub(super) fn new(options: PgConnectOptions) -> Self {
         Self {
-            options: options
-                .application_name("bankapi event writer")
-                .options([("plan_cache_mode", "force_generic_plan")]),
-            connection: None,
+            connection: OwnConnection::new(
+                "event writer",
+                options.options([("plan_cache_mode", "force_generic_plan")]),
+            ),
         }
-    }
-
-    /// The open connection, or a new one.
-    async fn connection(&mut self) -> Result<&mut PgConnection, StoreError> {
-        let connection = match self.connection.take() {
-            Some(open) => open,
-            None => {
-                tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.options))
-                    .await
-                    .map_err(|_| {
-                        StoreError::Unavailable(
-                            "the event writer could not connect within 5 s".into(),
-                        )
-                    })??
-            }
-        };
-        Ok(self.connection.insert(connection))
-    }
-
-    /// The outcome of a write; a connection that failed or hung is dropped (PostgreSQL
-    /// then rolls back whatever it had begun), and the next write opens a new one.
-    fn settle<T>(
-        &mut self,
-        outcome: Result<Result<T, StoreError>, tokio::time::error::Elapsed>,
-    ) -> Result<T, StoreError> {
-        let result = outcome.unwrap_or_else(|_| {
-            Err(StoreError::Unavailable(
-                "the database did not answer the event writer within 10 s".into(),
-            ))
-        });
-        if matches!(
-            result,
-            Err(StoreError::Unavailable(_) | StoreError::Other(_))
-        ) {
-            self.connection = None;
-        }
-        result
     }
 }
 
 #[async_trait]
 impl AppendWriter for PgAppender {
     async fn append_one(&mut self, append: &Append) -> Result<Recorded<i64>, StoreError> {
-        let connection = self.connection().await?;
+        let connection = self.connection.connection().await?;
         let outcome = tokio::time::timeout(WRITE_TIMEOUT, append_alone(connection, append)).await;
-        self.settle(outcome)
+        self.connection.settle(WRITE_TIMEOUT, outcome)
     }
 
     async fn append_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
-        let connection = self.connection().await?;
+        let connection = self.connection.connection().await?;
         let outcome = tokio::time::timeout(WRITE_TIMEOUT, append_group(connection, appends)).await;
-        self.settle(outcome)
+        self.connection.settle(WRITE_TIMEOUT, outcome)
     }
 }
 

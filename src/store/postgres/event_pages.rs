@@ -1,10 +1,13 @@
 //! PostgreSQL statements of the event list: page ids, counts, events by id and marks. What
 //! they are for is in `store::event_pages`.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::EventRow;
+use super::own_connection::OwnConnection;
 use crate::domain::page::{MARK_STRIDE, SortOrder};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::store::event_pages::{EventMark, MarkedPage, PageStart, as_i64, mark_kind};
@@ -82,34 +85,30 @@ pub(super) async fn generations(
     Ok(counts.into_iter().map(i64::unsigned_abs).collect())
 }
 
+/// How long a generation read may take before the connection is given up: the
+/// requests waiting on it then read their pages from the pool, which reports the
+/// database's state.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Reads write generations over a connection of its own: the barrier runs one read at a
 /// time, and a pooled connection would add an acquire and a hand-back task to every
-/// round. A connection that failed is dropped and opened again by the next round.
+/// round.
 pub(super) struct GenerationReader {
-    options: sqlx::postgres::PgConnectOptions,
-    connection: tokio::sync::Mutex<Option<PgConnection>>,
+    connection: tokio::sync::Mutex<OwnConnection>,
 }
 
 impl GenerationReader {
     pub(super) fn new(options: sqlx::postgres::PgConnectOptions) -> Self {
         Self {
-            options: options.application_name("bankapi read barrier"),
-            connection: tokio::sync::Mutex::new(None),
+            connection: tokio::sync::Mutex::new(OwnConnection::new("read barrier", options)),
         }
     }
 
     pub(super) async fn read(&self, customers: &[CustomerNumber]) -> Result<Vec<u64>, StoreError> {
-        use sqlx::ConnectOptions;
-        let mut connection = self.connection.lock().await;
-        let conn = match connection.as_mut() {
-            Some(conn) => conn,
-            None => connection.insert(self.options.connect().await?),
-        };
-        let read = generations(conn, customers).await;
-        if read.is_err() {
-            *connection = None;
-        }
-        read
+        let mut own = self.connection.lock().await;
+        let conn = own.connection().await?;
+        let outcome = tokio::time::timeout(READ_TIMEOUT, generations(conn, customers)).await;
+        own.settle(READ_TIMEOUT, outcome)
     }
 }
 

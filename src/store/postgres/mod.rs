@@ -8,6 +8,7 @@ mod listener;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod own_connection;
 mod standing;
 mod webhooks;
 
@@ -306,7 +307,8 @@ impl EventStore for PgStore {
         event_pages::extend_marks(&self.pool, customer, kind, anchor, settled_before, rows).await
     }
 
-    /// Other processes write to the same database: no generation can vouch for a page.
+    /// Other processes write to the same database: the generation is read from it, by a
+    /// read that started after this call (see [`super::read_barrier`]).
     async fn generation(&self, customer: &CustomerNumber) -> Option<u64> {
         self.generations.generation(customer).await
     }
