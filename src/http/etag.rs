@@ -49,10 +49,7 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
     // the body need not be read and hashed again.
     if let Some(tag) = response.headers().get(header::ETAG).cloned() {
         if if_none_match.is_some_and(|wanted| tag.to_str().is_ok_and(|tag| matches(&wanted, tag))) {
-            let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-            copy_validators(response.headers(), not_modified.headers_mut());
-            not_modified.headers_mut().insert(header::ETAG, tag);
-            return not_modified;
+            return not_modified(response.headers(), tag);
         }
         return response;
     }
@@ -73,10 +70,7 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::from(bytes));
     };
     if if_none_match.is_some_and(|wanted| matches(&wanted, &tag)) {
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        copy_validators(&parts.headers, not_modified.headers_mut());
-        not_modified.headers_mut().insert(header::ETAG, value);
-        return not_modified;
+        return not_modified(&parts.headers, value);
     }
     parts.headers.insert(header::ETAG, value);
     Response::from_parts(parts, Body::from(bytes))
@@ -99,6 +93,14 @@ fn matches(if_none_match: &HeaderValue, tag: &str) -> bool {
     list.split(',').map(str::trim).any(|candidate| {
         candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == tag
     })
+}
+
+/// The `304` that stands for a `200` with these headers and this tag.
+fn not_modified(headers: &HeaderMap, tag: HeaderValue) -> Response {
+    let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+    copy_validators(headers, not_modified.headers_mut());
+    not_modified.headers_mut().insert(header::ETAG, tag);
+    not_modified
 }
 
 /// The headers a `304` must repeat from the `200` it stands for (RFC 9110 section

@@ -133,7 +133,7 @@ impl EventPages {
 }
 
 /// A page that may be kept, and the generation its customer's events are at.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 pub struct Freshness {
     pub(crate) key: PageKey,
     pub(crate) generation: u64,
