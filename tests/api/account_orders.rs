@@ -201,6 +201,44 @@ async fn a_current_account_paid_out_in_cash_is_left_at_zero() {
     );
 }
 
+/// A confirmation wakes the engine of every process sharing the database, as a new order
+/// does: on PostgreSQL another process listens (here a second store on the database, whose
+/// engine would otherwise find the order only at its next look at the queue); SQLite has
+/// one process per file, whose own engine is woken.
+#[tokio::test]
+async fn a_confirmation_wakes_the_engines_of_every_process() {
+    let app = TestApp::spawn_demo().await;
+    let resource = "credit-facility-terminations";
+    let id = place(&app, resource, json!({"account-number": FACILITY})).await;
+    app.run_orders().await;
+    assert_eq!(
+        order(&app, resource, &id).await["status"],
+        "awaiting-confirmation"
+    );
+    let second;
+    let engines = if crate::helpers::on_postgres() {
+        second = bankapi::store::connect(&app.settings.database_url, 2, false)
+            .await
+            .expect("a second store");
+        &second.orders
+    } else {
+        &app.stores.orders
+    };
+    // A wake-up left over from the order's acceptance is used up first.
+    engines
+        .wait_for_work(std::time::Duration::from_millis(50))
+        .await;
+
+    assert_eq!(confirm(&app, resource, &id).await.status(), 204);
+    // Without a wake-up, the wait would last its whole minute.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        engines.wait_for_work(std::time::Duration::from_secs(60)),
+    )
+    .await
+    .expect("the confirmation woke the engine");
+}
+
 #[tokio::test]
 async fn a_waiting_order_can_be_canceled_and_then_not_confirmed() {
     let app = TestApp::spawn_demo().await;

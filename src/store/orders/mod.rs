@@ -300,8 +300,8 @@ pub trait OrderStore: Send + Sync {
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// The held orders and the oldest due one, for the metrics.
     async fn queue_gauges(&self, now: DateTime<Utc>) -> Result<QueueGauges, StoreError>;
-    /// Waits until an order is created (here or, on PostgreSQL, by another process) or
-    /// `max_wait` passes.
+    /// Waits until an order is created, confirmed or retried (here or, on PostgreSQL, by
+    /// another process) or `max_wait` passes.
     async fn wait_for_work(&self, max_wait: Duration);
     /// Wakes this process's engine after a commit that added work.
     fn work_added(&self);

@@ -9,6 +9,15 @@ use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
+/// Whether a decision on an order leaves it work to do at once, for the engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// Its next step runs now (a confirmation, a retry).
+    Engines,
+    /// It ended, or waits as before.
+    Nobody,
+}
+
 impl dyn OrderStore + '_ {
     /// Stores a new order, atomically with its idempotency key, and wakes the engines.
     /// A retry with a key already recorded answers what the key recorded; an active
@@ -54,7 +63,7 @@ impl dyn OrderStore + '_ {
         now: DateTime<Utc>,
         reason: Option<String>,
     ) -> Result<Decision, StoreError> {
-        self.decide(number, now, |order| {
+        self.decide(number, now, Wake::Nobody, |order| {
             execution::cancel(order, now, reason).map(Transition::of)
         })
         .await
@@ -67,7 +76,7 @@ impl dyn OrderStore + '_ {
         number: OrderNumber,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        self.decide_and_wake(number, now, |order| {
+        self.decide(number, now, Wake::Engines, |order| {
             execution::confirm(order, now).map(Transition::of)
         })
         .await
@@ -79,7 +88,7 @@ impl dyn OrderStore + '_ {
         number: OrderNumber,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        self.decide_and_wake(number, now, |order| {
+        self.decide(number, now, Wake::Engines, |order| {
             execution::retry(order, now).map(Transition::of)
         })
         .await
@@ -92,34 +101,24 @@ impl dyn OrderStore + '_ {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        self.decide(number, now, |order| {
+        self.decide(number, now, Wake::Nobody, |order| {
             execution::reject_held(order, reason, now)
         })
         .await
     }
 
-    /// A decision after which the order has work to do at once: this process's engine is
-    /// woken for it (others find it at their next look at the queue).
-    async fn decide_and_wake(
-        &self,
-        number: OrderNumber,
-        now: DateTime<Utc>,
-        rule: impl FnOnce(Order) -> Result<Transition, Refusal> + Send,
-    ) -> Result<Decision, StoreError> {
-        let decision = self.decide(number, now, rule).await?;
-        if matches!(decision, Decision::Done(_)) {
-            self.work_added();
-        }
-        Ok(decision)
-    }
-
     /// Reads the order under a lock, lets `rule` judge it, and writes what it decided,
     /// overriding (fencing out) any engine pass that holds the order's lease; its events
-    /// are registered at `now`.
+    /// are registered at `now`. With [`Wake::Engines`] the decision left the order work
+    /// to do at once, and the engines of every process sharing the database are told in
+    /// its transaction, as for a new order: the process that took the decision need not
+    /// be the one whose engine is idle, and the others would otherwise find the order
+    /// only at their next look at the queue.
     async fn decide(
         &self,
         number: OrderNumber,
         now: DateTime<Utc>,
+        wake: Wake,
         rule: impl FnOnce(Order) -> Result<Transition, Refusal> + Send,
     ) -> Result<Decision, StoreError> {
         let mut tx = self.begin().await?;
@@ -133,7 +132,13 @@ impl dyn OrderStore + '_ {
         let row = OrderColumns::encode(&transition.order)?;
         tx.save_orders(&[(row, Guard::Override)]).await?;
         write_effects(tx.as_mut(), std::slice::from_ref(&transition), now).await?;
+        if wake == Wake::Engines {
+            tx.announce_work().await?;
+        }
         tx.commit().await?;
+        if wake == Wake::Engines {
+            self.work_added();
+        }
         Ok(Decision::Done(Box::new(transition.order)))
     }
 

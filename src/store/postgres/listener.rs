@@ -1,5 +1,6 @@
-//! Wake-ups across processes: every `NOTIFY` on [`WORK_CHANNEL`] (an order created or
-//! retried, here or in another process sharing the database) wakes this process's engine.
+//! Wake-ups across processes: every `NOTIFY` on [`WORK_CHANNEL`] (an order created,
+//! confirmed or retried, here or in another process sharing the database) wakes this
+//! process's engine.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,8 @@ use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-/// The `NOTIFY` channel on which a created order wakes the executors of every process.
+/// The `NOTIFY` channel on which an order with work to do (created, confirmed, retried)
+/// wakes the executors of every process.
 pub(super) const WORK_CHANNEL: &str = "bankapi_orders";
 
 /// How long the work listener waits before subscribing again after an error, so that a
