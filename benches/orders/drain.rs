@@ -13,7 +13,7 @@ use bankapi::config::Settings;
 use bankapi::domain::CustomerNumber;
 use bankapi::domain::execution;
 use bankapi::domain::kinds::CardActivation;
-use bankapi::domain::order::{Order, OrderNumber, OrderRequest, OrderStatus, StepDurations};
+use bankapi::domain::order::{Order, OrderRequest, OrderStatus, Parties, StepDurations};
 use bankapi::engine::{Engine, EngineSettings};
 use bankapi::operations::http::HttpOperations;
 use bankapi::operations::{BuiltIn, Operations};
@@ -44,26 +44,19 @@ async fn backlog(stores: &Stores, orders: usize) -> anyhow::Result<()> {
     for chunk in numbers.chunks(BACKLOG_CHUNK) {
         let mut rows = Vec::with_capacity(chunk.len());
         for n in chunk {
-            let draft = Order {
-                number: OrderNumber(0),
-                request: OrderRequest::CardActivation(CardActivation {
+            let draft = Order::proposed(
+                OrderRequest::CardActivation(CardActivation {
                     card_id: card_id(*n),
                 }),
-                description: None,
-                owner: owner.clone(),
-                holder: owner.clone(),
-                arrangement_number: arrangement(*n),
-                status: OrderStatus::Proposed,
-                status_date: now,
-                creation_date: now,
-                deadline: now + chrono::Duration::hours(24),
-                steps: Vec::new(),
-                current_step: 0,
-                next_run_at: None,
-                rejection_reason: None,
-                result_card_id: None,
-                hold_reason: None,
-            };
+                None,
+                Parties {
+                    owner: owner.clone(),
+                    holder: owner.clone(),
+                    arrangement_number: arrangement(*n),
+                },
+                now,
+                now + chrono::Duration::hours(24),
+            );
             let order = execution::start(draft, now, &StepDurations::zero());
             rows.push(OrderColumns::encode(&order)?);
         }

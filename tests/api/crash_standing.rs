@@ -124,36 +124,38 @@ async fn prepared() -> TestDatabase {
     database
 }
 
+/// A staff GET over HTTP, as JSON.
+async fn get_json(client: &Client, url: String, token: &str) -> Value {
+    client
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
 /// Every payment order, by number, with its view (staff reads them over HTTP).
 async fn payments(client: &Client, base: &str, token: &str) -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
     for page in 1.. {
-        let listed: Value = client
-            .get(format!(
+        let listed = get_json(
+            client,
+            format!(
                 "{base}/customer-order/orders?kinds=standing-order-payment&page-size=100&page-number={page}"
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+            ),
+            token,
+        )
+        .await;
         let items = listed["items"].as_array().cloned().unwrap_or_default();
         if items.is_empty() {
             break;
         }
         for item in items {
             let id = item["order-number"].as_str().expect("a number").to_owned();
-            let view: Value = client
-                .get(format!("{base}/customer-order/orders/{id}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
+            let view = get_json(client, format!("{base}/customer-order/orders/{id}"), token).await;
             all.insert(id, view);
         }
     }
@@ -161,15 +163,12 @@ async fn payments(client: &Client, base: &str, token: &str) -> BTreeMap<String, 
 }
 
 async fn balance(client: &Client, base: &str, token: &str, account: &str) -> String {
-    let view: Value = client
-        .get(format!("{base}/customer-order/arrangements/{account}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("arrangement")
-        .json()
-        .await
-        .expect("json");
+    let view = get_json(
+        client,
+        format!("{base}/customer-order/arrangements/{account}"),
+        token,
+    )
+    .await;
     view["balance"].as_str().expect("a balance").to_owned()
 }
 
@@ -209,18 +208,15 @@ async fn standing_order_payments_survive_repeated_sigkill_exactly_once() {
         // A bound on liveness, not a timing.
         let deadline = Instant::now() + Duration::from_secs(150);
         loop {
-            let listed: Value = client
-                .get(format!(
+            let listed = get_json(
+                &client,
+                format!(
                     "{}/customer-order/orders?kinds=standing-order-payment&statuses=external-processing-succeeded",
                     server.base
-                ))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("list")
-                .json()
-                .await
-                .expect("json");
+                ),
+                &token,
+            )
+            .await;
             if listed["total-count"].as_u64() == Some(expected as u64) {
                 break;
             }
