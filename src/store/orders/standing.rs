@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 
 use super::columns::customer_number;
+use super::writes::Wake;
 use super::{Decision, OrderColumns, OrderStore};
 use crate::domain::execution::Refusal;
 use crate::domain::order::{Order, OrderNumber};
@@ -120,13 +121,12 @@ impl dyn OrderStore + '_ {
                 "a standing order moved on while it was being scheduled".into(),
             ));
         }
-        if !orders.is_empty() {
-            tx.announce_work().await?;
-        }
-        tx.commit().await?;
-        if !orders.is_empty() {
-            self.work_added();
-        }
+        let wake = if orders.is_empty() {
+            Wake::Nobody
+        } else {
+            Wake::Engines
+        };
+        self.commit(tx, wake).await?;
         Ok(Scheduled {
             standing_orders: moved.len(),
             payments: orders.len(),

@@ -4,17 +4,17 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, Guard, Lease, OrderColumns, OrderStore};
+use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx};
 use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
-/// Whether a decision on an order leaves it work to do at once, for the engines.
+/// Whether a write leaves orders with work to do at once, for the engines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wake {
-    /// Its next step runs now (a confirmation, a retry).
+pub(super) enum Wake {
+    /// An order's next step runs now (a new order, a confirmation, a retry).
     Engines,
-    /// It ended, or waits as before.
+    /// Its orders ended, or wait as before.
     Nobody,
 }
 
@@ -50,9 +50,7 @@ impl dyn OrderStore + '_ {
             drop(tx);
             return self.recorded_order(key).await?.ok_or(StoreError::NotFound);
         }
-        tx.announce_work().await?;
-        tx.commit().await?;
-        self.work_added();
+        self.commit(tx, Wake::Engines).await?;
         Ok(Recorded::Created(number))
     }
 
@@ -110,10 +108,9 @@ impl dyn OrderStore + '_ {
     /// Reads the order under a lock, lets `rule` judge it, and writes what it decided,
     /// overriding (fencing out) any engine pass that holds the order's lease; its events
     /// are registered at `now`. With [`Wake::Engines`] the decision left the order work
-    /// to do at once, and the engines of every process sharing the database are told in
-    /// its transaction, as for a new order: the process that took the decision need not
-    /// be the one whose engine is idle, and the others would otherwise find the order
-    /// only at their next look at the queue.
+    /// to do at once, and every process's engine is told, as for a new order: the
+    /// process that took the decision need not be the one whose engine is idle, and the
+    /// others would otherwise find the order only at their next look at the queue.
     async fn decide(
         &self,
         number: OrderNumber,
@@ -132,6 +129,18 @@ impl dyn OrderStore + '_ {
         let row = OrderColumns::encode(&transition.order)?;
         tx.save_orders(&[(row, Guard::Override)]).await?;
         write_effects(tx.as_mut(), std::slice::from_ref(&transition), now).await?;
+        self.commit(tx, wake).await?;
+        Ok(Decision::Done(Box::new(transition.order)))
+    }
+
+    /// Commits `tx`. With [`Wake::Engines`] the engines of every process sharing the
+    /// database are told in the transaction (so only if it commits), and this process's
+    /// at once after it.
+    pub(super) async fn commit(
+        &self,
+        mut tx: Box<dyn OrderTx>,
+        wake: Wake,
+    ) -> Result<(), StoreError> {
         if wake == Wake::Engines {
             tx.announce_work().await?;
         }
@@ -139,7 +148,7 @@ impl dyn OrderStore + '_ {
         if wake == Wake::Engines {
             self.work_added();
         }
-        Ok(Decision::Done(Box::new(transition.order)))
+        Ok(())
     }
 
     /// Writes an engine batch's transitions in one transaction: each order only while its
