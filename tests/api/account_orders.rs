@@ -215,15 +215,8 @@ async fn a_confirmation_wakes_the_engines_of_every_process() {
         order(&app, resource, &id).await["status"],
         "awaiting-confirmation"
     );
-    let second;
-    let engines = if crate::helpers::on_postgres() {
-        second = bankapi::store::connect(&app.settings.database_url, 2, false)
-            .await
-            .expect("a second store");
-        &second.orders
-    } else {
-        &app.stores.orders
-    };
+    let elsewhere = app.another_process().await;
+    let engines = &elsewhere.orders;
     // A wake-up left over from the order's acceptance is used up first.
     engines
         .wait_for_work(std::time::Duration::from_millis(50))

@@ -313,6 +313,19 @@ impl TestApp {
         )
     }
 
+    /// The stores as another process sharing the database sees them: on PostgreSQL a
+    /// second set of connections (and listeners) of its own; SQLite allows one process
+    /// per file, so there they are this application's own.
+    pub async fn another_process(&self) -> Stores {
+        if on_postgres() {
+            store::connect(&self.settings.database_url, 2, false)
+                .await
+                .expect("a second store")
+        } else {
+            self.stores.clone()
+        }
+    }
+
     /// Advances every due order as far as it can go now, as the engine would.
     pub async fn run_orders(&self) -> usize {
         self.engine().run_until_idle().await.expect("engine pass")

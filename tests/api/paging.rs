@@ -258,16 +258,10 @@ async fn a_first_page_in_memory_is_answered_only_until_any_process_adds_an_event
 
     // A real write moves the generation. On PostgreSQL it comes from a second store on
     // the database, as another process's would; SQLite allows one process per file.
-    let second;
-    let writer = if crate::helpers::on_postgres() {
-        second = bankapi::store::connect(&app.settings.database_url, 2, false)
-            .await
-            .expect("a second store");
-        &second.events
-    } else {
-        &app.stores.events
-    };
-    let recorded = writer
+    let recorded = app
+        .another_process()
+        .await
+        .events
         .append_event(
             NewEvent {
                 customer_number: CustomerNumber::parse("c", "1400269").expect("customer"),
