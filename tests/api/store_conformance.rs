@@ -1,13 +1,16 @@
 //! The order store's contract, below HTTP, on whichever backend the run uses: claims are
 //! leases, a lost lease writes nothing, a decision fences out the engine, an action runs
-//! only when it is its arrangement's turn, and a batch's context comes in sets.
+//! only when it is its arrangement's turn, a batch's context comes in sets, and money
+//! moves only where its guard holds, once.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
+use bankapi::domain::account::{BalanceGuard, CurrencyCode, Money, Posting};
 use bankapi::domain::execution::Transition;
 use bankapi::domain::identifier::ArrangementNumber;
 use bankapi::domain::order::OrderStatus;
+use bankapi::store::StoreError;
 use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns};
 
 use crate::helpers::TestApp;
@@ -362,4 +365,93 @@ async fn card_subjects_are_read_in_one_call_for_cards_of_several_arrangements() 
     );
     assert_eq!(subjects[3].arrangement_cards, visa.arrangement_cards);
     assert!(store.card_subjects(&[]).await.expect("none").is_empty());
+}
+
+/// A posting for the test below: `minor` on the demo's euro current account.
+fn posting(leg: u32, minor: i64, guard: BalanceGuard) -> Posting {
+    let currency = CurrencyCode::parse("currency", "EUR").expect("currency");
+    Posting {
+        leg,
+        account: ArrangementNumber::parse("account", EURO_ACCOUNT).expect("number"),
+        amount: Money { currency, minor },
+        guard,
+        counterparty: "cash".into(),
+    }
+}
+
+const EURO_ACCOUNT: &str = "0064200002022";
+
+async fn euro_balance(app: &TestApp) -> Value {
+    app.get_ok(
+        &format!("/customer-order/arrangements/{EURO_ACCOUNT}"),
+        &app.staff_token(),
+    )
+    .await["balance"]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked_once() {
+    let app = TestApp::spawn_demo().await;
+    let id = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let store = app.stores.orders.as_ref();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_due(now, 10, now + Duration::seconds(30))
+        .await
+        .expect("claim");
+    assert_eq!(euro_balance(&app).await, "843.12");
+
+    // A credit that would stand, then a debit below zero: neither is booked, and the
+    // order is not written either.
+    let mut transition = changed(&claimed[0], OrderStatus::Approved);
+    transition.postings = vec![
+        posting(0, 100, BalanceGuard::Active),
+        posting(1, -1_000_000, BalanceGuard::NotBelowZero),
+    ];
+    let refused = store
+        .write_transitions(&[(claimed[0].lease, transition)], false, now)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(detail)) if detail.contains("leg 1")),
+        "{refused:?}"
+    );
+    assert_eq!(euro_balance(&app).await, "843.12");
+    let order = app
+        .get_ok(
+            &format!("/customer-order/card-activations/{id}"),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(order["status"], "proposed", "{order}");
+
+    // A balance the rule saw that has changed since is refused too.
+    let mut transition = changed(&claimed[0], OrderStatus::Approved);
+    transition.postings = vec![posting(0, -84_312, BalanceGuard::Exactly(84_000))];
+    let refused = store
+        .write_transitions(&[(claimed[0].lease, transition)], false, now)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+
+    // Guards that hold: the money moves, once.
+    let mut transition = changed(&claimed[0], OrderStatus::Approved);
+    transition.postings = vec![
+        posting(0, 100, BalanceGuard::Active),
+        posting(1, -84_412, BalanceGuard::NotBelowZero),
+    ];
+    let written = store
+        .write_transitions(&[(claimed[0].lease, transition.clone())], false, now)
+        .await
+        .expect("write");
+    assert_eq!(written, vec![true]);
+    assert_eq!(euro_balance(&app).await, "0.00");
+    // The same legs again (a step written twice) cannot book twice.
+    let again = store
+        .write_transitions(&[(claimed[0].lease, transition)], false, now)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(euro_balance(&app).await, "0.00");
 }

@@ -357,15 +357,17 @@ pub trait OrderTx: Send {
     async fn insert_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
     /// Writes cards' changed state.
     async fn update_cards(&mut self, cards: &[Card]) -> Result<(), StoreError>;
-    /// Books postings of order `order_id`, each only if its guard holds: a guard that
-    /// fails (or a leg booked before) is a [`StoreError::Conflict`], and the transaction
-    /// must then be dropped.
-    async fn book_postings(
+    /// Books one posting of order `order_id`: its ledger row, and its amount on the
+    /// account only if the posting's guard holds (`false` when it did not; the caller then
+    /// drops the transaction, the ledger row with it). A leg booked before is a
+    /// [`StoreError::Conflict`]. One posting per call, because two legs of one batch may
+    /// move the same account and each guard must see the balance the leg before left.
+    async fn book_posting(
         &mut self,
         order_id: i64,
-        postings: &[Posting],
+        posting: &Posting,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     /// Writes mandates as they now stand: new ones inserted, existing ones updated.
     async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError>;
     /// Records standing orders just set up; one already recorded is left as it is.

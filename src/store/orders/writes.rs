@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx};
 use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
+use crate::store::accounts::guard_failed;
 use crate::store::{IdempotencyKey, NewEvent, Recorded, StoreError};
 
 /// Whether a write leaves orders with work to do at once, for the engines.
@@ -246,8 +247,10 @@ async fn write_effects(
         tx.update_cards(&changed_cards).await?;
     }
     for t in transitions {
-        if !t.postings.is_empty() {
-            tx.book_postings(t.order.number.0, &t.postings, now).await?;
+        for posting in &t.postings {
+            if !tx.book_posting(t.order.number.0, posting, now).await? {
+                return Err(guard_failed(t.order.number.0, posting));
+            }
         }
     }
     let changes: Vec<_> = transitions

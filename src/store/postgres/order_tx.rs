@@ -20,7 +20,7 @@ use crate::domain::card::Card;
 use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
-use crate::store::accounts::{MandateColumns, balance_guard, guard_failed};
+use crate::store::accounts::{MandateColumns, balance_guard};
 use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
@@ -326,44 +326,39 @@ impl OrderTx for PgOrderTx {
         Ok(())
     }
 
-    async fn book_postings(
+    async fn book_posting(
         &mut self,
         order_id: i64,
-        postings: &[Posting],
+        posting: &Posting,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        for posting in postings {
-            sqlx::query(
-                "INSERT INTO account_postings (order_id, leg, arrangement_number, amount_minor,
-                     currency_code, counterparty, booked_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(order_id)
-            .bind(i64::from(posting.leg))
-            .bind(posting.account.as_str())
-            .bind(posting.amount.minor)
-            .bind(posting.amount.currency.as_str())
-            .bind(&posting.counterparty)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-            let (condition, expected) = balance_guard(posting.guard);
-            // Only the guard's condition varies, and it is one of three constants.
-            let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE arrangements SET balance_minor = balance_minor + $1
-                  WHERE arrangement_number = $2 AND currency_code = $3 AND {condition}"
-            )))
-            .bind(posting.amount.minor)
-            .bind(posting.account.as_str())
-            .bind(posting.amount.currency.as_str())
-            .bind(expected)
-            .execute(&mut *self.tx)
-            .await?;
-            if moved.rows_affected() != 1 {
-                return Err(guard_failed(order_id, posting));
-            }
-        }
-        Ok(())
+    ) -> Result<bool, StoreError> {
+        sqlx::query(
+            "INSERT INTO account_postings (order_id, leg, arrangement_number, amount_minor,
+                 currency_code, counterparty, booked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(order_id)
+        .bind(i64::from(posting.leg))
+        .bind(posting.account.as_str())
+        .bind(posting.amount.minor)
+        .bind(posting.amount.currency.as_str())
+        .bind(&posting.counterparty)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        let (condition, expected) = balance_guard(posting.guard);
+        // Only the guard's condition varies, and it is one of three constants.
+        let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE arrangements SET balance_minor = balance_minor + $1
+              WHERE arrangement_number = $2 AND currency_code = $3 AND {condition}"
+        )))
+        .bind(posting.amount.minor)
+        .bind(posting.account.as_str())
+        .bind(posting.amount.currency.as_str())
+        .bind(expected)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(moved.rows_affected() == 1)
     }
 
     async fn save_mandates(&mut self, mandates: &[Mandate]) -> Result<(), StoreError> {
