@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::auth::{Principal, Scope};
 use crate::http::extract::ApiQuery;
 use crate::http::openapi::{ProblemSchemas, SecurityAddon, schema_type};
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::{Page, PageQuery};
 use crate::http::validation::text;
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
@@ -63,15 +63,6 @@ pub struct AuditQuery {
     /// Only requests about this order number or event id.
     #[param(value_type = Option<FilterText>, inline)]
     target: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page: Option<String>,
 }
 
 /// One record as staff see it.
@@ -131,7 +122,7 @@ impl From<AuditRecord> for AuditView {
     get,
     path = "/records",
     tag = "audit",
-    params(AuditQuery),
+    params(AuditQuery, PageQuery),
     responses(
         (status = 200, description = "A page of audit records, newest first", body = Page<AuditView>),
         (status = 403, description = "The token is not a staff token (bank:staff)"),
@@ -142,15 +133,11 @@ pub async fn list_records(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<AuditQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     principal.require(Scope::Staff)?;
     let mut errors = Errors::new();
-    let page = PageRequest::parse(
-        query.page_size.as_deref(),
-        query.page_number.as_deref(),
-        query.page.as_deref(),
-        &mut errors,
-    );
+    let page = paging.read(&mut errors);
     for (tag, value) in [("subject", &query.subject), ("target", &query.target)] {
         if let Some(value) = value {
             errors.check(text(tag, value, MAX_FILTER));

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
-use super::webhooks::{PageQuery, load, path_number};
+use super::webhooks::{load, path_number};
 use crate::auth::{Principal, Scope};
 use crate::http::extract::ApiQuery;
-use crate::http::paging::Page;
+use crate::http::paging::{Page, PageQuery};
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::webhooks::{Attempt, Delivery};
@@ -134,11 +134,11 @@ pub async fn list_deliveries(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<DeliveriesPath>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
     principal.require(Scope::Staff)?;
     let mut errors = Errors::new();
-    let page = query.page(&mut errors);
+    let page = paging.read(&mut errors);
     errors.finish()?;
     let subscription = load(&state, &path.subscription).await?;
     let (deliveries, total) = state
@@ -155,7 +155,7 @@ pub async fn list_deliveries(
         subscription.id
     );
     Ok(Json(Page::new(page, total, items, |n| {
-        PageQuery::link(&state, &link_path, page, n)
+        state.links.page(&link_path, page.size, n, &[])
     })))
 }
 

@@ -12,7 +12,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::http::cursor;
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest, SortOrder};
+use crate::http::paging::{Page, PageQuery, SortOrder};
 use crate::http::time::parse_bound;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
@@ -38,15 +38,6 @@ pub struct ListEventsQuery {
     /// Created at or before: RFC 3339, or a date for the end of that day (UTC).
     #[param(value_type = Option<String>, format = DateTime)]
     date_to: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1). A deep page costs about what page 1 does.
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page: Option<String>,
     /// Only `creation-datetime`.
     #[param(value_type = Option<super::schema::EventSortInput>)]
     sort_by: Option<String>,
@@ -60,12 +51,13 @@ pub struct ListEventsQuery {
     cursor: Option<String>,
 }
 
-/// Lists a customer's events.
+/// Lists a customer's events. A deep page (by `page-number` or by `cursor`) costs about
+/// what page 1 does.
 #[utoipa::path(
     get,
     path = "/events",
     tag = "events",
-    params(ListEventsQuery),
+    params(ListEventsQuery, PageQuery),
     responses(
         (status = 200, description = "A page of events, newest first", body = Page<EventItem>),
         (status = 400, description = "A parameter is not valid"),
@@ -78,6 +70,7 @@ pub async fn list_events(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListEventsQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::EventRead)?;
     let mut errors = Errors::new();
@@ -113,14 +106,9 @@ pub async fn list_events(
         ));
     }
     let order = SortOrder::parse(query.sort_order.as_deref(), &mut errors);
-    let page = PageRequest::parse(
-        query.page_size.as_deref(),
-        query.page_number.as_deref(),
-        query.page.as_deref(),
-        &mut errors,
-    );
+    let page = paging.read(&mut errors);
     let after = match query.cursor.as_deref() {
-        Some(_) if query.page_number.is_some() || query.page.is_some() => {
+        Some(_) if paging.names_a_number() => {
             errors.push(FieldError::new(
                 "cursor",
                 ErrorLiteral::NotOnList,

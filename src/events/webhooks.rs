@@ -14,7 +14,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::webhook::{is_private, new_secret};
 use crate::domain::{CustomerNumber, EventKind};
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::{Page, PageQuery};
 use crate::http::validation::text;
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
@@ -139,45 +139,6 @@ pub struct SubscriptionPath {
     #[param(rename = "subscription-id", value_type = i64, minimum = 1)]
     #[serde(rename = "subscription-id")]
     id: String,
-}
-
-/// Page parameters.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(rename_all = "kebab-case")]
-#[into_params(parameter_in = Query, rename_all = "kebab-case")]
-pub struct PageQuery {
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<crate::http::paging::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<crate::http::paging::PageNumber>, inline)]
-    page: Option<String>,
-}
-
-impl PageQuery {
-    /// The page asked for; errors go to `errors`.
-    pub(super) fn page(&self, errors: &mut Errors) -> PageRequest {
-        PageRequest::parse(
-            self.page_size.as_deref(),
-            self.page_number.as_deref(),
-            self.page.as_deref(),
-            errors,
-        )
-    }
-
-    /// A link to page `number` of `path`.
-    pub(super) fn link(state: &AppState, path: &str, page: PageRequest, number: u64) -> String {
-        state.links.with_query(
-            path,
-            &[
-                ("page-size", Some(&page.size.to_string())),
-                ("page-number", Some(&number.to_string())),
-            ],
-        )
-    }
 }
 
 /// A number in a path: positive, else a 400 naming `tag`.
@@ -343,11 +304,11 @@ pub async fn create_subscription(
 pub async fn list_subscriptions(
     State(state): State<AppState>,
     principal: Principal,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<SubscriptionView>>, ApiError> {
     principal.require(Scope::Staff)?;
     let mut errors = Errors::new();
-    let page = query.page(&mut errors);
+    let page = paging.read(&mut errors);
     errors.finish()?;
     let (subscriptions, total) = state.stores.webhooks.subscriptions(page).await?;
     let items = subscriptions
@@ -356,7 +317,7 @@ pub async fn list_subscriptions(
         .collect();
     let path = format!("{LINK_ROOT}/webhook-subscriptions");
     Ok(Json(Page::new(page, total, items, |n| {
-        PageQuery::link(&state, &path, page, n)
+        state.links.page(&path, page.size, n, &[])
     })))
 }
 

@@ -1,8 +1,8 @@
 //! Paging as API.md section 1 defines it: `page-size` 1..=100 (default 20), `page-number`
 //! from 1 (alias `page`), and a body with counts and `first`/`prev`/`next`/`last` links.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
@@ -30,6 +30,43 @@ schema_type!(
     /// `page-number` and its alias `page`: from 1.
     PageNumber => page_integer(MAX_PAGE_NUMBER)
 );
+
+/// The paging parameters of every list, as sent. A handler reads them with an extractor
+/// of their own (`ApiQuery<PageQuery>`) beside its list's filters, and names both in its
+/// `params(...)`, so that no list's query type repeats them. Text, so that
+/// [`PageQuery::read`] names a bad value; the schemas say what it takes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
+pub struct PageQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(value_type = Option<PageSize>, inline)]
+    page_size: Option<String>,
+    /// Page number from 1 (default 1).
+    #[param(value_type = Option<PageNumber>, inline)]
+    page_number: Option<String>,
+    /// Alias of `page-number`.
+    #[param(value_type = Option<PageNumber>, inline)]
+    page: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for, recording what is wrong in `errors`.
+    pub fn read(&self, errors: &mut Errors) -> PageRequest {
+        PageRequest::parse(
+            self.page_size.as_deref(),
+            self.page_number.as_deref(),
+            self.page.as_deref(),
+            errors,
+        )
+    }
+
+    /// Whether `page-number` or `page` was sent (a list that also pages by cursor
+    /// refuses both at once).
+    pub fn names_a_number(&self) -> bool {
+        self.page_number.is_some() || self.page.is_some()
+    }
+}
 
 impl PageRequest {
     /// Reads `page-size`, `page-number` and its alias `page`, recording what is wrong.

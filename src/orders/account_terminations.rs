@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::list::{ListOrdersQuery, Listing};
+use super::list::{ListOrdersQuery, Listing, OrderSortQuery};
 use super::lookup::Lookup;
 use crate::auth::{Principal, Scope};
 use crate::domain::account::ArrangementKind;
@@ -17,7 +17,7 @@ use crate::http::ApiError;
 use crate::http::Errors;
 use crate::http::extract::ApiQuery;
 use crate::http::limits::{MAX_NAME, clipped};
-use crate::http::paging::Page;
+use crate::http::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 /// The kinds this list shows.
@@ -126,7 +126,7 @@ impl AccountTerminationItem {
     get,
     path = "/account-terminations",
     tag = "account-terminations",
-    params(ListOrdersQuery),
+    params(ListOrdersQuery, OrderSortQuery, PageQuery),
     responses(
         (status = 200, description = "A page of account terminations of every kind", body = Page<AccountTerminationItem>),
         (status = 400, description = "A parameter is not valid"),
@@ -139,10 +139,13 @@ pub async fn list_account_terminations(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListOrdersQuery>,
+    ApiQuery(sorting): ApiQuery<OrderSortQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<AccountTerminationItem>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
-    let mut listing = Listing::parse(&principal, &(&query).into(), None, &mut errors);
+    let params = query.params(&sorting, &paging);
+    let mut listing = Listing::parse(&principal, &params, None, &mut errors);
     errors.finish()?;
     listing.authorize(&principal)?;
     listing.filter.kinds = KINDS.to_vec();

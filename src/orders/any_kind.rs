@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access::may_see_order;
 use super::any_view::AnyOrderView;
 use super::cancel::decided;
-use super::list::{ListParams, Listing, parse_status};
+use super::list::{ListParams, Listing, OrderSortQuery, parse_status};
 use super::lookup::Lookup;
 use super::requests::CustomerRequest;
 use super::schema::{self, OrderPath};
@@ -23,7 +23,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::order::OrderStatus;
 use crate::domain::order::{Order, OrderKind, OrderNumber};
 use crate::http::extract::{ApiQuery, OptionalJson};
-use crate::http::paging::Page;
+use crate::http::paging::{Page, PageQuery};
 use crate::http::validation::text;
 use crate::http::{ApiError, Errors, FieldError};
 use crate::state::AppState;
@@ -47,21 +47,6 @@ pub struct OrdersQuery {
     /// Only these kinds, comma-separated: `order-type` literals or resource names.
     #[param(value_type = Option<schema::KindsFilter>, inline)]
     kinds: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
-    /// `creation-date` (default), `status-date` or `order-number`.
-    #[param(value_type = Option<schema::SortBy>, inline)]
-    sort_by: Option<String>,
-    /// `desc` (default, newest first) or `asc`.
-    #[param(value_type = Option<schema::SortDirection>, inline)]
-    sort_order: Option<String>,
 }
 
 /// Query parameters of `GET /me/orders`: those of `GET /orders` but the customer, which
@@ -76,21 +61,6 @@ pub struct MyOrdersQuery {
     /// Only these kinds, comma-separated: `order-type` literals or resource names.
     #[param(value_type = Option<schema::KindsFilter>, inline)]
     kinds: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
-    /// `creation-date` (default), `status-date` or `order-number`.
-    #[param(value_type = Option<schema::SortBy>, inline)]
-    sort_by: Option<String>,
-    /// `desc` (default, newest first) or `asc`.
-    #[param(value_type = Option<schema::SortDirection>, inline)]
-    sort_order: Option<String>,
 }
 
 /// The values of a csv parameter, each read by `parse`; an empty item is a fault.
@@ -169,7 +139,7 @@ async fn list_any(
     get,
     path = "/orders",
     tag = "orders",
-    params(OrdersQuery),
+    params(OrdersQuery, OrderSortQuery, PageQuery),
     responses(
         (status = 200, description = "A page of orders of every kind, newest first", body = Page<CustomerRequest>),
         (status = 400, description = "A parameter is not valid"),
@@ -182,15 +152,14 @@ pub async fn list_orders(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<OrdersQuery>,
+    ApiQuery(sorting): ApiQuery<OrderSortQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<CustomerRequest>>, ApiError> {
     let params = ListParams {
         customer_number: query.customer_number.as_deref(),
         status: None,
-        page_size: query.page_size.as_deref(),
-        page_number: query.page_number.as_deref(),
-        page: query.page.as_deref(),
-        sort_by: query.sort_by.as_deref(),
-        sort_order: query.sort_order.as_deref(),
+        sorting: &sorting,
+        paging: &paging,
     };
     let (statuses, kinds) = (query.statuses.as_deref(), query.kinds.as_deref());
     list_any(
@@ -205,7 +174,7 @@ pub async fn list_orders(
     get,
     path = "/me/orders",
     tag = "orders",
-    params(MyOrdersQuery),
+    params(MyOrdersQuery, OrderSortQuery, PageQuery),
     responses(
         (status = 200, description = "A page of the caller's orders, newest first", body = Page<CustomerRequest>),
         (status = 400, description = "A parameter is not valid"),
@@ -217,15 +186,14 @@ pub async fn list_my_orders(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<MyOrdersQuery>,
+    ApiQuery(sorting): ApiQuery<OrderSortQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<CustomerRequest>>, ApiError> {
     let params = ListParams {
         customer_number: principal.customer_number.as_ref().map(|c| c.as_str()),
         status: None,
-        page_size: query.page_size.as_deref(),
-        page_number: query.page_number.as_deref(),
-        page: query.page.as_deref(),
-        sort_by: query.sort_by.as_deref(),
-        sort_order: query.sort_order.as_deref(),
+        sorting: &sorting,
+        paging: &paging,
     };
     let (statuses, kinds) = (query.statuses.as_deref(), query.kinds.as_deref());
     list_any(

@@ -15,7 +15,7 @@ use crate::domain::account::{Account, ArrangementKind, ArrangementStatus};
 use crate::domain::classification::literal_of;
 use crate::domain::identifier::ArrangementNumber;
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::{Page, PageQuery};
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::accounts::AccountFilter;
@@ -81,15 +81,6 @@ pub struct ListArrangementsQuery {
     /// Only accounts of this kind.
     #[param(value_type = Option<schema::ArrangementKindFilter>, inline)]
     kind: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
 }
 
 /// Lists a customer's accounts, by arrangement number.
@@ -97,7 +88,7 @@ pub struct ListArrangementsQuery {
     get,
     path = "/arrangements",
     tag = "arrangements",
-    params(ListArrangementsQuery),
+    params(ListArrangementsQuery, PageQuery),
     responses(
         (status = 200, description = "A page of accounts, by arrangement number", body = Page<ArrangementView>),
         (status = 400, description = "A parameter is not valid"),
@@ -110,6 +101,7 @@ pub async fn list_arrangements(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListArrangementsQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ArrangementView>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
@@ -119,12 +111,7 @@ pub async fn list_arrangements(
         .as_deref()
         .and_then(|raw| errors.check(literal_of("arrangement-kind", "kind", raw)))
         .and_then(|literal| ArrangementKind::from_stored(&literal));
-    let page = PageRequest::parse(
-        query.page_size.as_deref(),
-        query.page_number.as_deref(),
-        query.page.as_deref(),
-        &mut errors,
-    );
+    let page = paging.read(&mut errors);
     errors.finish()?;
     ensure_may_list(&principal, customer.as_ref())?;
     let filter = AccountFilter {

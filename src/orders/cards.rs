@@ -14,7 +14,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::card::{Card, CardStatus};
 use crate::domain::identifier::CardId;
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::{Page, PageQuery};
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 use crate::store::CardFilter;
@@ -90,15 +90,6 @@ pub struct ListCardsQuery {
     /// staff may leave it out to list every card.
     #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
     customer_number: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
 }
 
 /// Lists a customer's cards (held or owned), by card id.
@@ -106,7 +97,7 @@ pub struct ListCardsQuery {
     get,
     path = "/cards",
     tag = "cards",
-    params(ListCardsQuery),
+    params(ListCardsQuery, PageQuery),
     responses(
         (status = 200, description = "A page of cards, by card id", body = Page<CardView>),
         (status = 400, description = "A parameter is not valid"),
@@ -119,16 +110,12 @@ pub async fn list_cards(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListCardsQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<CardView>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
     let customer = list_customer(&principal, query.customer_number.as_deref(), &mut errors);
-    let page = PageRequest::parse(
-        query.page_size.as_deref(),
-        query.page_number.as_deref(),
-        query.page.as_deref(),
-        &mut errors,
-    );
+    let page = paging.read(&mut errors);
     errors.finish()?;
     ensure_may_list(&principal, customer.as_ref())?;
     let filter = CardFilter { customer, page };

@@ -22,7 +22,7 @@ use super::standing_model::StandingOrderFields;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest, SortOrder};
+use crate::http::paging::{Page, PageQuery, SortOrder};
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
 use crate::store::{OrderFilter, OrderSort};
@@ -42,15 +42,14 @@ pub struct ListOrdersQuery {
     /// `external-processing-succeeded`, `canceled`, `rejected`, `expired`, `held`).
     #[param(value_type = Option<schema::StatusFilter>, inline)]
     status: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
+}
+
+/// How every order list is sorted, as sent. A handler reads it with an extractor of its
+/// own beside its filters and its [`PageQuery`], so that no list's query type repeats it.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "kebab-case")]
+#[into_params(parameter_in = Query, rename_all = "kebab-case")]
+pub struct OrderSortQuery {
     /// `creation-date` (default), `status-date` or `order-number`.
     #[param(value_type = Option<schema::SortBy>, inline)]
     sort_by: Option<String>,
@@ -63,23 +62,22 @@ pub struct ListOrdersQuery {
 pub(super) struct ListParams<'a> {
     pub customer_number: Option<&'a str>,
     pub status: Option<&'a str>,
-    pub page_size: Option<&'a str>,
-    pub page_number: Option<&'a str>,
-    pub page: Option<&'a str>,
-    pub sort_by: Option<&'a str>,
-    pub sort_order: Option<&'a str>,
+    pub sorting: &'a OrderSortQuery,
+    pub paging: &'a PageQuery,
 }
 
-impl<'a> From<&'a ListOrdersQuery> for ListParams<'a> {
-    fn from(query: &'a ListOrdersQuery) -> Self {
-        Self {
-            customer_number: query.customer_number.as_deref(),
-            status: query.status.as_deref(),
-            page_size: query.page_size.as_deref(),
-            page_number: query.page_number.as_deref(),
-            page: query.page.as_deref(),
-            sort_by: query.sort_by.as_deref(),
-            sort_order: query.sort_order.as_deref(),
+impl ListOrdersQuery {
+    /// The shared parameters of a list of one kind (or of a family of kinds).
+    pub(super) fn params<'a>(
+        &'a self,
+        sorting: &'a OrderSortQuery,
+        paging: &'a PageQuery,
+    ) -> ListParams<'a> {
+        ListParams {
+            customer_number: self.customer_number.as_deref(),
+            status: self.status.as_deref(),
+            sorting,
+            paging,
         }
     }
 }
@@ -152,12 +150,14 @@ impl Listing {
         let status = params
             .status
             .and_then(|raw| errors.check(parse_status(raw)));
-        let sort = params
+        let sorting = params.sorting;
+        let sort = sorting
             .sort_by
+            .as_deref()
             .and_then(|raw| errors.check(parse_sort(raw)))
             .unwrap_or_default();
-        let order = SortOrder::parse(params.sort_order, errors);
-        let page = PageRequest::parse(params.page_size, params.page_number, params.page, errors);
+        let order = SortOrder::parse(sorting.sort_order.as_deref(), errors);
+        let page = params.paging.read(errors);
         Self {
             filter: OrderFilter {
                 kinds: kind.into_iter().collect(),
@@ -168,8 +168,8 @@ impl Listing {
                 page,
             },
             status_sent: status.map(OrderStatus::as_str),
-            sort_by_sent: params.sort_by.is_some(),
-            sort_order_sent: params.sort_order.is_some(),
+            sort_by_sent: sorting.sort_by.is_some(),
+            sort_order_sent: sorting.sort_order.is_some(),
         }
     }
 
@@ -223,11 +223,14 @@ async fn list_kind<F: KindFields>(
     state: &AppState,
     principal: &Principal,
     query: &ListOrdersQuery,
+    sorting: &OrderSortQuery,
+    paging: &PageQuery,
     kind: OrderKind,
 ) -> Result<Page<OrderView<F>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
-    let listing = Listing::parse(principal, &query.into(), Some(kind), &mut errors);
+    let params = query.params(sorting, paging);
+    let listing = Listing::parse(principal, &params, Some(kind), &mut errors);
     errors.finish()?;
     listing.authorize(principal)?;
     let (orders, total) = listing.fetch(state).await?;
@@ -249,7 +252,7 @@ macro_rules! list_handler {
             get,
             path = $path,
             tag = $tag,
-            params(ListOrdersQuery),
+            params(ListOrdersQuery, OrderSortQuery, PageQuery),
             responses(
                 (status = 200, description = concat!("A page of ", $what), body = Page<OrderView<$fields>>),
                 (status = 400, description = "A parameter is not valid"),
@@ -262,8 +265,10 @@ macro_rules! list_handler {
             State(state): State<AppState>,
             principal: Principal,
             ApiQuery(query): ApiQuery<ListOrdersQuery>,
+            ApiQuery(sorting): ApiQuery<OrderSortQuery>,
+            ApiQuery(paging): ApiQuery<PageQuery>,
         ) -> Result<Json<Page<OrderView<$fields>>>, ApiError> {
-            list_kind::<$fields>(&state, &principal, &query, $kind)
+            list_kind::<$fields>(&state, &principal, &query, &sorting, &paging, $kind)
                 .await
                 .map(Json)
         }

@@ -15,7 +15,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::account::{Mandate, MandateStatus};
 use crate::domain::identifier::MandateNumber;
 use crate::http::extract::ApiQuery;
-use crate::http::paging::{Page, PageRequest};
+use crate::http::paging::{Page, PageQuery};
 use crate::http::{ApiError, ErrorLiteral, Errors, FieldError};
 use crate::state::AppState;
 use crate::store::accounts::{MandateFilter, MandateRole};
@@ -77,15 +77,6 @@ pub struct ListMandatesQuery {
     /// default.
     #[param(value_type = Option<schema::MandateRoleFilter>, inline)]
     role: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
 }
 
 /// The `role` parameter, in any case.
@@ -110,7 +101,7 @@ fn role(raw: Option<&str>, errors: &mut Errors) -> MandateRole {
     get,
     path = "/mandates",
     tag = "mandates",
-    params(ListMandatesQuery),
+    params(ListMandatesQuery, PageQuery),
     responses(
         (status = 200, description = "A page of mandates, by mandate number", body = Page<MandateView>),
         (status = 400, description = "A parameter is not valid"),
@@ -123,17 +114,13 @@ pub async fn list_mandates(
     State(state): State<AppState>,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListMandatesQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MandateView>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
     let customer = list_customer(&principal, query.customer_number.as_deref(), &mut errors);
     let role = role(query.role.as_deref(), &mut errors);
-    let page = PageRequest::parse(
-        query.page_size.as_deref(),
-        query.page_number.as_deref(),
-        query.page.as_deref(),
-        &mut errors,
-    );
+    let page = paging.read(&mut errors);
     errors.finish()?;
     ensure_may_list(&principal, customer.as_ref())?;
     let filter = MandateFilter {

@@ -8,50 +8,27 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
-use super::list::{ListParams, Listing};
+use super::list::{ListOrdersQuery, Listing, OrderSortQuery};
 use super::schema;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};
 use crate::http::extract::ApiQuery;
 use crate::http::links::Links;
-use crate::http::paging::Page;
+use crate::http::paging::{Page, PageQuery};
 use crate::http::{ApiError, Errors};
 use crate::state::AppState;
 
-/// Query parameters of the overview. All are text so that validation, not the
-/// framework, names a bad value; their schemas say what that validation accepts.
+/// The overview's own query parameter; it takes those of a kind's list besides
+/// ([`ListOrdersQuery`], [`OrderSortQuery`], [`PageQuery`]). Text, so that validation,
+/// not the framework, names a bad value; the schema says what it accepts.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "kebab-case")]
 #[into_params(parameter_in = Query, rename_all = "kebab-case")]
 pub struct CustomerRequestsQuery {
-    /// Orders where this customer is owner or holder. A customer token defaults to its
-    /// own customer; staff may leave it out to list every customer's orders.
-    #[param(example = "1400269", value_type = Option<schema::CustomerNumberText>, inline)]
-    customer_number: Option<String>,
-    /// Only this `workitem-processing-status` (`proposed`, `approved`,
-    /// `awaiting-confirmation`, `external-processing-in-progress`,
-    /// `external-processing-succeeded`, `canceled`, `rejected`, `expired`, `held`).
-    #[param(value_type = Option<schema::StatusFilter>, inline)]
-    status: Option<String>,
     /// Only this kind: an `order-type` literal (`card-blockade`) or its resource name
     /// (`card-blockades`).
     #[param(value_type = Option<schema::KindFilter>, inline)]
     kind: Option<String>,
-    /// Items per page, 1 to 100 (default 20).
-    #[param(value_type = Option<schema::PageSize>, inline)]
-    page_size: Option<String>,
-    /// Page number from 1 (default 1).
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page_number: Option<String>,
-    /// Alias of `page-number`.
-    #[param(value_type = Option<schema::PageNumber>, inline)]
-    page: Option<String>,
-    /// `creation-date` (default), `status-date` or `order-number`.
-    #[param(value_type = Option<schema::SortBy>, inline)]
-    sort_by: Option<String>,
-    /// `desc` (default, newest first) or `asc`.
-    #[param(value_type = Option<schema::SortDirection>, inline)]
-    sort_order: Option<String>,
 }
 
 /// One order in the overview.
@@ -112,7 +89,7 @@ impl CustomerRequest {
     get,
     path = "/customer-requests",
     tag = "customer-requests",
-    params(CustomerRequestsQuery),
+    params(ListOrdersQuery, CustomerRequestsQuery, OrderSortQuery, PageQuery),
     responses(
         (status = 200, description = "A page of orders of every kind", body = Page<CustomerRequest>),
         (status = 400, description = "A parameter is not valid"),
@@ -124,23 +101,18 @@ impl CustomerRequest {
 pub async fn list_customer_requests(
     State(state): State<AppState>,
     principal: Principal,
-    ApiQuery(query): ApiQuery<CustomerRequestsQuery>,
+    ApiQuery(query): ApiQuery<ListOrdersQuery>,
+    ApiQuery(only): ApiQuery<CustomerRequestsQuery>,
+    ApiQuery(sorting): ApiQuery<OrderSortQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<CustomerRequest>>, ApiError> {
     principal.require(Scope::OrderRead)?;
     let mut errors = Errors::new();
-    let kind = query
+    let kind = only
         .kind
         .as_deref()
         .and_then(|raw| errors.check(OrderKind::parse("kind", raw)));
-    let params = ListParams {
-        customer_number: query.customer_number.as_deref(),
-        status: query.status.as_deref(),
-        page_size: query.page_size.as_deref(),
-        page_number: query.page_number.as_deref(),
-        page: query.page.as_deref(),
-        sort_by: query.sort_by.as_deref(),
-        sort_order: query.sort_order.as_deref(),
-    };
+    let params = query.params(&sorting, &paging);
     let listing = Listing::parse(&principal, &params, kind, &mut errors);
     errors.finish()?;
     listing.authorize(&principal)?;

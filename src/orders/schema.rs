@@ -149,7 +149,6 @@ schema_type!(
     /// The direction of a sorted list.
     SortDirection => one_of([SortOrder::Asc, SortOrder::Desc].map(SortOrder::as_str))
 );
-pub use crate::http::paging::{PageNumber, PageSize};
 
 /// The path of one order: `/{resource}/{order-number}`.
 #[derive(Debug, Deserialize, IntoParams)]
