@@ -55,23 +55,38 @@ pub(super) fn decided(
     }
 }
 
+/// What a cancel answers, for the documents of both its methods.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only its documentation is used: the handlers answer through `cancel`.
+enum CancelAnswers {
+    /// Canceled; nothing will be changed
+    #[response(status = 204)]
+    Canceled,
+    /// The number is not `WI` and ten digits
+    #[response(status = 400)]
+    BadNumber,
+    /// The token lacks customer-order:write
+    #[response(status = 403)]
+    Forbidden,
+    /// No such order of this kind, or not the caller's
+    #[response(status = 404)]
+    NotFound,
+    /// `request-status-not-eligible-for-cancelation`: the order's irreversible step has started, or the order is completed, rejected, expired, canceled or held
+    #[response(status = 409)]
+    NotEligible,
+}
+
 /// A `PUT` and a `POST` handler per kind.
 macro_rules! cancel_handlers {
     ($put:ident, $post:ident, $path:literal, $tag:literal, $kind:expr, $what:literal) => {
         #[doc = concat!("Cancels ", $what, " that has not reached its irreversible step.")]
         #[utoipa::path(
-            put,
-            path = $path,
-            tag = $tag,
-            params(OrderPath),
-            responses(
-                (status = 204, description = "Canceled; nothing will be changed"),
-                (status = 400, description = "The number is not `WI` and ten digits"),
-                (status = 403, description = "The token lacks customer-order:write"),
-                (status = 404, description = "No such order of this kind, or not the caller's"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the order's irreversible step has started, or the order is completed, rejected, expired, canceled or held"),
-            )
-        )]
+                    put,
+                    path = $path,
+                    tag = $tag,
+                    params(OrderPath),
+                    responses(CancelAnswers)
+                )]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $put(
             State(state): State<AppState>,
@@ -83,18 +98,12 @@ macro_rules! cancel_handlers {
 
         #[doc = concat!("Cancels ", $what, ", as `PUT` does, for clients that cannot send `PUT`.")]
         #[utoipa::path(
-            post,
-            path = $path,
-            tag = $tag,
-            params(OrderPath),
-            responses(
-                (status = 204, description = "Canceled; nothing will be changed"),
-                (status = 400, description = "The number is not `WI` and ten digits"),
-                (status = 403, description = "The token lacks customer-order:write"),
-                (status = 404, description = "No such order of this kind, or not the caller's"),
-                (status = 409, description = "`request-status-not-eligible-for-cancelation`: the order's irreversible step has started, or the order is completed, rejected, expired, canceled or held"),
-            )
-        )]
+                    post,
+                    path = $path,
+                    tag = $tag,
+                    params(OrderPath),
+                    responses(CancelAnswers)
+                )]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $post(
             State(state): State<AppState>,
