@@ -29,6 +29,20 @@ async fn accept(app: &TestApp, resource: &str, body: Value) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
+/// A card activation accepted and claimed by the test (a lease of 30 s), and the time it
+/// was claimed at.
+async fn accept_and_claim(app: &TestApp) -> (String, Vec<Claimed>, chrono::DateTime<Utc>) {
+    let id = accept(app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = app
+        .stores
+        .orders
+        .claim_due(now, 10, now + Duration::seconds(30))
+        .await
+        .expect("claim");
+    (id, claimed, now)
+}
+
 /// A claimed order's state with its status changed, as an engine pass might leave it.
 fn changed(claim: &Claimed, status: OrderStatus) -> Transition {
     let columns: &OrderColumns = claim.columns.as_ref().expect("readable row");
@@ -116,13 +130,8 @@ async fn a_claim_is_a_lease_and_whoever_lost_it_writes_nothing() {
 #[tokio::test]
 async fn a_cancel_fences_out_an_engine_pass_that_holds_the_order() {
     let app = TestApp::spawn_demo().await;
-    let id = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let (id, claimed, now) = accept_and_claim(&app).await;
     let store = app.stores.orders.as_ref();
-    let now = Utc::now() + Duration::seconds(1);
-    let claimed = store
-        .claim_due(now, 10, now + Duration::seconds(30))
-        .await
-        .expect("claim");
     let canceled = app
         .client
         .put(app.url(&format!("/customer-order/card-activations/{id}/cancel")))
@@ -393,13 +402,8 @@ async fn euro_balance(app: &TestApp) -> Value {
 #[tokio::test]
 async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked_once() {
     let app = TestApp::spawn_demo().await;
-    let id = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let (id, claimed, now) = accept_and_claim(&app).await;
     let store = app.stores.orders.as_ref();
-    let now = Utc::now() + Duration::seconds(1);
-    let claimed = store
-        .claim_due(now, 10, now + Duration::seconds(30))
-        .await
-        .expect("claim");
     assert_eq!(euro_balance(&app).await, "843.12");
 
     // A credit that would stand, then a debit below zero: neither is booked, and the
