@@ -80,13 +80,7 @@ enum CancelAnswers {
 macro_rules! cancel_handlers {
     ($put:ident, $post:ident, $path:literal, $tag:literal, $kind:expr, $what:literal) => {
         #[doc = concat!("Cancels ", $what, " that has not reached its irreversible step.")]
-        #[utoipa::path(
-                            put,
-                            path = $path,
-                            tag = $tag,
-                            params(OrderPath),
-                            responses(CancelAnswers)
-                        )]
+        #[utoipa::path(put, path = $path, tag = $tag, params(OrderPath), responses(CancelAnswers))]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $put(
             State(state): State<AppState>,
@@ -97,13 +91,7 @@ macro_rules! cancel_handlers {
         }
 
         #[doc = concat!("Cancels ", $what, ", as `PUT` does, for clients that cannot send `PUT`.")]
-        #[utoipa::path(
-                            post,
-                            path = $path,
-                            tag = $tag,
-                            params(OrderPath),
-                            responses(CancelAnswers)
-                        )]
+        #[utoipa::path(post, path = $path, tag = $tag, params(OrderPath), responses(CancelAnswers))]
         #[tracing::instrument(skip_all, fields(order = %number))]
         pub async fn $post(
             State(state): State<AppState>,
