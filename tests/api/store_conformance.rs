@@ -29,10 +29,9 @@ async fn accept(app: &TestApp, resource: &str, body: Value) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-/// A card activation accepted and claimed by the test (a lease of 30 s), and the time it
-/// was claimed at.
-async fn accept_and_claim(app: &TestApp) -> (String, Vec<Claimed>, chrono::DateTime<Utc>) {
-    let id = accept(app, "card-activations", json!({"card-id": "C0000000202"})).await;
+/// Every due order, claimed by the test a second from now (a lease of 30 s), and the time
+/// it was claimed at.
+async fn claim_all(app: &TestApp) -> (Vec<Claimed>, chrono::DateTime<Utc>) {
     let now = Utc::now() + Duration::seconds(1);
     let claimed = app
         .stores
@@ -40,6 +39,13 @@ async fn accept_and_claim(app: &TestApp) -> (String, Vec<Claimed>, chrono::DateT
         .claim_due(now, 10, now + Duration::seconds(30))
         .await
         .expect("claim");
+    (claimed, now)
+}
+
+/// A card activation accepted and claimed by the test, as [`claim_all`] claims.
+async fn accept_and_claim(app: &TestApp) -> (String, Vec<Claimed>, chrono::DateTime<Utc>) {
+    let id = accept(app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let (claimed, now) = claim_all(app).await;
     (id, claimed, now)
 }
 
@@ -178,13 +184,7 @@ async fn only_the_oldest_active_order_of_an_arrangement_is_its_head() {
         json!({"authorized-customer-number": "1400054", "arrangement-number": "0064200001930"}),
     )
     .await;
-    let now = Utc::now() + Duration::seconds(1);
-    let claimed = app
-        .stores
-        .orders
-        .claim_due(now, 10, now + Duration::seconds(30))
-        .await
-        .expect("claim");
+    let (claimed, _) = claim_all(&app).await;
     let heads: Vec<bool> = claimed.iter().map(|c| c.head).collect();
     assert_eq!(heads, vec![true, false, true], "claimed oldest first");
 }
