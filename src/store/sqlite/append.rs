@@ -1,7 +1,6 @@
 //! How SQLite writes event appends, alone or as one group commit (see
 //! [`super::group_commit`]).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -59,10 +58,19 @@ impl SqliteAppender {
     }
 
     async fn write_many(&mut self, appends: &[Append]) -> Result<Vec<Recorded<i64>>, StoreError> {
+        let keys: Vec<&IdempotencyKey> = appends.iter().filter_map(|a| a.key.as_ref()).collect();
+        if keys.is_empty() && appends.len() <= EVENTS_PER_STATEMENT {
+            // Nothing to look up or record: one statement in its own implicit transaction,
+            // so one round trip to the connection's thread (which the group's every
+            // request waits for), and a failure leaves nothing behind.
+            let events: Vec<&NewEvent> = appends.iter().map(|a| &a.event).collect();
+            let mut connection = self.writer.acquire().await?;
+            let ids = insert_events(&mut connection, &events).await?;
+            return Ok(ids.into_iter().map(Recorded::Created).collect());
+        }
         let mut tx = self.writer.begin().await?;
 
         // Keys recorded before: those requests are answered, not written.
-        let keys: Vec<&IdempotencyKey> = appends.iter().filter_map(|a| a.key.as_ref()).collect();
         let mut seen = RecordedKeys::new();
         if !keys.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
@@ -132,58 +140,51 @@ impl SqliteAppender {
     }
 }
 
-/// Registers `events` with multi-row statements (an event takes six bound values, so a
-/// call stays far below SQLite's 32766) and counts them for their customers' pages.
-/// Returns their ids, in order. The caller holds the writer, so ids continue the
-/// AUTOINCREMENT sequence without anything else taking one meanwhile.
+/// Registers `events` with one multi-row statement per chunk (an event takes seven bound
+/// values, so a chunk stays far below SQLite's 32766) and returns their ids, in order. The
+/// customers' counts follow by trigger (migration 0015).
+///
+/// The ids continue the AUTOINCREMENT sequence: the statement reads the last one itself
+/// (SQLite materialises a SELECT that reads the table it inserts into, so the base is
+/// read once, before the first row) and adds each row's position, so a chunk without an
+/// explicit transaction is one round trip. The caller holds the only writer, so nothing
+/// takes an id meanwhile; sorting the returned ids restores the rows' order whatever
+/// order `RETURNING` uses.
 pub(super) async fn insert_events(
     tx: &mut SqliteConnection,
     events: &[&NewEvent],
 ) -> Result<Vec<i64>, StoreError> {
-    let (last,): (i64,) = sqlx::query_as(
-        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-                    COALESCE((SELECT MAX(event_id) FROM events), 0))",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let ids: Vec<i64> = (last + 1..).take(events.len()).collect();
-    let rows: Vec<(i64, &NewEvent)> = ids.iter().copied().zip(events.iter().copied()).collect();
-    for chunk in rows.chunks(EVENTS_PER_STATEMENT) {
+    let mut ids = Vec::with_capacity(events.len());
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml) ",
+            "INSERT INTO events (event_id, customer_number, event_kind, created_at, description, event_data_xml)
+             SELECT last.id + v.column1, v.column2, v.column3, v.column4, v.column5, v.column6
+             FROM (SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                              COALESCE((SELECT MAX(event_id) FROM events), 0)) AS id) AS last,
+                  (",
         );
-        insert.push_values(chunk, |mut row, (id, event)| {
-            row.push_bind(*id)
+        insert.push_values((1_i64..).zip(chunk), |mut row, (position, event)| {
+            row.push_bind(position)
                 .push_bind(event.customer_number.as_str())
                 .push_bind(event.kind.as_str())
                 .push_bind(to_micros(event.created_at))
                 .push_bind(event.description.as_deref())
                 .push_bind(&event.xml);
         });
-        insert.build().execute(&mut *tx).await?;
-    }
-    let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for event in events {
-        *counts
-            .entry((event.customer_number.as_str(), event.kind.as_str()))
-            .or_default() += 1;
-    }
-    let counts: Vec<_> = counts.into_iter().collect();
-    for chunk in counts.chunks(EVENTS_PER_STATEMENT) {
-        let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) ",
-        );
-        upsert.push_values(chunk, |mut row, ((customer, kind), count)| {
-            row.push_bind(*customer).push_bind(*kind).push_bind(*count);
-        });
-        upsert.push(
-            " ON CONFLICT (customer_number, event_kind)
-              DO UPDATE SET event_count = event_count + excluded.event_count",
-        );
-        upsert.build().execute(&mut *tx).await?;
+        insert.push(") AS v RETURNING event_id");
+        let mut written: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+        written.sort_unstable();
+        if written.len() != chunk.len() {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "wrote {} events, got {} ids",
+                chunk.len(),
+                written.len()
+            )));
+        }
+        ids.extend(written);
     }
     Ok(ids)
 }
 
-/// Rows per multi-row statement: 6 values each, well below SQLite's bound-value limit.
+/// Rows per multi-row statement: 7 values each, well below SQLite's bound-value limit.
 const EVENTS_PER_STATEMENT: usize = 2_000;

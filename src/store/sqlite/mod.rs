@@ -167,6 +167,8 @@ pub(super) async fn recorded_key<T>(
         .map(|(fingerprint, resource)| super::group_commit::recorded(key, &fingerprint, resource)))
 }
 
+/// Inserts one event (with its own id when `id` is given, as an import does); the
+/// customer's count follows by trigger (migration 0015).
 pub(super) async fn insert_event(
     tx: &mut sqlx::SqliteConnection,
     id: Option<i64>,
@@ -183,14 +185,6 @@ pub(super) async fn insert_event(
     .bind(&event.description)
     .bind(&event.xml)
     .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO customer_event_counts (customer_number, event_kind, event_count) VALUES (?, ?, 1)
-         ON CONFLICT (customer_number, event_kind) DO UPDATE SET event_count = event_count + 1",
-    )
-    .bind(event.customer_number.as_str())
-    .bind(event.kind.as_str())
-    .execute(&mut *tx)
     .await?;
     Ok(id)
 }
