@@ -2,6 +2,7 @@
 //! is old or when a token names a key id we have not seen (the server rotated its keys).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, PublicKeyUse};
@@ -32,6 +33,10 @@ pub struct JwksCache {
     client: reqwest::Client,
     cached: RwLock<Cached>,
     last_attempt: Mutex<Option<Instant>>,
+    /// Counts the key sets loaded, so that what was verified with an earlier set (and
+    /// remembered, see `TokenVerifier`) is checked again against the new one: a key the
+    /// server withdrew stops counting at once.
+    generation: AtomicU64,
 }
 
 impl JwksCache {
@@ -43,6 +48,7 @@ impl JwksCache {
             client: reqwest::Client::builder().timeout(FETCH_TIMEOUT).build()?,
             cached: RwLock::new(Cached::default()),
             last_attempt: Mutex::new(None),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -140,7 +146,13 @@ impl JwksCache {
         }
         tracing::info!(keys = fresh.keys.len() + fresh.anonymous.len(), url = %self.url, "JWKS loaded");
         *self.cached.write().await = fresh;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Which key set is current: changes whenever a set is loaded.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 }
 

@@ -218,6 +218,25 @@ async fn a_token_expired_within_the_clock_skew_leeway_is_still_accepted() {
     assert_accepted(&app, OWN_LIST, &hs256(&just_expired), "expired 5 s ago").await;
 }
 
+/// The verifier remembers tokens that passed (`auth/verify.rs`); what it remembers must
+/// not outlive the token: the second call, after `exp` and the leeway, is refused.
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    let app = TestApp::spawn_with(Options {
+        configure: Box::new(|settings| settings.auth_leeway_seconds = 0),
+        ..Options::default()
+    })
+    .await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let mut short = claims(&app);
+    short["exp"] = json!(now + 2);
+    let token = hs256(&short);
+    assert_accepted(&app, OWN_LIST, &token, "valid for two more seconds").await;
+    assert_accepted(&app, OWN_LIST, &token, "again, from memory").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_invalid_token(&app, OWN_LIST, &token, "expired one second ago").await;
+}
+
 #[tokio::test]
 async fn a_token_that_is_not_yet_valid_is_401_invalid_token() {
     let app = TestApp::spawn().await;

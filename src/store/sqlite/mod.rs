@@ -4,6 +4,7 @@
 mod accounts;
 mod append;
 mod audit;
+mod checkpoint;
 mod feed;
 mod order_rows;
 mod order_tx;
@@ -44,6 +45,8 @@ pub struct SqliteStore {
     /// Held open for the store's lifetime: the exclusive lock that keeps a second server
     /// off the same database file.
     _lock: Option<std::fs::File>,
+    /// Checkpoints the WAL beside the writer (none for an in-memory database).
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,8 +99,13 @@ impl SqliteStore {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(checkpoint::writer_options(options.clone()))
             .await?;
+        // A file's WAL is checkpointed beside the writer; an in-memory database has none.
+        let checkpointer = match &lock {
+            Some(_) => Some(checkpoint::Checkpointer::start(&options).await?),
+            None => None,
+        };
         let reader = SqlitePoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
@@ -116,6 +124,7 @@ impl SqliteStore {
             reader,
             work: std::sync::Arc::new(tokio::sync::Notify::new()),
             _lock: lock,
+            _checkpointer: checkpointer,
         })
     }
 
