@@ -23,7 +23,8 @@ enum KeySource {
 }
 
 /// How long a verified token is taken on trust before it is verified again, at most
-/// (never past its `exp`). Bounds how long a key withdrawn from the JWKS still counts.
+/// (never past its `exp`). A new JWKS key set ends every verdict at once (see
+/// `JwksCache::generation`); this bounds what nothing here can see change.
 const REMEMBER: Duration = Duration::from_secs(60);
 /// Verified tokens remembered at once: a client sends the same token on every request
 /// until it renews it, so a few thousand cover every client that is calling now.
