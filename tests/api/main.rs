@@ -10,6 +10,7 @@ mod any_kind;
 mod arrangements;
 mod audit;
 mod auth;
+mod collation;
 mod contract;
 mod conventions;
 mod crash_operations;

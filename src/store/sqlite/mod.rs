@@ -80,6 +80,13 @@ macro_rules! event_columns {
 
 mod event_pages;
 
+/// How much of the database file each connection reads through a memory map instead of
+/// `pread`. In WAL mode a connection drops its page cache whenever another connection has
+/// committed since its last read, so under writes every read transaction fetched its
+/// pages again, each a system call and a copy (perf: `pread64`, `filemap_read`,
+/// `_copy_to_iter` in the connection threads); mapped, a page is a memory access.
+const MMAP_BYTES: u64 = 1 << 30;
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file of `url`.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
@@ -91,7 +98,8 @@ impl SqliteStore {
             // power loss can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("mmap_size", MMAP_BYTES.to_string());
         // No ping before lending a connection: it is a file in this process, not a
         // socket that can break, and the ping is a round trip to the connection's
         // worker thread that every write (and the group commit's every group) waited for.
