@@ -218,8 +218,8 @@ pub struct Posting {
     pub account: ArrangementNumber,
     /// Credit (positive) or debit (negative), in the account's currency.
     pub amount: Money,
-    /// What the balance must be for the booking to stand; if it is not, the whole
-    /// write is refused and the step is judged again on fresh balances.
+    /// What the balance must be for the booking to stand; if it is not, nothing of its
+    /// order's step is written and the step is judged again on fresh balances.
     pub guard: BalanceGuard,
     /// Who or what is on the other side (an account number, or `cash`).
     pub counterparty: String,

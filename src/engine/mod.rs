@@ -36,7 +36,9 @@ use crate::domain::execution::{self, Advanced, Transition};
 use crate::domain::operation::{Operation, Outcome};
 use crate::domain::order::{Order, OrderStatus};
 use crate::operations::Operations;
-use crate::store::orders::{BatchContext, Claimed, ContextKeys, Lease, OrderColumns, write_batch};
+use crate::store::orders::{
+    BatchContext, Claimed, ContextKeys, Lease, OrderColumns, Written, write_batch,
+};
 use crate::store::{OrderStore, StoreError};
 
 mod run_loop;
@@ -152,6 +154,8 @@ impl Engine {
             answered.push((lease, transition, outcome));
         }
         done.extend(self.complete_all(answered, &context, now));
+        // Orders whose balance moved are judged again by a later pass (write_batch
+        // counts them); the locks are the claims here, so none is lost.
         write_batch(tx.as_mut(), &done, true, self.now()).await?;
         tx.commit().await?;
         Ok(count)
@@ -188,7 +192,7 @@ impl Engine {
             .store
             .write_transitions(&done, true, self.now())
             .await?;
-        let lost = written.iter().filter(|w| !**w).count();
+        let lost = written.iter().filter(|w| **w == Written::LeaseLost).count();
         if lost > 0 {
             tracing::warn!(
                 lost,
@@ -274,7 +278,7 @@ impl Engine {
         let calls: Vec<_> = calls
             .into_iter()
             .zip(written)
-            .filter_map(|(call, ok)| ok.then_some(call))
+            .filter_map(|(call, written)| written.yes().then_some(call))
             .collect();
         let outcomes = futures::future::join_all(calls.iter().map(|(_, _, operation)| async {
             match inner.calls.acquire().await {

@@ -27,17 +27,17 @@ pub(crate) fn balance_guard(guard: BalanceGuard) -> (&'static str, Option<i64>) 
     }
 }
 
-/// The error of a posting whose guard failed: the write is dropped and the step is
-/// judged again on fresh balances.
-pub(crate) fn guard_failed(order_id: i64, posting: &Posting) -> StoreError {
-    StoreError::Conflict(format!(
+/// What the log says of a posting whose guard failed: its order's write is dropped and
+/// the step judged again on fresh balances.
+pub(crate) fn guard_failed(order_id: i64, posting: &Posting) -> String {
+    format!(
         "order {}: account {} no longer allows leg {} ({} {}); the step will be judged again",
         crate::domain::order::OrderNumber(order_id),
         posting.account,
         posting.leg,
         posting.amount.amount(),
         posting.amount.currency.as_str()
-    ))
+    )
 }
 
 /// Which accounts a list shows.

@@ -1,7 +1,8 @@
 //! The order store's contract, below HTTP, on whichever backend the run uses: claims are
 //! leases, a lost lease writes nothing, a decision fences out the engine, an action runs
 //! only when it is its arrangement's turn, a batch's context comes in sets, and money
-//! moves only where its guard holds, once.
+//! moves only where its guard holds, once: an order whose guard fails is left out of its
+//! batch's write alone.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
@@ -11,7 +12,7 @@ use bankapi::domain::execution::Transition;
 use bankapi::domain::identifier::ArrangementNumber;
 use bankapi::domain::order::OrderStatus;
 use bankapi::store::StoreError;
-use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns};
+use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns, Written};
 
 use crate::helpers::TestApp;
 
@@ -103,7 +104,11 @@ async fn a_claim_is_a_lease_and_whoever_lost_it_writes_nothing() {
         )
         .await
         .expect("write");
-    assert_eq!(stale, vec![false], "the first holder is fenced out");
+    assert_eq!(
+        stale,
+        vec![Written::LeaseLost],
+        "the first holder is fenced out"
+    );
     let live = store
         .write_transitions(
             &[(second[0].lease, changed(&second[0], OrderStatus::Approved))],
@@ -112,7 +117,7 @@ async fn a_claim_is_a_lease_and_whoever_lost_it_writes_nothing() {
         )
         .await
         .expect("write");
-    assert_eq!(live, vec![true]);
+    assert_eq!(live, vec![Written::Yes]);
     let order = app
         .get_ok(
             &format!(
@@ -157,7 +162,7 @@ async fn a_cancel_fences_out_an_engine_pass_that_holds_the_order() {
         )
         .await
         .expect("write");
-    assert_eq!(written, vec![false]);
+    assert_eq!(written, vec![Written::LeaseLost]);
     let order = app
         .get_ok(
             &format!("/customer-order/card-activations/{id}"),
@@ -399,8 +404,18 @@ async fn euro_balance(app: &TestApp) -> Value {
         .clone()
 }
 
+/// The status of card activation `id`, as the API shows it.
+async fn activation_status(app: &TestApp, id: &str) -> Value {
+    app.get_ok(
+        &format!("/customer-order/card-activations/{id}"),
+        &app.staff_token(),
+    )
+    .await["status"]
+        .clone()
+}
+
 #[tokio::test]
-async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked_once() {
+async fn a_posting_whose_guard_fails_leaves_its_order_unwritten_and_a_leg_is_booked_once() {
     let app = TestApp::spawn_demo().await;
     let (id, claimed, now) = accept_and_claim(&app).await;
     let store = app.stores.orders.as_ref();
@@ -415,30 +430,21 @@ async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked
     ];
     let refused = store
         .write_transitions(&[(claimed[0].lease, transition)], false, now)
-        .await;
-    assert!(
-        matches!(&refused, Err(StoreError::Conflict(detail)) if detail.contains("leg 1")),
-        "{refused:?}"
-    );
+        .await
+        .expect("write");
+    assert_eq!(refused, vec![Written::BalanceMoved]);
     assert_eq!(euro_balance(&app).await, "843.12");
-    let order = app
-        .get_ok(
-            &format!("/customer-order/card-activations/{id}"),
-            &app.staff_token(),
-        )
-        .await;
-    assert_eq!(order["status"], "proposed", "{order}");
+    assert_eq!(activation_status(&app, &id).await, "proposed");
 
     // A balance the rule saw that has changed since is refused too.
     let mut transition = changed(&claimed[0], OrderStatus::Approved);
     transition.postings = vec![posting(0, -84_312, BalanceGuard::Exactly(84_000))];
     let refused = store
         .write_transitions(&[(claimed[0].lease, transition)], false, now)
-        .await;
-    assert!(
-        matches!(refused, Err(StoreError::Conflict(_))),
-        "{refused:?}"
-    );
+        .await
+        .expect("write");
+    assert_eq!(refused, vec![Written::BalanceMoved]);
+    assert_eq!(euro_balance(&app).await, "843.12");
 
     // Guards that hold: the money moves, once.
     let mut transition = changed(&claimed[0], OrderStatus::Approved);
@@ -450,7 +456,7 @@ async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked
         .write_transitions(&[(claimed[0].lease, transition.clone())], false, now)
         .await
         .expect("write");
-    assert_eq!(written, vec![true]);
+    assert_eq!(written, vec![Written::Yes]);
     assert_eq!(euro_balance(&app).await, "0.00");
     // The same legs again (a step written twice) cannot book twice.
     let again = store
@@ -458,4 +464,60 @@ async fn a_posting_whose_guard_fails_refuses_the_whole_write_and_a_leg_is_booked
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(euro_balance(&app).await, "0.00");
+}
+
+#[tokio::test]
+async fn an_order_whose_balance_moved_costs_the_rest_of_its_batch_nothing() {
+    let app = TestApp::spawn_demo().await;
+    accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    accept(
+        &app,
+        "card-blockades",
+        json!({"card-id": "C0000000201", "blockade-reason": "temporary-blockage"}),
+    )
+    .await;
+    let (claimed, now) = claim_all(&app).await;
+    assert_eq!(claimed.len(), 2);
+    let store = app.stores.orders.as_ref();
+
+    // The first was judged on a balance that has moved since; the second's money holds.
+    let mut stale = changed(&claimed[0], OrderStatus::Approved);
+    stale.postings = vec![posting(0, -100, BalanceGuard::Exactly(84_000))];
+    let mut sound = changed(&claimed[1], OrderStatus::Approved);
+    sound.postings = vec![posting(0, -12, BalanceGuard::NotBelowZero)];
+    let written = store
+        .write_transitions(
+            &[(claimed[0].lease, stale), (claimed[1].lease, sound)],
+            true,
+            now,
+        )
+        .await
+        .expect("write");
+    assert_eq!(written, vec![Written::BalanceMoved, Written::Yes]);
+    assert_eq!(euro_balance(&app).await, "843.00", "only the sound debit");
+    let moved = claimed[0].lease_number();
+    assert_eq!(activation_status(&app, &moved).await, "proposed");
+    let kept = app
+        .get_ok(
+            &format!(
+                "/customer-order/card-blockades/{}",
+                claimed[1].lease_number()
+            ),
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(kept["status"], "approved", "{kept}");
+
+    // The order left out is claimable again at once (its lease ended with the write),
+    // to be judged on fresh balances.
+    let again = store
+        .claim_due(now, 10, now + Duration::seconds(30))
+        .await
+        .expect("claim");
+    assert!(
+        again
+            .iter()
+            .any(|c| c.lease.order_id == claimed[0].lease.order_id),
+        "the moved order {moved} is due again"
+    );
 }

@@ -154,6 +154,27 @@ pub enum Guard {
     Override,
 }
 
+/// What became of one transition of an engine batch's write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The order, its money, cards and events are written.
+    Yes,
+    /// The lease was lost (another process has the order, or a decision fenced it out):
+    /// nothing of it is written.
+    LeaseLost,
+    /// A balance its rules judged moved before the write (a posting's guard failed):
+    /// nothing of it is written, the claim ends, and the step is judged again on fresh
+    /// balances while the rest of the batch stands.
+    BalanceMoved,
+}
+
+impl Written {
+    /// Whether the transition was written.
+    pub fn yes(self) -> bool {
+        self == Self::Yes
+    }
+}
+
 /// What operators watch of the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueGauges {
@@ -401,6 +422,16 @@ pub trait OrderTx: Send {
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Tells other processes, at commit, that work was added.
     async fn announce_work(&mut self) -> Result<(), StoreError>;
+    /// Marks the transaction's state, so that what follows can be undone alone (a
+    /// batch's orders whose money guard failed) while the transaction goes on.
+    async fn savepoint(&mut self) -> Result<(), StoreError>;
+    /// Undoes everything since [`Self::savepoint`], which stays set.
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Keeps what was written since [`Self::savepoint`] and forgets the mark.
+    async fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Ends claim `lease` without changing the order, if it still holds: the order is
+    /// claimable again at once.
+    async fn end_claim(&mut self, lease: Lease) -> Result<(), StoreError>;
     /// Commits.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

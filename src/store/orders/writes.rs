@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx};
+use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx, Written};
 use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::accounts::guard_failed;
@@ -153,14 +153,14 @@ impl dyn OrderStore + '_ {
     }
 
     /// Writes an engine batch's transitions in one transaction: each order only while its
-    /// lease holds, and the cards and events of exactly those orders. Answers, per
-    /// transition, whether it was written (false: the lease was lost, nothing changed).
+    /// lease holds and its money guards hold, and the cards and events of exactly those
+    /// orders. Answers what became of each transition (see [`write_batch`]).
     pub async fn write_transitions(
         &self,
         batch: &[(Lease, Transition)],
         release: bool,
         now: DateTime<Utc>,
-    ) -> Result<Vec<bool>, StoreError> {
+    ) -> Result<Vec<Written>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -185,37 +185,106 @@ impl dyn OrderStore + '_ {
 }
 
 /// Writes a batch's transitions in the open transaction `tx`, each order only while its
-/// lease holds, with the cards and events of exactly those orders; answers which were
-/// written.
+/// lease holds, with the money, cards and events of exactly those orders; answers what
+/// became of each.
+///
+/// Money decides who stays: a transition whose posting guard fails (a balance its rules
+/// judged has moved since, which only another writer can do) is left out, its claim
+/// ended, and the rest written again without it from a savepoint. One order judged on a
+/// stale balance so costs the others nothing, instead of failing the whole batch and
+/// having every order of it judged again. Each round leaves out one more transition, so
+/// the rounds end.
 pub(crate) async fn write_batch(
     tx: &mut dyn super::OrderTx,
     batch: &[(Lease, Transition)],
     release: bool,
     now: DateTime<Utc>,
-) -> Result<Vec<bool>, StoreError> {
-    let rows = batch
-        .iter()
-        .map(|(lease, t)| {
-            let guard = Guard::Fenced {
-                lease: *lease,
-                release,
+) -> Result<Vec<Written>, StoreError> {
+    let mut outcome = vec![Written::Yes; batch.len()];
+    let moves_money = batch.iter().any(|(_, t)| !t.postings.is_empty());
+    if moves_money {
+        // Set once: a rollback to it keeps it for the next round.
+        tx.savepoint().await?;
+    }
+    loop {
+        let standing: Vec<usize> = (0..batch.len())
+            .filter(|i| outcome[*i] != Written::BalanceMoved)
+            .collect();
+        let rows = standing
+            .iter()
+            .map(|&i| {
+                let (lease, t) = &batch[i];
+                let guard = Guard::Fenced {
+                    lease: *lease,
+                    release,
+                };
+                OrderColumns::encode(&t.order).map(|row| (row, guard))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let written = tx.save_orders(&rows).await?;
+        for (&i, ok) in standing.iter().zip(&written) {
+            outcome[i] = if *ok {
+                Written::Yes
+            } else {
+                Written::LeaseLost
             };
-            OrderColumns::encode(&t.order).map(|row| (row, guard))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let written = tx.save_orders(&rows).await?;
+        }
+        match book_postings(tx, batch, &outcome, now).await? {
+            None => break,
+            Some(moved) => {
+                tx.rollback_to_savepoint().await?;
+                outcome[moved] = Written::BalanceMoved;
+                metrics::counter!("bankapi_order_steps_judged_again_total").increment(1);
+            }
+        }
+    }
+    if moves_money {
+        tx.release_savepoint().await?;
+    }
+    for ((lease, _), _) in batch
+        .iter()
+        .zip(&outcome)
+        .filter(|(_, o)| **o == Written::BalanceMoved)
+    {
+        tx.end_claim(*lease).await?;
+    }
     let kept: Vec<Transition> = batch
         .iter()
-        .zip(&written)
-        .filter(|(_, ok)| **ok)
+        .zip(&outcome)
+        .filter(|(_, o)| o.yes())
         .map(|((_, t), _)| t.clone())
         .collect();
     write_effects(tx, &kept, now).await?;
-    Ok(written)
+    Ok(outcome)
 }
 
-/// The cards, money, account states, mandates, standing orders and events of `transitions`, the events registered
-/// and the money booked at `now`.
+/// Books the postings of the transitions written so far, leg by leg; answers the first
+/// transition whose guard failed (the caller undoes what this booked).
+async fn book_postings(
+    tx: &mut dyn super::OrderTx,
+    batch: &[(Lease, Transition)],
+    outcome: &[Written],
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, StoreError> {
+    for (i, (_, t)) in batch.iter().enumerate() {
+        if !outcome[i].yes() {
+            continue;
+        }
+        for posting in &t.postings {
+            if !tx.book_posting(t.order.number.0, posting, now).await? {
+                tracing::warn!(
+                    "{}; the rest of the batch is written without it",
+                    guard_failed(t.order.number.0, posting)
+                );
+                return Ok(Some(i));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The cards, account states, mandates, standing orders and events of `transitions`
+/// (their money is booked already), the events registered at `now`.
 async fn write_effects(
     tx: &mut dyn super::OrderTx,
     transitions: &[Transition],
@@ -245,13 +314,6 @@ async fn write_effects(
     }
     if !changed_cards.is_empty() {
         tx.update_cards(&changed_cards).await?;
-    }
-    for t in transitions {
-        for posting in &t.postings {
-            if !tx.book_posting(t.order.number.0, posting, now).await? {
-                return Err(guard_failed(t.order.number.0, posting));
-            }
-        }
     }
     let changes: Vec<_> = transitions
         .iter()

@@ -290,6 +290,38 @@ impl OrderTx for PgOrderTx {
         Ok(())
     }
 
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::raw_sql("SAVEPOINT engine_batch")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT engine_batch")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::raw_sql("RELEASE SAVEPOINT engine_batch")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_claim(&mut self, lease: Lease) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET leased_until = NULL WHERE order_id = $1 AND lease_token = $2",
+        )
+        .bind(lease.order_id)
+        .bind(lease.token)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_cards(&mut self, cards: &[Card]) -> Result<(), StoreError> {
         insert_cards(&mut self.tx, cards, false).await
     }
