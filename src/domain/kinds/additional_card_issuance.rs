@@ -106,7 +106,7 @@ impl Rules for AdditionalCardIssuance {
         format!("{}:{}", self.arrangement_number, self.authorized_customer)
     }
 
-    fn named_customer(&self) -> Option<&CustomerNumber> {
+    fn authorized_customer(&self) -> Option<&CustomerNumber> {
         Some(&self.authorized_customer)
     }
 

@@ -126,9 +126,10 @@ pub trait Rules {
         None
     }
 
-    /// A customer the order names besides the arrangement's owner, whom the rules must
-    /// see (the holder of an additional card).
-    fn named_customer(&self) -> Option<&CustomerNumber> {
+    /// The one customer the rules judge as the order's authorized customer (the holder
+    /// of an additional card): given to them by name in their context, where
+    /// [`Self::named_customers`] only has every named customer loaded.
+    fn authorized_customer(&self) -> Option<&CustomerNumber> {
         None
     }
 
@@ -153,7 +154,7 @@ pub trait Rules {
     /// Every customer the order names besides the owner, whom the rules must see: the
     /// holder of an additional card, the holders of the mandates an assignment grants.
     fn named_customers(&self) -> Vec<&CustomerNumber> {
-        self.named_customer().into_iter().collect()
+        self.authorized_customer().into_iter().collect()
     }
 
     /// Whether the rules judge the mandates on the order's accounts (loaded for them).

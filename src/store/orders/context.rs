@@ -95,7 +95,7 @@ impl BatchContext {
         let authorized_customer = order
             .request
             .rules()
-            .named_customer()
+            .authorized_customer()
             .and_then(|c| self.customers.get(c.as_str()));
         Context {
             card,
