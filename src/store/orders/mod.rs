@@ -175,6 +175,29 @@ impl Written {
     }
 }
 
+/// A step of the engine batch's one savepoint (see [`OrderTx::savepoint`]); the SQL is
+/// the same on both backends, so it is written here once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Savepoint {
+    /// Marks the transaction's state.
+    Set,
+    /// Undoes everything since the mark, which stays set.
+    RollbackTo,
+    /// Keeps what was written since the mark and forgets it.
+    Release,
+}
+
+impl Savepoint {
+    /// The statement.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Set => "SAVEPOINT engine_batch",
+            Self::RollbackTo => "ROLLBACK TO SAVEPOINT engine_batch",
+            Self::Release => "RELEASE SAVEPOINT engine_batch",
+        }
+    }
+}
+
 /// What operators watch of the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueGauges {
@@ -422,13 +445,10 @@ pub trait OrderTx: Send {
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Tells other processes, at commit, that work was added.
     async fn announce_work(&mut self) -> Result<(), StoreError>;
-    /// Marks the transaction's state, so that what follows can be undone alone (a
-    /// batch's orders whose money guard failed) while the transaction goes on.
-    async fn savepoint(&mut self) -> Result<(), StoreError>;
-    /// Undoes everything since [`Self::savepoint`], which stays set.
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
-    /// Keeps what was written since [`Self::savepoint`] and forgets the mark.
-    async fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Sets, rolls back to or releases the transaction's savepoint, so that part of a
+    /// write can be undone alone (a batch's order whose money guard failed) while the
+    /// transaction goes on.
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError>;
     /// Ends claim `lease` without changing the order, if it still holds: the order is
     /// claimable again at once.
     async fn end_claim(&mut self, lease: Lease) -> Result<(), StoreError>;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx, Written};
+use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx, Savepoint, Written};
 use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::accounts::guard_failed;
@@ -204,7 +204,7 @@ pub(crate) async fn write_batch(
     let moves_money = batch.iter().any(|(_, t)| !t.postings.is_empty());
     if moves_money {
         // Set once: a rollback to it keeps it for the next round.
-        tx.savepoint().await?;
+        tx.savepoint(Savepoint::Set).await?;
     }
     loop {
         let standing: Vec<usize> = (0..batch.len())
@@ -232,14 +232,14 @@ pub(crate) async fn write_batch(
         match book_postings(tx, batch, &outcome, now).await? {
             None => break,
             Some(moved) => {
-                tx.rollback_to_savepoint().await?;
+                tx.savepoint(Savepoint::RollbackTo).await?;
                 outcome[moved] = Written::BalanceMoved;
                 metrics::counter!("bankapi_order_steps_judged_again_total").increment(1);
             }
         }
     }
     if moves_money {
-        tx.release_savepoint().await?;
+        tx.savepoint(Savepoint::Release).await?;
     }
     for ((lease, _), _) in batch
         .iter()

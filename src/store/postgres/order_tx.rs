@@ -21,7 +21,9 @@ use crate::domain::identifier::CardId;
 use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::{MandateColumns, balance_guard};
-use crate::store::orders::{CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
+use crate::store::orders::{
+    CardColumns, Claimed, Guard, Lease, OrderColumns, OrderTx, Savepoint, numbered,
+};
 use crate::store::{IdempotencyKey, NewEvent, StoreError};
 
 /// A transaction on a pooled connection; rolled back when dropped uncommitted.
@@ -290,24 +292,8 @@ impl OrderTx for PgOrderTx {
         Ok(())
     }
 
-    async fn savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("ROLLBACK TO SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("RELEASE SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError> {
+        sqlx::raw_sql(step.sql()).execute(&mut *self.tx).await?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use crate::domain::card::Card;
 use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::{MandateColumns, balance_guard};
-use crate::store::orders::{Claimed, Guard, Lease, OrderColumns, OrderTx, numbered};
+use crate::store::orders::{Claimed, Guard, Lease, OrderColumns, OrderTx, Savepoint, numbered};
 use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
 
 /// Rows per multi-row statement: at most 12 values a row, far below SQLite's 32766.
@@ -201,24 +201,8 @@ impl OrderTx for SqliteOrderTx {
         Ok(())
     }
 
-    async fn savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("ROLLBACK TO SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::raw_sql("RELEASE SAVEPOINT engine_batch")
-            .execute(&mut *self.tx)
-            .await?;
+    async fn savepoint(&mut self, step: Savepoint) -> Result<(), StoreError> {
+        sqlx::raw_sql(step.sql()).execute(&mut *self.tx).await?;
         Ok(())
     }
 
