@@ -6,12 +6,14 @@
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error, problem};
+use crate::helpers::{Options, TestApp, first_error, problem};
 
 /// 1400269's package account (RSD 23,100.00): no demo standing order pays from it.
 const DEBTOR: &str = "0064200002030";
 /// 1400054's current account (RSD 91,200.00).
 const CREDITOR: &str = "0064200002071";
+/// 1400269's RSD current account (RSD 184,520.50).
+const CURRENT_RSD: &str = "0064200002014";
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -270,6 +272,85 @@ async fn it_ends_after_its_end_date_and_a_cancel_ends_it_at_once() {
         "standing-order-status-not-eligible"
     );
     assert_eq!(balance(&app, DEBTOR).await, "23096.00");
+}
+
+/// Two orders of one engine pass meet on one account: the package account closing (its
+/// balance paid exactly to the RSD current account) and a standing order's payment into
+/// it. Whichever is written first, the other's guard fails at the write (the balance or
+/// the status it was judged on has moved); only that order is left out and judged again
+/// on fresh balances, and no money is lost or made. When a failed guard refused the
+/// whole batch, the engine's pass failed here, and every later pass read the same
+/// balances and failed the same way.
+#[tokio::test]
+async fn a_payment_into_an_account_closing_in_the_same_pass_is_judged_again_alone() {
+    let app = TestApp::spawn_with(Options {
+        demo: true,
+        // The engine below runs a day ahead: the closure must not expire by then.
+        configure: Box::new(|settings| settings.order_deadline_seconds = 3 * 86_400),
+    })
+    .await;
+    let token = app.customer_token("1400269");
+    let mut body = daily("100.00", 3);
+    body["transfer-details"]["debtor-account-number"] = json!(CURRENT_RSD);
+    body["transfer-details"]["creditor-account-number"] = json!(DEBTOR);
+    let path = set_up(&app, &body).await;
+    assert_eq!(balance(&app, DEBTOR).await, "23200.00", "today's payment");
+    assert_eq!(balance(&app, CURRENT_RSD).await, "184420.50");
+
+    let placed = app
+        .post_json(
+            "/customer-order/bundled-account-terminations",
+            &token,
+            &json!({"account-number": DEBTOR,
+                    "domestic-currency-settlement-account-number": CURRENT_RSD,
+                    "termination-reason": "fees-too-high"}),
+        )
+        .await;
+    assert_eq!(placed.status(), 202);
+    let placed: Value = placed.json().await.expect("json");
+    let closure = format!(
+        "/customer-order/bundled-account-terminations/{}",
+        placed["id"].as_str().expect("an id")
+    );
+    app.run_orders().await;
+    assert_eq!(
+        app.get_ok(&closure, &token).await["status"],
+        "awaiting-confirmation"
+    );
+    let confirmed = app
+        .post_json(&format!("{closure}/confirm"), &token, &json!({}))
+        .await;
+    assert_eq!(confirmed.status(), 204);
+
+    // Tomorrow's payment falls due in the same pass as the confirmed closure.
+    app.engine_ahead(Duration::days(1))
+        .run_until_idle()
+        .await
+        .expect("every pass writes what holds");
+    let closed = app.get_ok(&closure, &token).await;
+    assert_eq!(
+        closed["status"], "external-processing-succeeded",
+        "{closed}"
+    );
+    let account = app
+        .get_ok(&format!("/customer-order/arrangements/{DEBTOR}"), &token)
+        .await;
+    assert_eq!(
+        (account["status"].as_str(), account["balance"].as_str()),
+        (Some("terminated"), Some("0.00"))
+    );
+    // Closed first, the payment is refused (its creditor is closed); paid first, the
+    // closure moves 100.00 more. Either way the money is where it was, once.
+    assert_eq!(balance(&app, CURRENT_RSD).await, "207620.50");
+    let paid = payments(&app, &path).await;
+    let second = paid.get(1).map(|p| p["status"].clone());
+    assert!(
+        matches!(
+            second.as_ref().and_then(Value::as_str),
+            Some("rejected" | "external-processing-succeeded")
+        ),
+        "tomorrow's payment is final: {paid:?}"
+    );
 }
 
 #[tokio::test]

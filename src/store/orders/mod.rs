@@ -162,7 +162,8 @@ pub enum Written {
     /// The lease was lost (another process has the order, or a decision fenced it out):
     /// nothing of it is written.
     LeaseLost,
-    /// A balance its rules judged moved before the write (a posting's guard failed):
+    /// A balance or account state its rules judged changed before the write (a
+    /// posting's guard failed):
     /// nothing of it is written, the claim ends, and the step is judged again on fresh
     /// balances while the rest of the batch stands.
     BalanceMoved,

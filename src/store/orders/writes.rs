@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Decision, Guard, Lease, OrderColumns, OrderStore, OrderTx, Savepoint, Written};
+use crate::domain::account::Posting;
 use crate::domain::execution::{self, Refusal, Transition};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::accounts::guard_failed;
@@ -129,6 +130,13 @@ impl dyn OrderStore + '_ {
         };
         let row = OrderColumns::encode(&transition.order)?;
         tx.save_orders(&[(row, Guard::Override)]).await?;
+        if let Some(posting) = book(tx.as_mut(), &transition, now).await? {
+            // Nothing is committed: the decision is refused as a whole.
+            return Err(StoreError::Conflict(guard_failed(
+                transition.order.number.0,
+                posting,
+            )));
+        }
         write_effects(tx.as_mut(), std::slice::from_ref(&transition), now).await?;
         self.commit(tx, wake).await?;
         Ok(Decision::Done(Box::new(transition.order)))
@@ -188,9 +196,10 @@ impl dyn OrderStore + '_ {
 /// lease holds, with the money, cards and events of exactly those orders; answers what
 /// became of each.
 ///
-/// Money decides who stays: a transition whose posting guard fails (a balance its rules
-/// judged has moved since, which only another writer can do) is left out, its claim
-/// ended, and the rest written again without it from a savepoint. One order judged on a
+/// Money decides who stays: a transition whose posting guard fails (a balance or an
+/// account state its rules judged has changed since: another process's write, or an
+/// earlier order of the same batch that moved money on or closed the account) is left
+/// out, its claim ended, and the rest written again without it from a savepoint. One order judged on a
 /// stale balance so costs the others nothing, instead of failing the whole batch and
 /// having every order of it judged again. Each round leaves out one more transition, so
 /// the rounds end.
@@ -229,7 +238,7 @@ pub(crate) async fn write_batch(
                 Written::LeaseLost
             };
         }
-        match book_postings(tx, batch, &outcome, now).await? {
+        match book_all(tx, batch, &outcome, now).await? {
             None => break,
             Some(moved) => {
                 tx.savepoint(Savepoint::RollbackTo).await?;
@@ -258,9 +267,10 @@ pub(crate) async fn write_batch(
     Ok(outcome)
 }
 
-/// Books the postings of the transitions written so far, leg by leg; answers the first
-/// transition whose guard failed (the caller undoes what this booked).
-async fn book_postings(
+/// Books the money and account states of the transitions written so far, one transition
+/// after the other; answers the first transition whose guard failed (the caller undoes
+/// what this booked).
+async fn book_all(
     tx: &mut dyn super::OrderTx,
     batch: &[(Lease, Transition)],
     outcome: &[Written],
@@ -270,21 +280,39 @@ async fn book_postings(
         if !outcome[i].yes() {
             continue;
         }
-        for posting in &t.postings {
-            if !tx.book_posting(t.order.number.0, posting, now).await? {
-                tracing::warn!(
-                    "{}; the rest of the batch is written without it",
-                    guard_failed(t.order.number.0, posting)
-                );
-                return Ok(Some(i));
-            }
+        if let Some(posting) = book(tx, t, now).await? {
+            tracing::warn!(
+                "{}; the rest of the batch is written without it",
+                guard_failed(t.order.number.0, posting)
+            );
+            return Ok(Some(i));
         }
     }
     Ok(None)
 }
 
-/// The cards, account states, mandates, standing orders and events of `transitions`
-/// (their money is booked already), the events registered at `now`.
+/// Books `t`'s postings and then its accounts' new states (an account closed, a product
+/// changed), so that the guards of the transitions after it in the same batch judge
+/// both: a payment into an account that an earlier order of the batch closed fails its
+/// guard instead of crediting a closed account. Answers the posting whose guard failed.
+async fn book<'t>(
+    tx: &mut dyn super::OrderTx,
+    t: &'t Transition,
+    now: DateTime<Utc>,
+) -> Result<Option<&'t Posting>, StoreError> {
+    for posting in &t.postings {
+        if !tx.book_posting(t.order.number.0, posting, now).await? {
+            return Ok(Some(posting));
+        }
+    }
+    if !t.account_changes.is_empty() {
+        tx.change_accounts(&t.account_changes).await?;
+    }
+    Ok(None)
+}
+
+/// The cards, mandates, standing orders and events of `transitions` (their money and
+/// account states are booked already), the events registered at `now`.
 async fn write_effects(
     tx: &mut dyn super::OrderTx,
     transitions: &[Transition],
@@ -314,13 +342,6 @@ async fn write_effects(
     }
     if !changed_cards.is_empty() {
         tx.update_cards(&changed_cards).await?;
-    }
-    let changes: Vec<_> = transitions
-        .iter()
-        .flat_map(|t| t.account_changes.iter().cloned())
-        .collect();
-    if !changes.is_empty() {
-        tx.change_accounts(&changes).await?;
     }
     let mandates: Vec<_> = transitions
         .iter()
