@@ -163,9 +163,8 @@ pub enum Written {
     /// nothing of it is written.
     LeaseLost,
     /// A balance or account state its rules judged changed before the write (a
-    /// posting's guard failed):
-    /// nothing of it is written, the claim ends, and the step is judged again on fresh
-    /// balances while the rest of the batch stands.
+    /// posting's guard failed): nothing of it is written, the claim ends, and the step
+    /// is judged again on fresh balances while the rest of the batch stands.
     BalanceMoved,
 }
 

@@ -199,10 +199,10 @@ impl dyn OrderStore + '_ {
 /// Money decides who stays: a transition whose posting guard fails (a balance or an
 /// account state its rules judged has changed since: another process's write, or an
 /// earlier order of the same batch that moved money on or closed the account) is left
-/// out, its claim ended, and the rest written again without it from a savepoint. One order judged on a
-/// stale balance so costs the others nothing, instead of failing the whole batch and
-/// having every order of it judged again. Each round leaves out one more transition, so
-/// the rounds end.
+/// out, its claim ended, and the rest written again without it from a savepoint. One
+/// order judged on a stale balance so costs the others nothing, instead of failing the
+/// whole batch and having every order of it judged again. Each round leaves out one more
+/// transition, so the rounds end.
 pub(crate) async fn write_batch(
     tx: &mut dyn super::OrderTx,
     batch: &[(Lease, Transition)],
