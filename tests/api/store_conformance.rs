@@ -163,13 +163,10 @@ async fn a_cancel_fences_out_an_engine_pass_that_holds_the_order() {
         .await
         .expect("write");
     assert_eq!(written, vec![Written::LeaseLost]);
-    let order = app
-        .get_ok(
-            &format!("/customer-order/card-activations/{id}"),
-            &app.staff_token(),
-        )
-        .await;
-    assert_eq!(order["status"], "canceled");
+    assert_eq!(
+        order_status(&app, "card-activations", &id).await,
+        "canceled"
+    );
 }
 
 #[tokio::test]
@@ -404,10 +401,10 @@ async fn euro_balance(app: &TestApp) -> Value {
         .clone()
 }
 
-/// The status of card activation `id`, as the API shows it.
-async fn activation_status(app: &TestApp, id: &str) -> Value {
+/// The status of order `id` of `resource`, as the API shows it.
+async fn order_status(app: &TestApp, resource: &str, id: &str) -> Value {
     app.get_ok(
-        &format!("/customer-order/card-activations/{id}"),
+        &format!("/customer-order/{resource}/{id}"),
         &app.staff_token(),
     )
     .await["status"]
@@ -434,7 +431,10 @@ async fn a_posting_whose_guard_fails_leaves_its_order_unwritten_and_a_leg_is_boo
         .expect("write");
     assert_eq!(refused, vec![Written::BalanceMoved]);
     assert_eq!(euro_balance(&app).await, "843.12");
-    assert_eq!(activation_status(&app, &id).await, "proposed");
+    assert_eq!(
+        order_status(&app, "card-activations", &id).await,
+        "proposed"
+    );
 
     // A balance the rule saw that has changed since is refused too.
     let mut transition = changed(&claimed[0], OrderStatus::Approved);
@@ -496,17 +496,14 @@ async fn an_order_whose_balance_moved_costs_the_rest_of_its_batch_nothing() {
     assert_eq!(written, vec![Written::BalanceMoved, Written::Yes]);
     assert_eq!(euro_balance(&app).await, "843.00", "only the sound debit");
     let moved = claimed[0].lease_number();
-    assert_eq!(activation_status(&app, &moved).await, "proposed");
-    let kept = app
-        .get_ok(
-            &format!(
-                "/customer-order/card-blockades/{}",
-                claimed[1].lease_number()
-            ),
-            &app.staff_token(),
-        )
-        .await;
-    assert_eq!(kept["status"], "approved", "{kept}");
+    assert_eq!(
+        order_status(&app, "card-activations", &moved).await,
+        "proposed"
+    );
+    assert_eq!(
+        order_status(&app, "card-blockades", &claimed[1].lease_number()).await,
+        "approved"
+    );
 
     // The order left out is claimable again at once (its lease ended with the write),
     // to be judged on fresh balances.
