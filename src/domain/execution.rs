@@ -156,9 +156,9 @@ pub(crate) fn apply_effect(
     ctx: &Context<'_>,
     now: DateTime<Utc>,
     produced: &Produced,
-) {
+) -> Result<(), Refusal> {
     let request = t.order.request.clone();
-    request.rules().apply(t, ctx, now, produced);
+    request.rules().apply(t, ctx, now, produced)
 }
 
 /// What happened, in the words of an arrangement-activity event.

@@ -27,6 +27,7 @@ mod idempotency;
 mod logs;
 mod mandate_orders;
 mod mandates;
+mod mirror_drift;
 mod oidc;
 mod operations;
 mod order_guide;

@@ -13,7 +13,7 @@ const TOKEN: &str = "processor-token";
 
 /// The demo, its engine pointed at `sor` with short timeouts and delays: a call may take
 /// 0.5 s, retries start at 10 ms, and the third failure in a row holds the order.
-async fn app_with(sor: &SystemOfRecord) -> TestApp {
+pub(crate) async fn app_with(sor: &SystemOfRecord) -> TestApp {
     sor.require_token(TOKEN);
     let url = sor.url();
     TestApp::spawn_with(Options {
@@ -46,7 +46,7 @@ async fn activate(app: &TestApp, card: &str) -> String {
 
 /// Runs the engine until the order's status is one of `wanted` (backoffs and polls are
 /// scheduled a few milliseconds ahead, so a pass at a time until then).
-async fn settle(app: &TestApp, resource: &str, id: &str, wanted: &[&str]) -> Value {
+pub(crate) async fn settle(app: &TestApp, resource: &str, id: &str, wanted: &[&str]) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         app.run_orders().await;

@@ -191,7 +191,20 @@ pub fn complete_operation(
                 step.reference = reference;
             }
             step.last_error = None;
-            apply_effect(&mut t, ctx, now, &produced);
+            if let Err(refusal) = apply_effect(&mut t, ctx, now, &produced) {
+                // The system moved on and the mirror cannot follow: a person reconciles
+                // the two. A retry calls again with the same key and gets the same answer,
+                // so it holds again until the cause is gone; a reject ends the order.
+                let reason = format!(
+                    "the system of record carried out {}, but bankapi cannot mirror it: {}",
+                    t.order.steps[index].name, refusal.reason
+                );
+                if let Some(step) = t.order.steps.get_mut(index) {
+                    step.last_error = Some(reason.clone());
+                }
+                hold(&mut t.order, reason, now);
+                return t;
+            }
             set_status(&mut t.order, OrderStatus::ExternalProcessingSucceeded, now);
             finish_step(&mut t.order, index, now);
             // The rest (the notification) needs no call; `head` no longer matters.

@@ -581,3 +581,41 @@ fn an_action_waits_for_its_turn_after_the_check() {
     assert!(t.changed_cards.is_empty());
     assert_eq!(t.order.next_run_at, Some(now()));
 }
+
+#[test]
+fn an_answer_the_mirror_cannot_follow_holds_the_order_and_changes_nothing() {
+    let existing = card("C1", CardStatus::Active);
+    let terms = arrangement();
+    let before = Context {
+        card: Some(&existing),
+        arrangement: Some(&terms),
+        ..Context::default()
+    };
+    let order = order(card_request(OrderKind::CardReplacement, "C1"));
+    let checked = advance(order, &before, now(), &StepDurations::zero());
+    let Advanced { transition, call } =
+        machine_advance(checked.order, &before, now(), &StepDurations::zero(), true);
+    assert!(call.is_some(), "the action calls the system");
+    // The system answers after the state moved on: the arrangement is gone from it.
+    let after = Context {
+        card: Some(&existing),
+        ..Context::default()
+    };
+    let t = complete_operation(
+        transition,
+        &after,
+        Outcome::applied_here(),
+        now(),
+        &StepDurations::zero(),
+        &RetryPolicy::default(),
+        0.5,
+    );
+    assert_eq!(t.order.status, OrderStatus::Held);
+    let reason = t.order.hold_reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("cannot mirror"), "{reason}");
+    let step = &t.order.steps[t.order.current_step];
+    assert_eq!(step.status, StepStatus::Held);
+    assert_eq!(step.last_error.as_deref(), Some(reason));
+    assert!(t.changed_cards.is_empty() && t.new_cards.is_empty());
+    assert!(t.events.is_empty(), "no completion is told: {:?}", t.events);
+}

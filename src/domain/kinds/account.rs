@@ -61,6 +61,14 @@ pub(super) fn the_active_account<'a>(
     }
 }
 
+/// The refusal for a deposit without interest terms: nothing can be paid or quoted.
+pub(super) fn no_terms(account: &Account) -> Refusal {
+    Refusal::policy(
+        "policy-violation",
+        format!("deposit {} has no interest terms on record", account.number),
+    )
+}
+
 /// An amount as a sentence shows it: `1250.00 EUR`.
 pub(super) fn shown(money: Money) -> String {
     format!("{} {}", money.amount(), money.currency.as_str())

@@ -177,14 +177,25 @@ impl Rules for AccountTermination {
         self.target(ctx, account).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Some(account) = ctx.account(&self.account_number) else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let account = ctx.account(&self.account_number).ok_or_else(|| {
+            Refusal::conflict(
+                "account-status-not-eligible",
+                format!("account {} no longer exists", self.account_number),
+            )
+        })?;
         let balance = account.balance.minor;
         let mut legs = vec![];
-        match self.target(ctx, account) {
-            Ok(Some(target)) => {
+        // A target closed since the check is an error, not a payout in cash: the system
+        // of record paid the target the operation named.
+        match self.target(ctx, account)? {
+            Some(target) => {
                 legs.push(Leg {
                     account,
                     minor: -balance,
@@ -198,7 +209,7 @@ impl Rules for AccountTermination {
                     counterparty: account.number.to_string(),
                 });
             }
-            _ => legs.push(Leg {
+            None => legs.push(Leg {
                 account,
                 minor: -balance,
                 guard: BalanceGuard::Exactly(balance),
@@ -207,6 +218,7 @@ impl Rules for AccountTermination {
         }
         book(t, &legs, self.account_kind_literal(), now);
         close(t, account);
+        Ok(())
     }
 
     fn judges_standing_orders(&self) -> bool {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::card::new_card;
+use super::card::{new_card, the_arrangement};
 use super::{KindDef, Rules, plan};
 use crate::domain::CustomerNumber;
 use crate::domain::card::CardStatus;
@@ -79,10 +79,8 @@ impl Rules for AdditionalCardIssuance {
         ctx: &Context<'_>,
         now: DateTime<Utc>,
         produced: &Produced,
-    ) {
-        let Some(arrangement) = ctx.arrangement else {
-            return;
-        };
+    ) -> Result<(), Refusal> {
+        let arrangement = the_arrangement(ctx, &self.arrangement_number)?;
         let card = new_card(
             &t.order,
             &self.authorized_customer,
@@ -93,6 +91,7 @@ impl Rules for AdditionalCardIssuance {
         );
         t.order.result_card_id = Some(card.id.clone());
         t.new_cards.push(card);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

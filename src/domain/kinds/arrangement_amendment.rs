@@ -67,15 +67,26 @@ impl Rules for ArrangementAmendment {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, _: &Context<'_>, _: DateTime<Utc>, _: &Produced) {
-        if let Some(wanted) = product::by_code(&self.new_product_code) {
-            t.account_changes.push(AccountChange {
-                account: self.arrangement_number.clone(),
-                status: None,
-                product: Some((wanted.code.to_owned(), wanted.name.to_owned())),
-                interest_from: None,
-            });
-        }
+    fn apply(
+        &self,
+        t: &mut Transition,
+        _: &Context<'_>,
+        _: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let wanted = product::by_code(&self.new_product_code).ok_or_else(|| {
+            Refusal::policy(
+                "policy-violation",
+                format!("product {} is not offered", self.new_product_code),
+            )
+        })?;
+        t.account_changes.push(AccountChange {
+            account: self.arrangement_number.clone(),
+            status: None,
+            product: Some((wanted.code.to_owned(), wanted.name.to_owned())),
+            interest_from: None,
+        });
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use crate::domain::CustomerNumber;
 use crate::domain::card::{Arrangement, Card, CardStatus, mask};
 use crate::domain::execution::{Context, Refusal};
-use crate::domain::identifier::CardId;
+use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::operation::Produced;
 use crate::domain::order::Order;
 
@@ -14,6 +14,19 @@ use crate::domain::order::Order;
 pub(super) fn the_card<'a>(ctx: &Context<'a>) -> Result<&'a Card, Refusal> {
     ctx.card
         .ok_or_else(|| Refusal::conflict("card-status-not-eligible", "the card no longer exists"))
+}
+
+/// The card's arrangement, or the refusal when it has gone meanwhile.
+pub(super) fn the_arrangement<'a>(
+    ctx: &Context<'a>,
+    number: &ArrangementNumber,
+) -> Result<&'a Arrangement, Refusal> {
+    ctx.arrangement.ok_or_else(|| {
+        Refusal::policy(
+            "policy-violation",
+            format!("arrangement {number} does not exist"),
+        )
+    })
 }
 
 /// The refusal for a card whose status does not allow the order.

@@ -35,10 +35,14 @@ impl Rules for CardActivation {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Some(card) = ctx.card else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let card = the_card(ctx)?;
         t.changed_cards
             .push(with_status(card, CardStatus::Active, now));
         // A replacement for a reason other than loss or theft keeps the old card usable
@@ -50,6 +54,7 @@ impl Rules for CardActivation {
             t.changed_cards
                 .push(with_status(old, CardStatus::Terminated, now));
         }
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -37,13 +37,18 @@ impl Rules for CardBlockade {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Some(card) = ctx.card else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let card = the_card(ctx)?;
         let mut blocked = with_status(card, CardStatus::Suspended, now);
         blocked.blockade_reason = Some(self.reason.clone());
         t.changed_cards.push(blocked);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -48,13 +48,18 @@ impl Rules for CardDeblockade {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Some(card) = ctx.card else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let card = the_card(ctx)?;
         let mut active = with_status(card, CardStatus::Active, now);
         active.blockade_reason = None;
         t.changed_cards.push(active);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::card::{new_card, status_not_eligible, the_card, with_status};
+use super::card::{new_card, status_not_eligible, the_arrangement, the_card, with_status};
 use super::{KindDef, Rules, plan};
 use crate::domain::card::CardStatus;
 use crate::domain::classification::is_lost_or_stolen;
@@ -52,10 +52,9 @@ impl Rules for CardReplacement {
         ctx: &Context<'_>,
         now: DateTime<Utc>,
         produced: &Produced,
-    ) {
-        let (Some(card), Some(arrangement)) = (ctx.card, ctx.arrangement) else {
-            return;
-        };
+    ) -> Result<(), Refusal> {
+        let card = the_card(ctx)?;
+        let arrangement = the_arrangement(ctx, &card.arrangement_number)?;
         let replacement = new_card(
             &t.order,
             &card.holder,
@@ -73,6 +72,7 @@ impl Rules for CardReplacement {
         t.order.result_card_id = Some(replacement.id.clone());
         t.changed_cards.push(old);
         t.new_cards.push(replacement);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

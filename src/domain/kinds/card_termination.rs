@@ -36,11 +36,17 @@ impl Rules for CardTermination {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        if let Some(card) = ctx.card {
-            t.changed_cards
-                .push(with_status(card, CardStatus::Terminated, now));
-        }
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let card = the_card(ctx)?;
+        t.changed_cards
+            .push(with_status(card, CardStatus::Terminated, now));
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Leg, book, the_account};
+use super::account::{Leg, book, no_terms, the_account};
 use super::{KindDef, Rules, plan};
 use crate::domain::account::{
     Account, AccountChange, ArrangementKind, ArrangementStatus, BalanceGuard,
@@ -38,10 +38,7 @@ impl DepositPayout {
         let account = the_account(ctx, &self.account_number, ArrangementKind::DepositAccount)?;
         let policy = |why: String| Refusal::policy("policy-violation", why);
         if account.deposit.is_none() {
-            return Err(policy(format!(
-                "deposit {} has no interest terms on record",
-                account.number
-            )));
+            return Err(no_terms(account));
         }
         let currency = account.balance.currency.as_str();
         if self.currency != currency {
@@ -71,14 +68,16 @@ impl Rules for DepositPayout {
         self.parties(ctx).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Ok((account, payee)) = self.parties(ctx) else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let (account, payee) = self.parties(ctx)?;
         let today = now.date_naive();
-        let Some(quote) = deposit::interest_payout(account, today) else {
-            return;
-        };
+        let quote = deposit::interest_payout(account, today).ok_or_else(|| no_terms(account))?;
         let legs = [Leg {
             account: payee,
             minor: quote.net.minor,
@@ -92,6 +91,7 @@ impl Rules for DepositPayout {
             product: None,
             interest_from: Some(today),
         });
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

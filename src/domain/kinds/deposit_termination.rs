@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Leg, book, close, the_account};
+use super::account::{Leg, book, close, no_terms, the_account};
 use super::{KindDef, Rules, confirmed_plan};
 use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, BalanceGuard};
 use crate::domain::deposit;
@@ -33,10 +33,7 @@ impl DepositTermination {
     fn parties<'a>(&self, ctx: &Context<'a>) -> Result<(&'a Account, &'a Account), Refusal> {
         let deposit = the_account(ctx, &self.account_number, ArrangementKind::DepositAccount)?;
         if deposit.deposit.is_none() {
-            return Err(Refusal::policy(
-                "policy-violation",
-                format!("deposit {} has no interest terms on record", deposit.number),
-            ));
+            return Err(no_terms(deposit));
         }
         let payee = deposit
             .linked
@@ -63,13 +60,16 @@ impl Rules for DepositTermination {
         self.parties(ctx).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Ok((account, payee)) = self.parties(ctx) else {
-            return;
-        };
-        let Some(quote) = deposit::early_termination(account, now.date_naive()) else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let (account, payee) = self.parties(ctx)?;
+        let quote = deposit::early_termination(account, now.date_naive())
+            .ok_or_else(|| no_terms(account))?;
         let legs = [
             Leg {
                 account,
@@ -86,6 +86,7 @@ impl Rules for DepositTermination {
         ];
         book(t, &legs, DEF.literal, now);
         close(t, account);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -88,10 +88,14 @@ impl Rules for EarlyRedemption {
         self.terms(ctx).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let Ok((credit, owed, payer)) = self.terms(ctx) else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let (credit, owed, payer) = self.terms(ctx)?;
         let legs = [
             Leg {
                 account: credit,
@@ -112,6 +116,7 @@ impl Rules for EarlyRedemption {
         };
         book(t, &legs, literal, now);
         close(t, credit);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -96,7 +96,13 @@ impl Rules for MandateAssignment {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, _: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
+    fn apply(
+        &self,
+        t: &mut Transition,
+        _: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
         let order = t.order.number.0;
         for (index, grant) in self.grants.iter().enumerate() {
             t.mandates.push(Mandate {
@@ -110,6 +116,7 @@ impl Rules for MandateAssignment {
                 revoked_on: None,
             });
         }
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -54,14 +54,20 @@ impl Rules for MandateRevocation {
         self.the_mandate(ctx).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        if let Ok(mandate) = self.the_mandate(ctx) {
-            t.mandates.push(Mandate {
-                status: MandateStatus::Revoked,
-                revoked_on: Some(now.date_naive()),
-                ..mandate.clone()
-            });
-        }
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let mandate = self.the_mandate(ctx)?;
+        t.mandates.push(Mandate {
+            status: MandateStatus::Revoked,
+            revoked_on: Some(now.date_naive()),
+            ..mandate.clone()
+        });
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

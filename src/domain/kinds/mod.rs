@@ -106,7 +106,20 @@ pub trait Rules {
 
     /// Mirrors the action's effect in bankapi's tables, once the system of record has
     /// applied it; `produced` is what the system answered about anything it created.
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, produced: &Produced);
+    ///
+    /// It judges the state at the answer, which a remote system can make differ from the
+    /// state the check saw: a call repeated after a crash or after a write that found a
+    /// balance moved runs on fresh state, where the creditor may have closed meanwhile.
+    /// An `Err` says the mirror cannot follow what the system did; the order is then held
+    /// for staff rather than completed with the mirror silently wrong. It must come before
+    /// anything is added to `t`.
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        produced: &Produced,
+    ) -> Result<(), Refusal>;
 
     /// The operation's body members besides those every operation carries, named as in
     /// the order's GET view.

@@ -105,7 +105,13 @@ impl Rules for StandingOrderSetup {
         creditor(ctx, &self.terms).map(|_| ())
     }
 
-    fn apply(&self, t: &mut Transition, _: &Context<'_>, _: DateTime<Utc>, _: &Produced) {
+    fn apply(
+        &self,
+        t: &mut Transition,
+        _: &Context<'_>,
+        _: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
         t.standing_orders.push(StandingOrder {
             number: t.order.number,
             owner: t.order.owner.clone(),
@@ -115,6 +121,7 @@ impl Rules for StandingOrderSetup {
             skip_next: false,
             status: StandingOrderStatus::Active,
         });
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {

@@ -54,10 +54,14 @@ impl Rules for StandingOrderPayment {
         Ok(())
     }
 
-    fn apply(&self, t: &mut Transition, ctx: &Context<'_>, now: DateTime<Utc>, _: &Produced) {
-        let (Ok(from), Ok(to)) = (debtor(ctx, &self.terms), creditor(ctx, &self.terms)) else {
-            return;
-        };
+    fn apply(
+        &self,
+        t: &mut Transition,
+        ctx: &Context<'_>,
+        now: DateTime<Utc>,
+        _: &Produced,
+    ) -> Result<(), Refusal> {
+        let (from, to) = (debtor(ctx, &self.terms)?, creditor(ctx, &self.terms)?);
         let minor = self.terms.amount.minor;
         let creditor_number = self.terms.creditor_account.to_string();
         let mut legs = vec![Leg {
@@ -75,6 +79,7 @@ impl Rules for StandingOrderPayment {
             });
         }
         book(t, &legs, DEF.literal, now);
+        Ok(())
     }
 
     fn operation_fields(&self, fields: &mut Vec<(&'static str, serde_json::Value)>) {
