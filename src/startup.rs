@@ -264,32 +264,38 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .nest(orders::ROOT, order_api.clone())
         .nest(orders::LINK_ROOT, order_api)
         .nest(audit::ROOT, audit_api)
-        .layer(middleware::from_fn_with_state(
-            shapeable,
-            crate::http::shaping::shape_answers,
-        ))
-        .layer(middleware::from_fn(crate::http::etag::conditional_get))
-        .layer(middleware::from_fn_with_state(
-            state.rate_limit.clone(),
-            crate::http::rate_limit::add_headers,
-        ))
-        .layer(middleware::from_fn_with_state(
-            known,
-            crate::http::query_names::refuse_unknown_parameters,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(settings.request_timeout_seconds),
-        ))
-        .layer(middleware::from_fn(
-            crate::http::control_chars::refuse_control_characters,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            audit::record_changes,
-        ))
-        .layer(axum::Extension(BodyLimit(settings.body_limit_bytes)))
-        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+        // One composed layer, outermost first: applied to each route as a whole, so a
+        // request clones the stack's handles once per layer instead of a boxed route per
+        // layer below it (see the outer stack below).
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+                .layer(axum::Extension(BodyLimit(settings.body_limit_bytes)))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    audit::record_changes,
+                ))
+                .layer(middleware::from_fn(
+                    crate::http::control_chars::refuse_control_characters,
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(settings.request_timeout_seconds),
+                ))
+                .layer(middleware::from_fn_with_state(
+                    known,
+                    crate::http::query_names::refuse_unknown_parameters,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.rate_limit.clone(),
+                    crate::http::rate_limit::add_headers,
+                ))
+                .layer(middleware::from_fn(crate::http::etag::conditional_get))
+                .layer(middleware::from_fn_with_state(
+                    shapeable,
+                    crate::http::shaping::shape_answers,
+                )),
+        );
     let docs = SwaggerUi::new("/swagger-ui")
         .url("/customer-event/openapi.json", event_doc)
         .url("/customer-order/openapi.json", order_doc)
@@ -298,20 +304,28 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             "/system-of-record/openapi.json",
             crate::operations::contract::document(),
         );
-    Router::new()
+    let routed = Router::new()
         .merge(api)
         .merge(ops::router())
         .merge(docs)
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(state)
-        .layer(middleware::from_fn(ops::metrics::track))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| -> Response {
-                ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-            },
+        // Labels by the matched route, so it runs after routing, around each route.
+        .layer(middleware::from_fn(ops::metrics::track));
+    // The rest needs no route, so it wraps the router once instead of each route. A layer
+    // on a route clones everything below it on every request (a boxed service per layer
+    // below), so a stack of them on each route costs allocations that grow with the
+    // square of its depth; wrapped around the router, each layer clones the router's
+    // shared handle only.
+    let outer = tower::ServiceBuilder::new()
+        // Outermost, so that a preflight is answered before authentication and every
+        // answer, problems too, carries the headers a page needs to read it.
+        .option_layer(crate::http::cors::layer(
+            &settings.cors_origins().unwrap_or_default(),
         ))
-        .layer(middleware::from_fn(crate::http::problem::finish_problems))
-        .layer(PropagateRequestIdLayer::x_request_id())
+        // CORS answers a preflight with an empty body of the inner body's type.
+        .map_response(IntoResponse::into_response)
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let request_id = request
@@ -328,12 +342,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 )
             }),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        // Outermost, so that a preflight is answered before authentication and every
-        // answer, problems too, carries the headers a page needs to read it.
-        .layer(tower::util::option_layer(crate::http::cors::layer(
-            &settings.cors_origins().unwrap_or_default(),
-        )))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn(crate::http::problem::finish_problems))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| -> Response {
+                ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+            },
+        ))
+        .service(routed);
+    Router::new().fallback_service(outer)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
