@@ -245,3 +245,83 @@ fn a_closure_is_refused_while_something_draws_on_the_account() {
         "linked-product-exists"
     );
 }
+
+#[test]
+fn a_debit_the_mirror_cannot_cover_at_the_answer_holds_instead_of_failing_its_guard_forever() {
+    use crate::domain::kinds::StandingOrderPayment;
+    use crate::domain::standing_order::{Due, Frequency, PRODUCTS, Terms, UnitOfTime};
+
+    let (debtor, creditor) = ("0064200002022", "0064200002030");
+    let today = now().date_naive();
+    let request = OrderRequest::StandingOrderPayment(StandingOrderPayment {
+        due: Due {
+            standing_order: OrderNumber(6),
+            sequence: 1,
+            date: today,
+        },
+        terms: Terms {
+            product_code: PRODUCTS[0].0.into(),
+            debtor: an(debtor),
+            creditor_name: "Landlord".into(),
+            creditor_account: an(creditor),
+            amount: Money {
+                currency: CurrencyCode::parse("c", "RSD").unwrap(),
+                minor: 50_000,
+            },
+            reference: None,
+            start_date: today,
+            end_date: today,
+            frequency: Frequency {
+                period: 1,
+                unit: UnitOfTime::Months,
+            },
+            first_payment_date: today,
+        },
+    });
+    let current = |minor| account(debtor, ArrangementKind::CurrentAccount, minor, None);
+    let payee = account(creditor, ArrangementKind::CurrentAccount, 0, None);
+    let covered = accounts(vec![current(80_000), payee.clone()]);
+    let judged = Context {
+        accounts: Some(&covered),
+        ..Context::default()
+    };
+    let durations = StepDurations::zero();
+    let Advanced { transition, call } = advance(order(request), &judged, now(), &durations, true);
+    assert!(
+        call.is_some(),
+        "checked on covered balances, the payment calls the system"
+    );
+    let answer = |t: Transition, ctx: &Context<'_>| {
+        let policy = RetryPolicy::default();
+        complete_operation(
+            t,
+            ctx,
+            Outcome::applied_here(),
+            now(),
+            &durations,
+            &policy,
+            0.5,
+        )
+    };
+
+    // On the balances the check saw, the answer books both legs.
+    let booked = answer(transition.clone(), &judged);
+    assert_eq!(booked.postings.len(), 2);
+    assert_ne!(booked.order.status, OrderStatus::Held);
+
+    // The answer comes again on fresh balances, another order having spent the money: the
+    // store's guard would refuse the debit on every pass, so the order is held instead.
+    let drained = accounts(vec![current(20_000), payee]);
+    let fresh = Context {
+        accounts: Some(&drained),
+        ..Context::default()
+    };
+    let held = answer(transition, &fresh);
+    assert_eq!(held.order.status, OrderStatus::Held);
+    let reason = held.order.hold_reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("cannot mirror") && reason.contains("less than the 500.00 RSD"),
+        "{reason}"
+    );
+    assert!(held.postings.is_empty() && held.events.is_empty());
+}

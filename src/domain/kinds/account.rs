@@ -85,7 +85,20 @@ pub(super) struct Leg<'a> {
 
 /// Books `legs` for the order: a posting each, and an accounting-transaction event in
 /// the history of each account's owner. Legs of zero are left out.
-pub(super) fn book(t: &mut Transition, legs: &[Leg<'_>], kind: &str, now: DateTime<Utc>) {
+///
+/// Each leg's guard is judged first against the balances the rules see, and nothing is
+/// booked if one fails. With the built-in adapter the check has judged the same
+/// balances, so they pass; after a remote system's answer on fresh balances (a debit
+/// that another account's order left uncovered, say) the failure is the mirror's, and
+/// the order is held instead of being judged again pass after pass against a store
+/// guard that can never hold.
+pub(super) fn book(
+    t: &mut Transition,
+    legs: &[Leg<'_>],
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    admitted(legs)?;
     let number = t.order.number.to_string();
     let day = now.date_naive().to_string();
     for leg in legs.iter().filter(|leg| leg.minor != 0) {
@@ -129,6 +142,66 @@ pub(super) fn book(t: &mut Transition, legs: &[Leg<'_>], kind: &str, now: DateTi
             ),
         });
     }
+    Ok(())
+}
+
+/// Whether every leg's guard holds on the balances the legs were judged on, legs on the
+/// same account taken one after the other as the store books them.
+fn admitted(legs: &[Leg<'_>]) -> Result<(), Refusal> {
+    let mut booked: Vec<(&ArrangementNumber, i64)> = Vec::new();
+    for leg in legs.iter().filter(|leg| leg.minor != 0) {
+        let account = leg.account;
+        let before = booked
+            .iter()
+            .rev()
+            .find(|(number, _)| *number == &account.number)
+            .map_or(account.balance.minor, |(_, balance)| *balance);
+        let after = before.saturating_add(leg.minor);
+        let refusal = match leg.guard {
+            BalanceGuard::NotBelowZero if after < 0 => Some(Refusal::policy(
+                "insufficient-funds",
+                format!(
+                    "account {} holds {}, less than the {} to debit",
+                    account.number,
+                    shown(Money {
+                        minor: before,
+                        ..account.balance
+                    }),
+                    shown(Money {
+                        minor: leg.minor.saturating_neg(),
+                        ..account.balance
+                    })
+                ),
+            )),
+            BalanceGuard::Exactly(expected) if before != expected => Some(Refusal::conflict(
+                "account-status-not-eligible",
+                format!(
+                    "account {} holds {}, not the {} it was closed with",
+                    account.number,
+                    shown(Money {
+                        minor: before,
+                        ..account.balance
+                    }),
+                    shown(Money {
+                        minor: expected,
+                        ..account.balance
+                    })
+                ),
+            )),
+            BalanceGuard::Active if account.status != ArrangementStatus::Active => {
+                Some(Refusal::conflict(
+                    "account-status-not-eligible",
+                    format!("account {} is {}", account.number, account.status.as_str()),
+                ))
+            }
+            _ => None,
+        };
+        if let Some(refusal) = refusal {
+            return Err(refusal);
+        }
+        booked.push((&account.number, after));
+    }
+    Ok(())
 }
 
 /// Closes `account`: its status becomes `terminated`.

@@ -216,7 +216,7 @@ impl Rules for AccountTermination {
                 counterparty: "cash".into(),
             }),
         }
-        book(t, &legs, self.account_kind_literal(), now);
+        book(t, &legs, self.account_kind_literal(), now)?;
         close(t, account);
         Ok(())
     }

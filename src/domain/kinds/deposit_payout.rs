@@ -84,7 +84,7 @@ impl Rules for DepositPayout {
             guard: BalanceGuard::Active,
             counterparty: account.number.to_string(),
         }];
-        book(t, &legs, DEF.literal, now);
+        book(t, &legs, DEF.literal, now)?;
         t.account_changes.push(AccountChange {
             account: account.number.clone(),
             status: None,

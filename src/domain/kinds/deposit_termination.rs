@@ -84,7 +84,7 @@ impl Rules for DepositTermination {
                 counterparty: account.number.to_string(),
             },
         ];
-        book(t, &legs, DEF.literal, now);
+        book(t, &legs, DEF.literal, now)?;
         close(t, account);
         Ok(())
     }

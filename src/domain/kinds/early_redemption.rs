@@ -114,7 +114,7 @@ impl Rules for EarlyRedemption {
             ArrangementKind::Loan => LOAN.literal,
             _ => CREDIT_FACILITY.literal,
         };
-        book(t, &legs, literal, now);
+        book(t, &legs, literal, now)?;
         close(t, credit);
         Ok(())
     }

@@ -78,7 +78,7 @@ impl Rules for StandingOrderPayment {
                 counterparty: from.number.to_string(),
             });
         }
-        book(t, &legs, DEF.literal, now);
+        book(t, &legs, DEF.literal, now)?;
         Ok(())
     }
 
