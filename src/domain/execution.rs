@@ -230,6 +230,8 @@ pub(crate) fn notify(t: &mut Transition, outcome: &str, reason: Option<&str>) {
 }
 
 #[cfg(test)]
+mod card_rule_tests;
+#[cfg(test)]
 mod confirm_tests;
 #[cfg(test)]
 mod tests;

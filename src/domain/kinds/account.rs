@@ -61,6 +61,18 @@ pub(super) fn the_active_account<'a>(
     }
 }
 
+/// The account `account` settles through (a deposit's or a loan's current account), if
+/// it is loaded, active and in the same currency: the only one money may move to or from,
+/// since bankapi holds no exchange rates.
+pub(super) fn settling<'a>(ctx: &Context<'a>, account: &Account) -> Option<&'a Account> {
+    account
+        .linked
+        .as_ref()
+        .and_then(|number| ctx.account(number))
+        .filter(|a| a.status == ArrangementStatus::Active)
+        .filter(|a| a.balance.currency == account.balance.currency)
+}
+
 /// The refusal for a deposit without interest terms: nothing can be paid or quoted.
 pub(super) fn no_terms(account: &Account) -> Refusal {
     Refusal::policy(

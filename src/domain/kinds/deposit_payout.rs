@@ -5,11 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Leg, book, no_terms, the_account};
+use super::account::{Leg, book, no_terms, settling, the_account};
 use super::{KindDef, Rules, plan};
-use crate::domain::account::{
-    Account, AccountChange, ArrangementKind, ArrangementStatus, BalanceGuard,
-};
+use crate::domain::account::{Account, AccountChange, ArrangementKind, BalanceGuard};
 use crate::domain::deposit;
 use crate::domain::execution::{Context, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
@@ -47,18 +45,12 @@ impl DepositPayout {
                 account.number, self.currency
             )));
         }
-        let payee = account
-            .linked
-            .as_ref()
-            .and_then(|n| ctx.account(n))
-            .filter(|a| a.status == ArrangementStatus::Active)
-            .filter(|a| a.balance.currency == account.balance.currency)
-            .ok_or_else(|| {
-                policy(format!(
-                    "deposit {} has no active current account in {currency} to pay to",
-                    account.number
-                ))
-            })?;
+        let payee = settling(ctx, account).ok_or_else(|| {
+            policy(format!(
+                "deposit {} has no active current account in {currency} to pay to",
+                account.number
+            ))
+        })?;
         Ok((account, payee))
     }
 }

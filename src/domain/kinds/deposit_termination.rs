@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Leg, book, close, no_terms, the_account};
+use super::account::{Leg, book, close, no_terms, settling, the_account};
 use super::{KindDef, Rules, confirmed_plan};
-use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, BalanceGuard};
+use crate::domain::account::{Account, ArrangementKind, BalanceGuard};
 use crate::domain::deposit;
 use crate::domain::execution::{Context, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
@@ -35,22 +35,16 @@ impl DepositTermination {
         if deposit.deposit.is_none() {
             return Err(no_terms(deposit));
         }
-        let payee = deposit
-            .linked
-            .as_ref()
-            .and_then(|n| ctx.account(n))
-            .filter(|a| a.status == ArrangementStatus::Active)
-            .filter(|a| a.balance.currency == deposit.balance.currency)
-            .ok_or_else(|| {
-                Refusal::policy(
-                    "policy-violation",
-                    format!(
-                        "deposit {} has no active current account in {} to be paid out to",
-                        deposit.number,
-                        deposit.balance.currency.as_str()
-                    ),
-                )
-            })?;
+        let payee = settling(ctx, deposit).ok_or_else(|| {
+            Refusal::policy(
+                "policy-violation",
+                format!(
+                    "deposit {} has no active current account in {} to be paid out to",
+                    deposit.number,
+                    deposit.balance.currency.as_str()
+                ),
+            )
+        })?;
         Ok((deposit, payee))
     }
 }

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Leg, book, close, shown, the_account};
+use super::account::{Leg, book, close, settling, shown, the_account};
 use super::{KindDef, Rules, confirmed_plan};
-use crate::domain::account::{Account, ArrangementKind, ArrangementStatus, BalanceGuard, Money};
+use crate::domain::account::{Account, ArrangementKind, BalanceGuard, Money};
 use crate::domain::execution::{Context, Refusal, Transition};
 use crate::domain::identifier::ArrangementNumber;
 use crate::domain::operation::Produced;
@@ -47,23 +47,17 @@ impl EarlyRedemption {
     fn terms<'a>(&self, ctx: &Context<'a>) -> Result<(&'a Account, i64, &'a Account), Refusal> {
         let credit = the_account(ctx, &self.account_number, self.account_kind)?;
         let owed = credit.balance.minor.min(0).saturating_neg();
-        let payer = credit
-            .linked
-            .as_ref()
-            .and_then(|n| ctx.account(n))
-            .filter(|a| a.status == ArrangementStatus::Active)
-            .filter(|a| a.balance.currency == credit.balance.currency)
-            .ok_or_else(|| {
-                Refusal::policy(
-                    "policy-violation",
-                    format!(
-                        "{} {} has no active current account in {} to be redeemed from",
-                        credit.kind.as_str(),
-                        credit.number,
-                        credit.balance.currency.as_str()
-                    ),
-                )
-            })?;
+        let payer = settling(ctx, credit).ok_or_else(|| {
+            Refusal::policy(
+                "policy-violation",
+                format!(
+                    "{} {} has no active current account in {} to be redeemed from",
+                    credit.kind.as_str(),
+                    credit.number,
+                    credit.balance.currency.as_str()
+                ),
+            )
+        })?;
         if payer.balance.minor < owed {
             return Err(Refusal::policy(
                 "insufficient-funds",
