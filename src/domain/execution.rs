@@ -132,6 +132,33 @@ pub struct Transition {
     pub mandates: Vec<Mandate>,
     /// Standing orders set up.
     pub standing_orders: Vec<StandingOrder>,
+    /// Why this transition set the order aside for a person, if it did: what operators
+    /// count (a rise of one cause points at one kind of trouble), while `hold-reason`
+    /// says it to staff in words.
+    pub held: Option<HoldCause>,
+}
+
+/// Why the engine held an order (API.md section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldCause {
+    /// The system of record failed transiently as many times as allowed.
+    RetriesExhausted,
+    /// The system of record's answer asked for a person (a reused key, an answer the
+    /// adapter cannot read).
+    SystemOfRecord,
+    /// The system carried out the operation but bankapi's tables cannot follow it.
+    MirrorDrift,
+}
+
+impl HoldCause {
+    /// The label operators see on the metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RetriesExhausted => "retries-exhausted",
+            Self::SystemOfRecord => "system-of-record",
+            Self::MirrorDrift => "mirror-drift",
+        }
+    }
 }
 
 impl Transition {
@@ -146,6 +173,7 @@ impl Transition {
             account_changes: Vec::new(),
             mandates: Vec::new(),
             standing_orders: Vec::new(),
+            held: None,
         }
     }
 }

@@ -156,8 +156,9 @@ impl Engine {
         done.extend(self.complete_all(answered, &context, now));
         // Orders whose balance moved are judged again by a later pass (write_batch
         // counts them); the locks are the claims here, so none is lost.
-        write_batch(tx.as_mut(), &done, true, self.now()).await?;
+        let written = write_batch(tx.as_mut(), &done, true, self.now()).await?;
         tx.commit().await?;
+        count_holds(&unreadable, &done, &written);
         Ok(count)
     }
 
@@ -200,6 +201,7 @@ impl Engine {
             );
             metrics::counter!("bankapi_order_claims_lost_total").increment(lost as u64);
         }
+        count_holds(&unreadable, &done, &written);
         Ok(count)
     }
 
@@ -295,6 +297,22 @@ impl Engine {
             .zip(outcomes)
             .map(|((lease, transition, _), outcome)| (lease, transition, outcome))
             .collect())
+    }
+}
+
+/// Counts the orders a pass set aside, by cause, once their holds are written: a hold
+/// that was not written (the lease was lost, the balance moved) is decided again later.
+fn count_holds(unreadable: &[(Lease, String)], done: &[(Lease, Transition)], written: &[Written]) {
+    let held = |cause: &'static str, n: usize| {
+        if n > 0 {
+            metrics::counter!("bankapi_orders_held_total", "cause" => cause).increment(n as u64);
+        }
+    };
+    held("unreadable", unreadable.len());
+    for ((_, transition), written) in done.iter().zip(written) {
+        if let (Some(cause), true) = (transition.held, written.yes()) {
+            held(cause.as_str(), 1);
+        }
     }
 }
 

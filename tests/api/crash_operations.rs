@@ -12,7 +12,7 @@ use crate::durability::{
     Server, activate, check_invariants, open, prepared_database, staff_token,
     wait_until_final_over_http,
 };
-use crate::helpers::{TestDatabase, on_postgres, skip};
+use crate::helpers::{TestDatabase, metric, on_postgres, skip};
 use crate::sor::{Chaos, Fault, SystemOfRecord};
 
 /// A server's settings for the processor at `sor`: calls time out after 0.3 s, a claim
@@ -137,23 +137,6 @@ fn signal(server: &Server, name: &str) {
     assert!(status.success(), "kill {name}");
 }
 
-/// The server's `/metrics` value of `counter`, 0 when it was never counted.
-async fn counter(client: &Client, server: &Server, name: &str) -> f64 {
-    let text = client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find(|line| line.starts_with(name))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn a_process_frozen_past_its_lease_loses_the_order_and_cannot_complete_it() {
     if !on_postgres() {
@@ -193,7 +176,7 @@ async fn a_process_frozen_past_its_lease_loses_the_order_and_cannot_complete_it(
 
     signal(&frozen, "-CONT");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while counter(&client, &frozen, "bankapi_order_claims_lost_total").await < 1.0 {
+    while metric(&client, &frozen.base, "bankapi_order_claims_lost_total").await < 1.0 {
         assert!(
             Instant::now() < deadline,
             "the frozen process did not notice it lost the order"

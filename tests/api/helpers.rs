@@ -60,6 +60,24 @@ impl TestDatabase {
     }
 }
 
+/// The value of a metric line of the server at `base` that starts with `series` (a name,
+/// or a name and its labels), 0 when nothing was counted yet.
+pub async fn metric(client: &Client, base: &str, series: &str) -> f64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn run_admin(admin_url: &str, sql: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin_url)

@@ -308,6 +308,7 @@ fn a_debit_the_mirror_cannot_cover_at_the_answer_holds_instead_of_failing_its_gu
     let booked = answer(transition.clone(), &judged);
     assert_eq!(booked.postings.len(), 2);
     assert_ne!(booked.order.status, OrderStatus::Held);
+    assert_eq!(booked.held, None);
 
     // The answer comes again on fresh balances, another order having spent the money: the
     // store's guard would refuse the debit on every pass, so the order is held instead.
@@ -318,6 +319,7 @@ fn a_debit_the_mirror_cannot_cover_at_the_answer_holds_instead_of_failing_its_gu
     };
     let held = answer(transition, &fresh);
     assert_eq!(held.order.status, OrderStatus::Held);
+    assert_eq!(held.held, Some(HoldCause::MirrorDrift));
     let reason = held.order.hold_reason.as_deref().unwrap_or_default();
     assert!(
         reason.contains("cannot mirror") && reason.contains("less than the 500.00 RSD"),

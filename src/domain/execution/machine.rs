@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Context, Refusal, Transition, apply_effect, check, notify};
+use super::{Context, HoldCause, Refusal, Transition, apply_effect, check, notify};
 use crate::domain::operation::{Operation, Outcome, RetryPolicy};
 use crate::domain::order::{Order, OrderStatus, Phase, Step, StepDurations, StepStatus};
 
@@ -202,7 +202,7 @@ pub fn complete_operation(
                 if let Some(step) = t.order.steps.get_mut(index) {
                     step.last_error = Some(reason.clone());
                 }
-                hold(&mut t.order, reason, now);
+                hold(&mut t, HoldCause::MirrorDrift, reason, now);
                 return t;
             }
             set_status(&mut t.order, OrderStatus::ExternalProcessingSucceeded, now);
@@ -230,7 +230,7 @@ pub fn complete_operation(
                     "the system of record failed {} times; last: {error}",
                     step.attempts
                 );
-                hold(&mut t.order, reason, now);
+                hold(&mut t, HoldCause::RetriesExhausted, reason, now);
             } else {
                 let backoff = policy.retry_delay(step.attempts, jitter);
                 let delay = retry_after.map_or(backoff, |asked| asked.max(backoff));
@@ -240,7 +240,7 @@ pub fn complete_operation(
         Outcome::Hold { reason } => {
             step.attempts += 1;
             step.last_error = Some(reason.clone());
-            hold(&mut t.order, reason, now);
+            hold(&mut t, HoldCause::SystemOfRecord, reason, now);
         }
     }
     t
@@ -340,7 +340,9 @@ fn finish_step(order: &mut Order, index: usize, now: DateTime<Utc>) {
 
 /// Sets the order aside for a person. It stays active (its arrangement's later orders
 /// wait behind it, its duplicate key holds) but is never claimed until staff decide.
-fn hold(order: &mut Order, reason: String, now: DateTime<Utc>) {
+fn hold(t: &mut Transition, cause: HoldCause, reason: String, now: DateTime<Utc>) {
+    t.held = Some(cause);
+    let order = &mut t.order;
     set_status(order, OrderStatus::Held, now);
     if let Some(step) = order.steps.get_mut(order.current_step) {
         step.status = StepStatus::Held;

@@ -169,20 +169,21 @@ fn admitted(legs: &[Leg<'_>]) -> Result<(), Refusal> {
             .find(|(number, _)| *number == &account.number)
             .map_or(account.balance.minor, |(_, balance)| *balance);
         let after = before.saturating_add(leg.minor);
+        // An amount in the account's currency, as the refusals show it.
+        let money = |minor| {
+            shown(Money {
+                minor,
+                ..account.balance
+            })
+        };
         let refusal = match leg.guard {
             BalanceGuard::NotBelowZero if after < 0 => Some(Refusal::policy(
                 "insufficient-funds",
                 format!(
                     "account {} holds {}, less than the {} to debit",
                     account.number,
-                    shown(Money {
-                        minor: before,
-                        ..account.balance
-                    }),
-                    shown(Money {
-                        minor: leg.minor.saturating_neg(),
-                        ..account.balance
-                    })
+                    money(before),
+                    money(leg.minor.saturating_neg())
                 ),
             )),
             BalanceGuard::Exactly(expected) if before != expected => Some(Refusal::conflict(
@@ -190,14 +191,8 @@ fn admitted(legs: &[Leg<'_>]) -> Result<(), Refusal> {
                 format!(
                     "account {} holds {}, not the {} it was closed with",
                     account.number,
-                    shown(Money {
-                        minor: before,
-                        ..account.balance
-                    }),
-                    shown(Money {
-                        minor: expected,
-                        ..account.balance
-                    })
+                    money(before),
+                    money(expected)
                 ),
             )),
             BalanceGuard::Active if account.status != ArrangementStatus::Active => {
