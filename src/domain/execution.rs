@@ -262,4 +262,6 @@ mod card_rule_tests;
 #[cfg(test)]
 mod confirm_tests;
 #[cfg(test)]
+mod hold_tests;
+#[cfg(test)]
 mod tests;
