@@ -158,7 +158,8 @@ impl Engine {
         // counts them); the locks are the claims here, so none is lost.
         let written = write_batch(tx.as_mut(), &done, true, self.now()).await?;
         tx.commit().await?;
-        count_holds(&unreadable, &done, &written);
+        held("unreadable", unreadable.len());
+        count_holds(&done, &written);
         Ok(count)
     }
 
@@ -179,6 +180,8 @@ impl Engine {
         let (work, unreadable) = read(claimed);
         for (lease, reason) in &unreadable {
             inner.store.hold_unreadable(*lease, reason, now).await?;
+            // Committed on its own: counted now, whatever becomes of the rest of the pass.
+            held("unreadable", 1);
         }
         let context = inner
             .store
@@ -201,7 +204,7 @@ impl Engine {
             );
             metrics::counter!("bankapi_order_claims_lost_total").increment(lost as u64);
         }
-        count_holds(&unreadable, &done, &written);
+        count_holds(&done, &written);
         Ok(count)
     }
 
@@ -302,17 +305,18 @@ impl Engine {
 
 /// Counts the orders a pass set aside, by cause, once their holds are written: a hold
 /// that was not written (the lease was lost, the balance moved) is decided again later.
-fn count_holds(unreadable: &[(Lease, String)], done: &[(Lease, Transition)], written: &[Written]) {
-    let held = |cause: &'static str, n: usize| {
-        if n > 0 {
-            metrics::counter!("bankapi_orders_held_total", "cause" => cause).increment(n as u64);
-        }
-    };
-    held("unreadable", unreadable.len());
+fn count_holds(done: &[(Lease, Transition)], written: &[Written]) {
     for ((_, transition), written) in done.iter().zip(written) {
         if let (Some(cause), true) = (transition.held, written.yes()) {
             held(cause.as_str(), 1);
         }
+    }
+}
+
+/// Counts `n` orders held for `cause` (see [`count_holds`]).
+fn held(cause: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!("bankapi_orders_held_total", "cause" => cause).increment(n as u64);
     }
 }
 
