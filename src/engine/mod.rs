@@ -307,7 +307,9 @@ impl Engine {
 /// that was not written (the lease was lost, the balance moved) is decided again later.
 fn count_holds(done: &[(Lease, Transition)], written: &[Written]) {
     for ((_, transition), written) in done.iter().zip(written) {
-        if let (Some(cause), true) = (transition.held, written.yes()) {
+        if written.yes()
+            && let Some(cause) = transition.held
+        {
             held(cause.as_str(), 1);
         }
     }

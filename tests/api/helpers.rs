@@ -241,6 +241,11 @@ impl TestApp {
         }
     }
 
+    /// This server's value of a metric series (see [`metric`]).
+    pub async fn metric(&self, series: &str) -> f64 {
+        metric(&self.client, &self.url(""), series).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, metric};
+use crate::helpers::TestApp;
 use crate::sor::{Fault, SystemOfRecord};
 use crate::systems_of_record::{app_with, settle};
 
@@ -23,15 +23,8 @@ async fn account(app: &TestApp, number: &str) -> Value {
     .await
 }
 
-/// How many holds the server counted as mirror drift.
-async fn held_for_drift(app: &TestApp) -> f64 {
-    metric(
-        &app.client,
-        &app.url(""),
-        "bankapi_orders_held_total{cause=\"mirror-drift\"}",
-    )
-    .await
-}
+/// The holds the server counted as mirror drift.
+const HELD_FOR_DRIFT: &str = "bankapi_orders_held_total{cause=\"mirror-drift\"}";
 
 #[tokio::test]
 async fn a_payment_the_system_completes_after_its_creditor_closed_is_held_and_books_nothing() {
@@ -101,13 +94,13 @@ async fn a_payment_the_system_completes_after_its_creditor_closed_is_held_and_bo
     let before = account(&app, CURRENT_RSD).await["balance"].clone();
 
     // Now core banking finishes the payment: it moved the money, the mirror cannot.
-    let holds = held_for_drift(&app).await;
+    let holds = app.metric(HELD_FOR_DRIFT).await;
     sor.complete_at_next_poll(&key);
     let held = settle(&app, "orders", payment, &["held"]).await;
     // Counted by cause for operators (the recorder is the process's: other tests may
     // count too, but none of them holds for this cause).
     assert!(
-        held_for_drift(&app).await > holds,
+        app.metric(HELD_FOR_DRIFT).await > holds,
         "bankapi_orders_held_total counts the hold as mirror drift"
     );
     let reason = held["hold-reason"].as_str().unwrap_or_default();

@@ -14,7 +14,7 @@ use bankapi::domain::order::OrderStatus;
 use bankapi::store::StoreError;
 use bankapi::store::orders::{Claimed, ContextKeys, OrderColumns, Written};
 
-use crate::helpers::{TestApp, metric};
+use crate::helpers::TestApp;
 
 async fn accept(app: &TestApp, resource: &str, body: Value) -> String {
     let response = app
@@ -256,12 +256,12 @@ async fn an_unreadable_order_is_held_with_its_reason_while_the_rest_of_the_queue
     )
     .await;
     let unreadable = "bankapi_orders_held_total{cause=\"unreadable\"}";
-    let counted = metric(&app.client, &app.url(""), unreadable).await;
+    let counted = app.metric(unreadable).await;
     // The poison blocks its own arrangement's later orders (they wait behind it, as
     // behind any held order), never the rest of the queue.
     app.run_orders().await;
     assert!(
-        metric(&app.client, &app.url(""), unreadable).await > counted,
+        app.metric(unreadable).await > counted,
         "the hold is counted for operators by its cause"
     );
     let issuance = app

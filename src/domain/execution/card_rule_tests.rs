@@ -16,11 +16,7 @@ fn replacing_a_lost_card_terminates_it_at_once_and_links_both_cards() {
         card: Some(&old),
         arrangement: Some(&arrangement),
         arrangement_cards: &cards,
-        authorized_customer: None,
-        accounts: None,
-        customers: None,
-        mandates: &[],
-        standing_orders: &[],
+        ..Context::default()
     };
     let request = OrderRequest::CardReplacement(CardReplacement {
         card_id: cid("C1"),

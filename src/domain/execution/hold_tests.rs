@@ -8,6 +8,21 @@ use crate::domain::card::CardStatus;
 use crate::domain::operation::{Outcome, RetryPolicy};
 use crate::domain::order::{OrderKind, OrderStatus, StepDurations, StepStatus};
 
+/// A card order of `kind` on card C1, checked and at its action: the system is being
+/// called, and the transition waits for its answer.
+fn at_the_call(kind: OrderKind, ctx: &Context<'_>) -> Transition {
+    let checked = advance(
+        order(card_request(kind, "C1")),
+        ctx,
+        now(),
+        &StepDurations::zero(),
+    );
+    let Advanced { transition, call } =
+        machine_advance(checked.order, ctx, now(), &StepDurations::zero(), true);
+    assert!(call.is_some(), "the action calls the system");
+    transition
+}
+
 #[test]
 fn an_answer_the_mirror_cannot_follow_holds_the_order_and_changes_nothing() {
     let existing = card("C1", CardStatus::Active);
@@ -17,11 +32,7 @@ fn an_answer_the_mirror_cannot_follow_holds_the_order_and_changes_nothing() {
         arrangement: Some(&terms),
         ..Context::default()
     };
-    let order = order(card_request(OrderKind::CardReplacement, "C1"));
-    let checked = advance(order, &before, now(), &StepDurations::zero());
-    let Advanced { transition, call } =
-        machine_advance(checked.order, &before, now(), &StepDurations::zero(), true);
-    assert!(call.is_some(), "the action calls the system");
+    let transition = at_the_call(OrderKind::CardReplacement, &before);
     // The system answers after the state moved on: the arrangement is gone from it.
     let after = Context {
         card: Some(&existing),
@@ -49,10 +60,10 @@ fn an_answer_the_mirror_cannot_follow_holds_the_order_and_changes_nothing() {
 
 #[test]
 fn a_hold_names_its_cause_and_a_retried_failure_names_none() {
-    let active = card("C1", CardStatus::Inactive);
+    let inactive = card("C1", CardStatus::Inactive);
     let terms = arrangement();
     let ctx = Context {
-        card: Some(&active),
+        card: Some(&inactive),
         arrangement: Some(&terms),
         ..Context::default()
     };
@@ -60,14 +71,7 @@ fn a_hold_names_its_cause_and_a_retried_failure_names_none() {
         max_attempts: 2,
         ..RetryPolicy::default()
     };
-    let called = || {
-        let order = order(card_request(OrderKind::CardActivation, "C1"));
-        let checked = advance(order, &ctx, now(), &StepDurations::zero());
-        let Advanced { transition, call } =
-            machine_advance(checked.order, &ctx, now(), &StepDurations::zero(), true);
-        assert!(call.is_some(), "the action calls the system");
-        transition
-    };
+    let called = || at_the_call(OrderKind::CardActivation, &ctx);
     let answer = |t, outcome| {
         complete_operation(
             t,

@@ -183,11 +183,7 @@ fn every_card_order_meets_every_card_status_as_the_contract_says() {
             card: Some(&existing),
             arrangement: Some(&arrangement),
             arrangement_cards: &cards,
-            authorized_customer: None,
-            accounts: None,
-            customers: None,
-            mandates: &[],
-            standing_orders: &[],
+            ..Context::default()
         };
         let (order, changed, _, events) = run(order(card_request(kind, "C0000000001")), &ctx);
         match outcome {
