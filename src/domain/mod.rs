@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod medium;
 pub mod operation;
 pub mod order;
+mod order_lists;
 pub mod page;
 pub mod product;
 pub mod standing_order;

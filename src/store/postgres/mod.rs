@@ -5,11 +5,13 @@ mod append;
 mod audit;
 mod feed;
 mod listener;
+mod order_inserts;
 mod order_rows;
 mod order_tx;
 mod orders;
 mod own_connection;
 mod standing;
+mod webhook_rows;
 mod webhooks;
 
 use std::sync::Arc;

@@ -14,11 +14,12 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
+use super::order_inserts::{insert_cards, insert_orders};
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
     head_of_arrangement, order_columns, walk_due_index,
 };
-use super::order_tx::{PgOrderTx, insert_cards, insert_orders};
+use super::order_tx::PgOrderTx;
 use crate::domain::CustomerNumber;
 use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};

@@ -4,45 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::PgStore;
+use super::webhook_rows::{AttemptRow, DeliveryRow, DueRow, SubscriptionRow};
 use crate::domain::page::PageRequest;
 use crate::store::StoreError;
 use crate::store::webhooks::{
     Attempt, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription, Subscription,
-    WebhookStore, WebhookTx, kinds_column, kinds_from_column, page_bounds, secrets_at,
+    WebhookStore, WebhookTx, kinds_column, page_bounds, secrets_at,
 };
-
-#[derive(sqlx::FromRow)]
-struct SubscriptionRow {
-    subscription_id: i64,
-    url: String,
-    description: Option<String>,
-    event_kinds: Option<String>,
-    customer_number: Option<String>,
-    order_updates: bool,
-    secret: String,
-    previous_secret: Option<String>,
-    previous_secret_until: Option<DateTime<Utc>>,
-    failing_since: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<SubscriptionRow> for Subscription {
-    fn from(r: SubscriptionRow) -> Self {
-        Self {
-            id: r.subscription_id,
-            url: r.url,
-            description: r.description,
-            event_kinds: kinds_from_column(r.event_kinds),
-            customer_number: r.customer_number,
-            order_updates: r.order_updates,
-            secret: r.secret,
-            previous_secret: r.previous_secret,
-            previous_secret_until: r.previous_secret_until,
-            failing_since: r.failing_since,
-            created_at: r.created_at,
-        }
-    }
-}
 
 macro_rules! subscription_columns {
     () => {
@@ -76,68 +44,6 @@ macro_rules! delivery_columns {
             "next_attempt_at"
         )
     };
-}
-
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    delivery_id: i64,
-    subscription_id: i64,
-    message_id: String,
-    customer_number: String,
-    event_type: String,
-    payload: String,
-    created_at: DateTime<Utc>,
-    status: String,
-    attempts: i32,
-    next_attempt_at: Option<DateTime<Utc>>,
-}
-
-impl DeliveryRow {
-    fn into_delivery(self) -> Result<Delivery, StoreError> {
-        Ok(Delivery {
-            id: self.delivery_id,
-            subscription_id: self.subscription_id,
-            message_id: self.message_id,
-            customer_number: self.customer_number,
-            event_type: self.event_type,
-            payload: self.payload,
-            created_at: self.created_at,
-            status: DeliveryStatus::from_stored(&self.status)?,
-            attempts: u32::try_from(self.attempts).unwrap_or_default(),
-            next_attempt_at: self.next_attempt_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct DueRow {
-    #[sqlx(flatten)]
-    delivery: DeliveryRow,
-    lease_token: i64,
-    url: String,
-    secret: String,
-    previous_secret: Option<String>,
-    previous_secret_until: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    delivery_id: i64,
-    attempted_at: DateTime<Utc>,
-    status_code: Option<i32>,
-    duration_ms: i64,
-    error: Option<String>,
-}
-
-impl AttemptRow {
-    fn into_attempt(self) -> Attempt {
-        Attempt {
-            attempted_at: self.attempted_at,
-            status_code: self.status_code.and_then(|c| u16::try_from(c).ok()),
-            duration_ms: u64::try_from(self.duration_ms).unwrap_or_default(),
-            error: self.error,
-        }
-    }
 }
 
 #[async_trait]

@@ -6,46 +6,13 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
+use super::webhook_rows::{AttemptRow, ClaimedRow, DeliveryRow, SubscriptionRow};
 use crate::domain::page::PageRequest;
 use crate::store::webhooks::{
     Attempt, Delivery, DeliveryStatus, DueDelivery, NewDelivery, NewSubscription, Subscription,
-    WebhookStore, WebhookTx, kinds_column, kinds_from_column, page_bounds, secrets_at,
-    with_attempts,
+    WebhookStore, WebhookTx, kinds_column, page_bounds, secrets_at, with_attempts,
 };
 use crate::store::{StoreError, from_micros, to_micros};
-
-#[derive(sqlx::FromRow)]
-struct SubscriptionRow {
-    subscription_id: i64,
-    url: String,
-    description: Option<String>,
-    event_kinds: Option<String>,
-    customer_number: Option<String>,
-    order_updates: bool,
-    secret: String,
-    previous_secret: Option<String>,
-    previous_secret_until: Option<i64>,
-    failing_since: Option<i64>,
-    created_at: i64,
-}
-
-impl SubscriptionRow {
-    fn into_subscription(self) -> Result<Subscription, StoreError> {
-        Ok(Subscription {
-            id: self.subscription_id,
-            url: self.url,
-            description: self.description,
-            event_kinds: kinds_from_column(self.event_kinds),
-            customer_number: self.customer_number,
-            order_updates: self.order_updates,
-            secret: self.secret,
-            previous_secret: self.previous_secret,
-            previous_secret_until: self.previous_secret_until.map(from_micros).transpose()?,
-            failing_since: self.failing_since.map(from_micros).transpose()?,
-            created_at: from_micros(self.created_at)?,
-        })
-    }
-}
 
 macro_rules! subscription_columns {
     () => {
@@ -59,53 +26,6 @@ macro_rules! delivery_columns {
         "delivery_id, subscription_id, message_id, customer_number, event_type, payload, created_at,
          status, attempts, next_attempt_at"
     };
-}
-
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    delivery_id: i64,
-    subscription_id: i64,
-    message_id: String,
-    customer_number: String,
-    event_type: String,
-    payload: String,
-    created_at: i64,
-    status: String,
-    attempts: i64,
-    next_attempt_at: Option<i64>,
-}
-
-impl DeliveryRow {
-    fn into_delivery(self) -> Result<Delivery, StoreError> {
-        Ok(Delivery {
-            id: self.delivery_id,
-            subscription_id: self.subscription_id,
-            message_id: self.message_id,
-            customer_number: self.customer_number,
-            event_type: self.event_type,
-            payload: self.payload,
-            created_at: from_micros(self.created_at)?,
-            status: DeliveryStatus::from_stored(&self.status)?,
-            attempts: u32::try_from(self.attempts).unwrap_or_default(),
-            next_attempt_at: self.next_attempt_at.map(from_micros).transpose()?,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    #[sqlx(flatten)]
-    delivery: DeliveryRow,
-    lease_token: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    delivery_id: i64,
-    attempted_at: i64,
-    status_code: Option<i64>,
-    duration_ms: i64,
-    error: Option<String>,
 }
 
 #[async_trait]
