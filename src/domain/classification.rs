@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::invalid::{ErrorLiteral, FieldError};
+use super::order_lists::ORDER_LISTS;
 
 /// One value of a list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -74,7 +75,7 @@ impl Api {
 
     fn lists(self) -> &'static [List] {
         match self {
-            Self::Order => super::order_lists::ORDER_LISTS,
+            Self::Order => ORDER_LISTS,
             Self::Event => super::event_lists::EVENT_LISTS,
         }
     }
@@ -119,7 +120,7 @@ fn build(api: Api, &(schema_id, name, description, entries): &List) -> Classific
 /// Checks that `raw` is a literal of the list `schema_id` (without regard to case) and
 /// returns the canonical literal.
 pub fn literal_of(schema_id: &str, tag: &str, raw: &str) -> Result<String, FieldError> {
-    let entries = super::order_lists::ORDER_LISTS
+    let entries = ORDER_LISTS
         .iter()
         .find(|(id, ..)| *id == schema_id)
         .map(|(.., entries)| *entries)
@@ -153,7 +154,7 @@ pub fn schema_ids(api: Api) -> impl Iterator<Item = &'static str> {
 /// The literals of `schema_id` in their canonical spelling, the values `literal_of`
 /// accepts (it also forgives case and surrounding spaces); none for an unknown list.
 pub fn literals(schema_id: &str) -> impl Iterator<Item = &'static str> {
-    super::order_lists::ORDER_LISTS
+    ORDER_LISTS
         .iter()
         .filter(move |(id, ..)| *id == schema_id)
         .flat_map(|(.., entries)| entries.iter().map(|(_, literal, _)| *literal))
