@@ -42,6 +42,10 @@ pub async fn run(
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(Settings::default().executor_gather_ms),
+        executor_batch: std::env::var("BENCH_E2E_BATCH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(Settings::default().executor_batch),
         database_max_connections: std::env::var("BENCH_E2E_CONNECTIONS")
             .ok()
             .and_then(|v| v.parse().ok())

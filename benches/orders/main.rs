@@ -8,7 +8,7 @@
 //!   accepted/s, completed/s, acceptance to completion; and the event POST rate with the
 //!   same clients in the same run, alternating in rounds. Knobs `BENCH_ORDERS` (20000),
 //!   `BENCH_CONCURRENCY` (32), `BENCH_E2E_ROUNDS` (4), `BENCH_E2E_GATHER_MS` (the
-//!   engine's default gather window).
+//!   engine's default gather window), `BENCH_E2E_BATCH` (the engine's default batch).
 //! - `drain`: a backlog of `BENCH_DRAIN` (100000) accepted activations, drained by the
 //!   engine with the built-in adapter and zero durations: orders/s.
 //! - `drain2`: the same backlog drained by two engines with a pool each, as two processes

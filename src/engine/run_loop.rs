@@ -60,7 +60,7 @@ impl Engine {
                 schedule_due = tokio::time::Instant::now() + SCHEDULE_EVERY;
             }
             let pause = match self.pass().await {
-                Ok(advanced) if advanced >= self.inner.settings.batch / 4 => continue,
+                Ok(advanced) if advanced >= self.batch() / 4 => continue,
                 // A trickle: let a few milliseconds' orders gather (a plain sleep: every
                 // new order would cut a wait for work short), so that passes, each a
                 // claim and a commit, stay few while orders keep arriving one by one.

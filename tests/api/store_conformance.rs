@@ -524,3 +524,46 @@ async fn an_order_whose_balance_moved_costs_the_rest_of_its_batch_nothing() {
         "the moved order {moved} is due again"
     );
 }
+
+#[tokio::test]
+async fn on_a_single_writer_passes_stay_short_while_orders_are_arriving() {
+    let app = TestApp::spawn_demo().await;
+    let id = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let digits: i64 = id[2..].parse().expect("number");
+    // 250 more due orders, each its own arrangement's turn: copies of the one accepted.
+    execute(
+        &app,
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+             INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number,
+                 owner_customer_number, holder_customer_number, request_json, description, status,
+                 status_date, creation_date, deadline, current_step, phase, next_run_at, steps_json,
+                 rejection_reason, result_card_id, hold_reason)
+             SELECT kind, serial_key || '-' || n.i, duplicate_key || '-' || n.i, card_id,
+                 arrangement_number, owner_customer_number, holder_customer_number, request_json,
+                 description, status, status_date, creation_date, deadline, current_step, phase,
+                 next_run_at, steps_json, rejection_reason, result_card_id, hold_reason
+             FROM orders, n WHERE order_id = {digits}"
+        ),
+    )
+    .await;
+    let store = app.stores.orders.as_ref();
+    let engine = app.engine(); // batches of 100
+    store.work_added();
+    let arriving = engine.pass().await.expect("pass");
+    // Past the engine's window for "arriving" (50 ms): a backlog that nobody waits behind.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let backlog = engine.pass().await.expect("pass");
+    if store.concurrent_writes() {
+        assert_eq!(
+            arriving, 100,
+            "PostgreSQL: acceptances never wait for a pass"
+        );
+    } else {
+        assert_eq!(
+            arriving, 64,
+            "SQLite: every acceptance waits for the writer until the pass commits"
+        );
+    }
+    assert_eq!(backlog, 100, "a backlog goes in full batches");
+}

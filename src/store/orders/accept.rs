@@ -62,31 +62,63 @@ impl Acceptor {
 }
 
 async fn run(store: Arc<dyn OrderStore>, mut receiver: mpsc::Receiver<(Order, Reply)>) {
-    let mut waiting = Vec::with_capacity(MAX_GROUP);
-    while receiver.recv_many(&mut waiting, MAX_GROUP).await > 0 {
-        let group = std::mem::take(&mut waiting);
-        metrics::histogram!("bankapi_order_accept_batch_size").record(group.len() as f64);
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while receiver.recv_many(&mut group, MAX_GROUP).await > 0 {
         let started = Instant::now();
-        write(store.as_ref(), group).await;
+        // The group grows until the store can write it: what arrived while the writer was
+        // busy joins it, where it used to wait for the next group.
+        let mut gather = || {
+            while group.len() < MAX_GROUP {
+                match receiver.try_recv() {
+                    Ok(order) => group.push(order),
+                    Err(_) => break,
+                }
+            }
+            group
+                .iter()
+                .map(|(order, _)| OrderColumns::encode(order))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let written = store.insert_orders_gathered(&mut gather).await;
+        let group = std::mem::take(&mut group);
+        metrics::histogram!("bankapi_order_accept_batch_size").record(group.len() as f64);
+        answer(store.as_ref(), group, written).await;
         metrics::histogram!("bankapi_order_accept_batch_seconds")
             .record(started.elapsed().as_secs_f64());
     }
 }
 
-/// Writes one group and answers every order in it.
+/// Answers every order of a group with what became of it.
 ///
 /// A group of one takes the group's path too: on PostgreSQL that is one statement that
 /// commits and wakes the engines in one round trip, where the single path's transaction
 /// takes four (BEGIN, INSERT, NOTIFY, COMMIT), and under a light load most groups are
-/// of one. Only a group that failed is written order by order, each getting its own
-/// answer (a conflict, say); that costs a failed group of one a second try.
-async fn write(store: &dyn OrderStore, group: Vec<(Order, Reply)>) {
-    match write_group(store, &group).await {
-        Ok(numbers) => {
-            for ((_, reply), number) in group.into_iter().zip(numbers) {
-                let _ = reply.send(Ok(Recorded::Created(number)));
+/// of one. Only a group that failed is written again order by order, each getting its
+/// own answer (a conflict, say); that costs a failed group of one a second try.
+async fn answer(
+    store: &dyn OrderStore,
+    group: Vec<(Order, Reply)>,
+    written: Result<Vec<i64>, StoreError>,
+) {
+    let group_len = group.len();
+    match written {
+        Ok(ids) if ids.len() == group.len() => {
+            for ((_, reply), id) in group.into_iter().zip(ids) {
+                let _ = reply.send(Ok(Recorded::Created(OrderNumber(id))));
             }
             store.work_added();
+            return;
+        }
+        Ok(ids) => {
+            // Committed, but not answerable: writing the orders again would store them
+            // twice. Never seen; the backends number rows by their duplicate keys.
+            for (_, reply) in group {
+                let _ = reply.send(Err(StoreError::Other(anyhow::anyhow!(
+                    "an order group of {} was given {} numbers",
+                    group_len,
+                    ids.len()
+                ))));
+            }
             return;
         }
         Err(error) => {
@@ -96,16 +128,4 @@ async fn write(store: &dyn OrderStore, group: Vec<(Order, Reply)>) {
     for (order, reply) in group {
         let _ = reply.send(store.create_order(&order, None).await);
     }
-}
-
-async fn write_group(
-    store: &dyn OrderStore,
-    group: &[(Order, Reply)],
-) -> Result<Vec<OrderNumber>, StoreError> {
-    let rows = group
-        .iter()
-        .map(|(order, _)| OrderColumns::encode(order))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ids = store.insert_orders_now(&rows).await?;
-    Ok(ids.into_iter().map(OrderNumber).collect())
 }

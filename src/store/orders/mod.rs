@@ -24,6 +24,7 @@ mod columns;
 mod context;
 mod standing;
 mod subjects;
+mod work;
 mod writes;
 
 pub(crate) use writes::write_batch;
@@ -33,6 +34,7 @@ pub use claims::{Claimed, Guard, Lease, Savepoint, Written};
 pub use standing::Scheduled;
 pub(crate) use standing::{StandingOrderColumns, standing_order_columns};
 pub use subjects::SubjectReader;
+pub use work::WorkSignal;
 
 pub use columns::OrderColumns;
 pub(crate) use columns::{
@@ -139,6 +141,10 @@ pub(crate) fn numbered(
 }
 
 /// The Customer Order API's storage: reads and the statements the shared code runs.
+/// What an acceptance group hands its store once the store can write: the group's rows,
+/// taken at that moment (see [`OrderStore::insert_orders_gathered`]).
+pub type Gather<'a> = &'a mut (dyn FnMut() -> Result<Vec<OrderColumns>, StoreError> + Send);
+
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// One customer.
@@ -173,11 +179,15 @@ pub trait OrderStore: Send + Sync {
 
     /// Opens a write transaction.
     async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError>;
-    /// Inserts orders and commits them at once, telling the engines of every process:
-    /// a whole group of acceptances. A backend that can do it in one statement should.
-    async fn insert_orders_now(&self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+    /// Inserts the orders `gather` hands over and commits them at once, telling the
+    /// engines of every process: a whole group of acceptances. `gather` is called only
+    /// once the backend can write (on SQLite, once the single writer is free of the
+    /// engine's pass), so that the orders that arrived while it waited join this group
+    /// instead of queueing behind it. A backend that can do it in one statement should.
+    async fn insert_orders_gathered(&self, gather: Gather<'_>) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.begin().await?;
-        let numbers = tx.insert_orders(orders).await?;
+        let orders = gather()?;
+        let numbers = tx.insert_orders(&orders).await?;
         tx.announce_work().await?;
         tx.commit().await?;
         Ok(numbers)
@@ -215,40 +225,56 @@ pub trait OrderStore: Send + Sync {
         numbers: &[OrderNumber],
     ) -> Result<Vec<StandingOrder>, StoreError>;
     /// The reference data `keys` name: three queries (one more each for account orders
-    /// and mandate orders), whatever the batch.
+    /// and mandate orders), whatever the batch, run at once. An engine pass on a single
+    /// writer holds the writer while they run, and every acceptance waits for it: one
+    /// after the other they were a fifth of a pass.
     async fn load_context(&self, keys: &ContextKeys) -> Result<BatchContext, StoreError> {
-        let mut context = BatchContext::default();
-        if !keys.arrangements.is_empty() {
-            for arrangement in self.arrangements_in(&keys.arrangements).await? {
-                context
-                    .arrangements
-                    .insert(arrangement.number.clone(), arrangement);
-            }
-            for card in self.cards_in(&keys.arrangements).await? {
-                context
-                    .cards
-                    .entry(card.arrangement_number.clone())
-                    .or_default()
-                    .push(card);
+        /// `query`'s rows, or none without asking when there is nothing to look up.
+        async fn unless_empty<T, F>(keys: &[impl Sized], query: F) -> Result<Vec<T>, StoreError>
+        where
+            F: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+        {
+            if keys.is_empty() {
+                Ok(Vec::new())
+            } else {
+                query.await
             }
         }
-        if !keys.accounts.is_empty() {
-            for account in self.accounts_around(&keys.accounts).await? {
-                context.accounts.insert(account.number.clone(), account);
-            }
+        let (arrangements, cards, accounts, mandates, standing_orders, customers) = futures::try_join!(
+            unless_empty(&keys.arrangements, self.arrangements_in(&keys.arrangements)),
+            unless_empty(&keys.arrangements, self.cards_in(&keys.arrangements)),
+            unless_empty(&keys.accounts, self.accounts_around(&keys.accounts)),
+            unless_empty(&keys.mandates, self.mandates_on(&keys.mandates)),
+            unless_empty(
+                &keys.standing_orders,
+                self.standing_orders_from(&keys.standing_orders)
+            ),
+            unless_empty(&keys.customers, self.customers_in(&keys.customers)),
+        )?;
+        let mut context = BatchContext {
+            mandates,
+            standing_orders,
+            ..BatchContext::default()
+        };
+        for arrangement in arrangements {
+            context
+                .arrangements
+                .insert(arrangement.number.clone(), arrangement);
         }
-        if !keys.mandates.is_empty() {
-            context.mandates = self.mandates_on(&keys.mandates).await?;
+        for card in cards {
+            context
+                .cards
+                .entry(card.arrangement_number.clone())
+                .or_default()
+                .push(card);
         }
-        if !keys.standing_orders.is_empty() {
-            context.standing_orders = self.standing_orders_from(&keys.standing_orders).await?;
+        for account in accounts {
+            context.accounts.insert(account.number.clone(), account);
         }
-        if !keys.customers.is_empty() {
-            for customer in self.customers_in(&keys.customers).await? {
-                context
-                    .customers
-                    .insert(customer.number.as_str().to_owned(), customer);
-            }
+        for customer in customers {
+            context
+                .customers
+                .insert(customer.number.as_str().to_owned(), customer);
         }
         Ok(context)
     }
@@ -261,6 +287,9 @@ pub trait OrderStore: Send + Sync {
     async fn wait_for_work(&self, max_wait: Duration);
     /// Wakes this process's engine after a commit that added work.
     fn work_added(&self);
+    /// Whether this process added work within `window` (orders are being accepted):
+    /// on a single writer they wait for every pass the engine runs.
+    fn work_added_within(&self, window: Duration) -> bool;
     /// Whether two write transactions can make progress at once (PostgreSQL), so that an
     /// engine gains by writing one batch while it prepares the next; SQLite has one
     /// writer, and a second pass would only queue behind the first.

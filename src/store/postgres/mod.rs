@@ -20,7 +20,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgExecutor, PgPool, PgPoolOptions};
-use tokio::sync::Notify;
 
 use super::event_pages::{EventMark, MarkedPage, PageStart, earliest_per_customer};
 use super::group_commit::{Append, GroupCommit};
@@ -38,7 +37,7 @@ pub struct PgStore {
     pub(super) pool: PgPool,
     /// Wakes this process's executor when an order is created, here or (through
     /// `LISTEN`/`NOTIFY`) by another process sharing the database.
-    pub(super) work: Arc<Notify>,
+    pub(super) work: crate::store::orders::WorkSignal,
     /// Event appends, committed in groups by a writer with a thread and a connection of
     /// its own.
     appends: GroupCommit,
@@ -105,8 +104,8 @@ impl PgStore {
             })
             .connect_with(options.clone())
             .await?;
-        let work = Arc::new(Notify::new());
-        let listener = listener::WorkListener::start(url, work.clone()).await;
+        let work = crate::store::orders::WorkSignal::default();
+        let listener = listener::WorkListener::start(url, work.wake()).await;
         let appends = GroupCommit::start_on_own_thread(PgAppender::new(options.clone()))?;
         let reader = Arc::new(event_pages::GenerationReader::new(options));
         let generations = ReadBarrier::new(Arc::new(move |customers: Vec<CustomerNumber>| {

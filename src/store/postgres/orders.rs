@@ -28,7 +28,7 @@ use crate::domain::order::{Order, OrderNumber};
 use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, OrderColumns, OrderFilter, OrderStore, OrderTx, QueueGauges,
+    CardFilter, CardSubject, Claimed, Gather, OrderFilter, OrderStore, OrderTx, QueueGauges,
     customer, direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
@@ -222,11 +222,11 @@ impl OrderStore for PgStore {
         Ok(Box::new(PgOrderTx::new(self.pool.begin().await?)))
     }
 
-    async fn insert_orders_now(&self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
+    async fn insert_orders_gathered(&self, gather: Gather<'_>) -> Result<Vec<i64>, StoreError> {
         // One statement outside a transaction: the insert and the NOTIFY commit together
         // in one round trip, where BEGIN, INSERT, NOTIFY and COMMIT took four.
         let mut conn = self.pool.acquire().await?;
-        insert_orders(&mut conn, orders, true).await
+        insert_orders(&mut conn, &gather()?, true).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -350,11 +350,15 @@ impl OrderStore for PgStore {
     }
 
     async fn wait_for_work(&self, max_wait: Duration) {
-        let _ = tokio::time::timeout(max_wait, self.work.notified()).await;
+        self.work.wait(max_wait).await;
     }
 
     fn work_added(&self) {
-        self.work.notify_one();
+        self.work.added();
+    }
+
+    fn work_added_within(&self, window: Duration) -> bool {
+        self.work.added_within(window)
     }
 
     fn concurrent_writes(&self) -> bool {

@@ -38,7 +38,7 @@ pub struct SqliteStore {
     pub(super) writer: SqlitePool,
     pub(super) reader: SqlitePool,
     /// Wakes this process's executor when an order is created.
-    pub(super) work: std::sync::Arc<tokio::sync::Notify>,
+    pub(super) work: crate::store::orders::WorkSignal,
     /// Event appends, committed in groups through `writer`.
     appends: GroupCommit,
     /// Bumped after every commit that adds events: this process is the only writer.
@@ -131,7 +131,7 @@ impl SqliteStore {
             generations,
             writer,
             reader,
-            work: std::sync::Arc::new(tokio::sync::Notify::new()),
+            work: crate::store::orders::WorkSignal::default(),
             _lock: lock,
             _checkpointer: checkpointer,
         })

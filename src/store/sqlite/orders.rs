@@ -356,11 +356,15 @@ impl OrderStore for SqliteStore {
     }
 
     async fn wait_for_work(&self, max_wait: Duration) {
-        let _ = tokio::time::timeout(max_wait, self.work.notified()).await;
+        self.work.wait(max_wait).await;
     }
 
     fn work_added(&self) {
-        self.work.notify_one();
+        self.work.added();
+    }
+
+    fn work_added_within(&self, window: Duration) -> bool {
+        self.work.added_within(window)
     }
 
     fn concurrent_writes(&self) -> bool {
