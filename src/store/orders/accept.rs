@@ -119,6 +119,7 @@ async fn answer(
                     ids.len()
                 ))));
             }
+            store.work_added();
             return;
         }
         Err(error) => {
