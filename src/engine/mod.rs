@@ -58,7 +58,7 @@ const LOCAL_WORKERS: usize = 2;
 /// accepted. Every acceptance waits for the writer until the pass commits, so one pass of
 /// 500 orders held the clients back for several milliseconds each time, and acceptance
 /// ran at a third of the event POST's rate; passes of this size let the acceptances in
-/// between them (bench: 33-35 % with 512, 40 % with 64, the engine still keeping up).
+/// between them (bench: 32-35 % with 512, 38-41 % with 64, the engine still keeping up).
 /// A backlog with nobody waiting is drained in full batches.
 const YIELDING_BATCH: usize = 64;
 /// How recent an acceptance must be for the engine to count orders as arriving.

@@ -140,11 +140,11 @@ pub(crate) fn numbered(
         .collect()
 }
 
-/// The Customer Order API's storage: reads and the statements the shared code runs.
 /// What an acceptance group hands its store once the store can write: the group's rows,
 /// taken at that moment (see [`OrderStore::insert_orders_gathered`]).
 pub type Gather<'a> = &'a mut (dyn FnMut() -> Result<Vec<OrderColumns>, StoreError> + Send);
 
+/// The Customer Order API's storage: reads and the statements the shared code runs.
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// One customer.
@@ -284,12 +284,21 @@ pub trait OrderStore: Send + Sync {
     async fn queue_gauges(&self, now: DateTime<Utc>) -> Result<QueueGauges, StoreError>;
     /// Waits until an order is created, confirmed or retried (here or, on PostgreSQL, by
     /// another process) or `max_wait` passes.
-    async fn wait_for_work(&self, max_wait: Duration);
+    async fn wait_for_work(&self, max_wait: Duration) {
+        self.work().wait(max_wait).await;
+    }
     /// Wakes this process's engine after a commit that added work.
-    fn work_added(&self);
+    fn work_added(&self) {
+        self.work().added();
+    }
     /// Whether this process added work within `window` (orders are being accepted):
     /// on a single writer they wait for every pass the engine runs.
-    fn work_added_within(&self, window: Duration) -> bool;
+    fn work_added_within(&self, window: Duration) -> bool {
+        self.work().added_within(window)
+    }
+    /// The backend's signal behind the three above (on PostgreSQL also fed by other
+    /// processes' `NOTIFY`), kept by each backend, used the same way by both.
+    fn work(&self) -> &WorkSignal;
     /// Whether two write transactions can make progress at once (PostgreSQL), so that an
     /// engine gains by writing one batch while it prepares the next; SQLite has one
     /// writer, and a second pass would only queue behind the first.

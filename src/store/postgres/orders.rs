@@ -7,8 +7,6 @@
 //! transaction open and writes back only while its token holds. Wake-ups cross processes
 //! through `LISTEN`/`NOTIFY` ([`super::listener`]).
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
@@ -29,7 +27,7 @@ use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, Gather, OrderFilter, OrderStore, OrderTx, QueueGauges,
-    customer, direction, readable,
+    WorkSignal, customer, direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError};
 
@@ -349,16 +347,8 @@ impl OrderStore for PgStore {
         })
     }
 
-    async fn wait_for_work(&self, max_wait: Duration) {
-        self.work.wait(max_wait).await;
-    }
-
-    fn work_added(&self) {
-        self.work.added();
-    }
-
-    fn work_added_within(&self, window: Duration) -> bool {
-        self.work.added_within(window)
+    fn work(&self) -> &WorkSignal {
+        &self.work
     }
 
     fn concurrent_writes(&self) -> bool {

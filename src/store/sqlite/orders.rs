@@ -3,8 +3,6 @@
 //! with a claim; leases still fence writes, so that a cancel decided while an engine pass
 //! runs always wins over what that pass computed.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
@@ -23,8 +21,8 @@ use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
 use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, customer,
-    direction, readable,
+    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, WorkSignal,
+    customer, direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
@@ -355,16 +353,8 @@ impl OrderStore for SqliteStore {
         })
     }
 
-    async fn wait_for_work(&self, max_wait: Duration) {
-        self.work.wait(max_wait).await;
-    }
-
-    fn work_added(&self) {
-        self.work.added();
-    }
-
-    fn work_added_within(&self, window: Duration) -> bool {
-        self.work.added_within(window)
+    fn work(&self) -> &WorkSignal {
+        &self.work
     }
 
     fn concurrent_writes(&self) -> bool {
