@@ -22,7 +22,7 @@ use bankapi::store::{self, Stores};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::setup::{CUSTOMER, arrangement, card_id, count, seed};
+use crate::setup::{CUSTOMER, analyze, arrangement, card_id, count, seed};
 
 /// Orders inserted per transaction while the backlog is built.
 const BACKLOG_CHUNK: usize = 1_000;
@@ -106,6 +106,7 @@ pub async fn builtin(url: &str, orders: usize, engines: usize) -> anyhow::Result
     let settings = settings(url)?;
     let stores = store::connect(url, settings.database_max_connections, true).await?;
     seed(&stores, orders).await?;
+    analyze(url).await?;
     backlog(&stores, orders).await?;
     let engine_settings = EngineSettings::from_settings(&settings);
     let mut pools = vec![stores.orders.clone()];
@@ -151,6 +152,7 @@ pub async fn processes(url: &str, orders: usize, processes: usize) -> anyhow::Re
     let settings = settings(url)?;
     let stores = store::connect(url, settings.database_max_connections, true).await?;
     seed(&stores, orders).await?;
+    analyze(url).await?;
     backlog(&stores, orders).await?;
     let started = Instant::now();
     let mut children = Vec::with_capacity(processes);
@@ -229,6 +231,7 @@ pub async fn remote(url: &str, orders: usize) -> anyhow::Result<()> {
     settings.operations_url = Some(system.clone());
     let stores = store::connect(url, settings.database_max_connections, true).await?;
     seed(&stores, orders).await?;
+    analyze(url).await?;
     backlog(&stores, orders).await?;
     let operations: Arc<dyn Operations> =
         Arc::new(HttpOperations::new(&system, None, Duration::from_secs(10))?);

@@ -567,3 +567,30 @@ async fn on_a_single_writer_passes_stay_short_while_orders_are_arriving() {
     }
     assert_eq!(backlog, 100, "a backlog goes in full batches");
 }
+
+#[tokio::test]
+async fn the_queue_gauges_count_held_orders_and_see_the_oldest_due_one() {
+    let app = TestApp::spawn_demo().await;
+    app.run_orders().await;
+    let gauges = |at| app.stores.orders.queue_gauges(at);
+    let later = || Utc::now() + Duration::seconds(1);
+    let before = gauges(later()).await.expect("gauges");
+    assert_eq!(
+        before.oldest_due, None,
+        "nothing is due once the engine ran"
+    );
+    let poison = accept(&app, "card-activations", json!({"card-id": "C0000000202"})).await;
+    let due = gauges(later()).await.expect("gauges");
+    assert!(due.oldest_due.is_some_and(|at| at <= Utc::now()), "{due:?}");
+    assert_eq!(due.held, before.held);
+    let digits: i64 = poison[2..].parse().expect("number");
+    execute(
+        &app,
+        &format!("UPDATE orders SET request_json = '{{not json' WHERE order_id = {digits}"),
+    )
+    .await;
+    app.run_orders().await;
+    let after = gauges(later()).await.expect("gauges");
+    assert_eq!(after.held, before.held + 1, "the held order is counted");
+    assert_eq!(after.oldest_due, None, "a held order is not due: {after:?}");
+}

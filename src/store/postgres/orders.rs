@@ -332,6 +332,11 @@ impl OrderStore for PgStore {
     }
 
     async fn queue_gauges(&self, now: DateTime<Utc>) -> Result<QueueGauges, StoreError> {
+        // Two index probes (`orders_held`, `orders_due`) whatever the statistics say:
+        // without them (a backlog that arrived since the last ANALYZE) the held count was
+        // a sequential scan of the orders, 25 to 40 ms a look with 100,000 due.
+        let mut tx = self.pool.begin().await?;
+        walk_due_index(&mut tx).await?;
         let (held, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(concat!(
             "SELECT (SELECT COUNT(*) FROM orders WHERE hold_reason IS NOT NULL AND next_run_at IS NOT NULL),
                     (SELECT MIN(o.next_run_at) FROM orders o WHERE ",
@@ -339,8 +344,9 @@ impl OrderStore for PgStore {
             " AND o.next_run_at <= $1)"
         ))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(QueueGauges {
             held: u64::try_from(held).unwrap_or(0),
             oldest_due: oldest,
