@@ -60,9 +60,16 @@ pub(super) use {claimable, head_of_arrangement};
 /// scan and sorts them: measured at 560 ms per claim of 512 from a backlog of 300,000,
 /// against 6 ms for the index walk. PostgreSQL takes no plan hints, so the other paths are
 /// priced out until [`plan_freely`] (or the transaction's end).
+///
+/// JIT compilation is off meanwhile: a path priced out counts as a huge cost, and
+/// PostgreSQL compiles every query whose cost passes `jit_above_cost`. The outbox trigger
+/// that a leased claim fires planned its join under these settings, with an unavoidable
+/// sort, and spent 150 to 280 ms compiling it on every claim, then on every write of the
+/// connection (PL/pgSQL keeps the plan): the HTTP adapter's passes spent most of their
+/// database time there.
 pub(super) async fn walk_due_index(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
     sqlx::raw_sql(
-        "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off",
+        "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off",
     )
     .execute(conn)
     .await?;
@@ -71,7 +78,7 @@ pub(super) async fn walk_due_index(conn: &mut sqlx::PgConnection) -> Result<(), 
 
 /// Gives the rest of the transaction the planner's own choices again.
 pub(super) async fn plan_freely(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
-    sqlx::raw_sql("RESET enable_bitmapscan; RESET enable_seqscan; RESET enable_sort")
+    sqlx::raw_sql("RESET enable_bitmapscan; RESET enable_seqscan; RESET enable_sort; RESET jit")
         .execute(conn)
         .await?;
     Ok(())
