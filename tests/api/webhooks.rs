@@ -336,12 +336,8 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_redelivery_repeats_the_id
         .unwrap_or_else(|| panic!("the delivery of {webhook_id} in {log:#}"))["delivery-id"]
         .as_i64()
         .expect("delivery");
-    let seen = receiver
-        .received("ok-rotated")
-        .await
-        .iter()
-        .filter(|d| d["id"] == webhook_id.as_str())
-        .count();
+    let copies = |r: &[Value]| r.iter().filter(|d| d["id"] == webhook_id.as_str()).count();
+    let seen = copies(&receiver.received("ok-rotated").await);
     let again = app
         .post_json(
             &format!("/customer-event/webhook-subscriptions/{id}/deliveries/{delivery}/redeliver"),
@@ -350,11 +346,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_redelivery_repeats_the_id
         )
         .await;
     assert_eq!(again.status(), 202);
-    receiver
-        .wait_for("ok-rotated", |r| {
-            r.iter().filter(|d| d["id"] == webhook_id.as_str()).count() > seen
-        })
-        .await;
+    receiver.wait_for("ok-rotated", |r| copies(r) > seen).await;
     let missing = app
         .post_json(
             &format!("/customer-event/webhook-subscriptions/{id}/deliveries/999999/redeliver"),
