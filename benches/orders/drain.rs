@@ -22,7 +22,7 @@ use bankapi::store::{self, Stores};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::setup::{CUSTOMER, analyze, arrangement, card_id, count, seed};
+use crate::setup::{CUSTOMER, arrangement, card_id, count, seed};
 
 /// Orders inserted per transaction while the backlog is built.
 const BACKLOG_CHUNK: usize = 1_000;
@@ -105,8 +105,7 @@ async fn wait_for(stores: &Stores, orders: usize) -> anyhow::Result<()> {
 pub async fn builtin(url: &str, orders: usize, engines: usize) -> anyhow::Result<()> {
     let settings = settings(url)?;
     let stores = store::connect(url, settings.database_max_connections, true).await?;
-    seed(&stores, orders).await?;
-    analyze(url).await?;
+    seed(&stores, url, orders).await?;
     backlog(&stores, orders).await?;
     let engine_settings = EngineSettings::from_settings(&settings);
     let mut pools = vec![stores.orders.clone()];
@@ -151,8 +150,7 @@ pub async fn builtin(url: &str, orders: usize, engines: usize) -> anyhow::Result
 pub async fn processes(url: &str, orders: usize, processes: usize) -> anyhow::Result<()> {
     let settings = settings(url)?;
     let stores = store::connect(url, settings.database_max_connections, true).await?;
-    seed(&stores, orders).await?;
-    analyze(url).await?;
+    seed(&stores, url, orders).await?;
     backlog(&stores, orders).await?;
     let started = Instant::now();
     let mut children = Vec::with_capacity(processes);
@@ -230,8 +228,7 @@ pub async fn remote(url: &str, orders: usize) -> anyhow::Result<()> {
     let mut settings = settings(url)?;
     settings.operations_url = Some(system.clone());
     let stores = store::connect(url, settings.database_max_connections, true).await?;
-    seed(&stores, orders).await?;
-    analyze(url).await?;
+    seed(&stores, url, orders).await?;
     backlog(&stores, orders).await?;
     let operations: Arc<dyn Operations> =
         Arc::new(HttpOperations::new(&system, None, Duration::from_secs(10))?);

@@ -21,7 +21,7 @@ use bankapi::store;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::setup::{SECRET, analyze, count, latencies, percentile, seed};
+use crate::setup::{SECRET, count, latencies, percentile, seed};
 
 pub async fn run(
     url: &str,
@@ -55,8 +55,7 @@ pub async fn run(
         ..Settings::default()
     };
     let stores = store::connect(url, settings.database_max_connections, true).await?;
-    seed(&stores, orders).await?;
-    analyze(url).await?;
+    seed(&stores, url, orders).await?;
     let verifier = TokenVerifier::from_settings(&settings)?.context("a verifier")?;
     let app = Application::build_with(&settings, verifier, stores.clone(), listener).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

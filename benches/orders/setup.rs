@@ -79,7 +79,7 @@ async fn admin(server: &str, sql: &str) -> anyhow::Result<()> {
 /// read with sequential scans (PostgreSQL took 2 to 3.6 ms per engine pass to find 30
 /// cards of 20,000) and the bench measured a database no bank runs. The orders are left
 /// as they come, the way a backlog arrives between two of autovacuum's looks.
-pub async fn analyze(url: &str) -> anyhow::Result<()> {
+async fn analyze(url: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     if url.starts_with("postgres") {
         let mut connection = sqlx::PgConnection::connect(url).await?;
@@ -95,8 +95,9 @@ pub async fn analyze(url: &str) -> anyhow::Result<()> {
 
 /// One customer with `count` accounts of one inactive card each, as real accounts hold a
 /// handful of cards: each order activates a different card, so none waits for another and
-/// the figure is the executor's throughput, not a queue's.
-pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
+/// the figure is the executor's throughput, not a queue's. The store at `url` then has
+/// its statistics ([`analyze`]).
+pub async fn seed(stores: &Stores, url: &str, count: usize) -> anyhow::Result<()> {
     let owner = CustomerNumber::parse("customer", CUSTOMER)
         .map_err(|e| anyhow::anyhow!("customer number: {e:?}"))?;
     let expiry = NaiveDate::from_ymd_opt(2030, 1, 31).context("date")?;
@@ -142,7 +143,7 @@ pub async fn seed(stores: &Stores, count: usize) -> anyhow::Result<()> {
             &cards,
         )
         .await?;
-    Ok(())
+    analyze(url).await
 }
 
 /// The arrangement of the bench's card `n`: one card per arrangement.
