@@ -3,9 +3,9 @@
 //!
 //! - Near either end of the list (and with a date range, or a cursor) a page is one
 //!   statement: ids by offset or keyset, with the count beside them.
-//! - A deep page-number page is found from a *mark*: every [`MARK_STRIDE`]th event of a
-//!   customer's list (of all kinds, and of each kind) is stored with its rank counted from
-//!   the oldest. Such ranks do not move when new events arrive, so a mark stays true; a
+//! - A deep page-number page is found from a *mark* ([`marks`]): every
+//!   [`MARK_STRIDE`](crate::domain::page::MARK_STRIDE)th event of a customer's list (of
+//!   all kinds, and of each kind) is stored with its rank counted from the oldest. Such ranks do not move when new events arrive, so a mark stays true; a
 //!   page then skips fewer than a stride of rows from the mark below it, however deep.
 //!   Marks are added when a deep page first needs them, only over events older than a
 //!   settling time (events are registered at the server's clock, so no new event can land
@@ -13,15 +13,19 @@
 //! - The events themselves come by id, through the event cache; first pages, through
 //!   [`super::page_cache`] where the store allows it.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::page_cache::{CachedPage, PageCache, PageKey, stripe_of};
+use super::page_cache::{CachedPage, PageCache, PageKey};
 use super::{EventFilter, EventKey, EventRecord, EventStore, StoreError};
-use crate::domain::page::{MARK_STRIDE, NEAR_END, RankRange, SortOrder, close_enough, ranks};
+use crate::domain::page::{NEAR_END, RankRange, SortOrder, ranks};
 use crate::domain::{CustomerNumber, EventKind};
+
+mod marks;
+
+use marks::mark_for;
+pub(crate) use marks::{earliest_per_customer, mark_kind};
 
 /// Where a page of ids starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,64 +323,6 @@ async fn read_ranks(
     Ok(read)
 }
 
-/// The mark a page starting at `range.start` is read from, adding marks up to it first
-/// when there are none close enough.
-async fn mark_for(
-    store: &dyn EventStore,
-    filter: &EventFilter,
-    range: RankRange,
-    settled_before: DateTime<Utc>,
-) -> Result<Option<EventMark>, StoreError> {
-    let (customer, kind) = (&filter.customer_number, filter.kind);
-    let below = store.nearest_mark(customer, kind, range.start).await?;
-    if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
-        return Ok(below);
-    }
-    // One walk at a time per list in this process: the requests that come while a long
-    // list is being marked wait for it, then find their mark, instead of each walking
-    // the list again. (Processes sharing PostgreSQL are serialised by the store.)
-    let _marking = marking(customer, kind).lock().await;
-    let below = store.nearest_mark(customer, kind, range.start).await?;
-    if below.is_some_and(|mark| close_enough(mark.rank, range.start)) {
-        return Ok(below);
-    }
-    // Marks are added in order from the oldest, so the one below is the last one. The
-    // walk goes in steps, each its own statement: on SQLite a statement holds the one
-    // writer, and event appends must not wait for a whole million-row walk.
-    let mut below = below;
-    loop {
-        let from = below.map_or(0, |mark| mark.rank + 1);
-        let rows = (range.start + 1).saturating_sub(from).min(WALK_STEP);
-        store
-            .extend_marks(customer, kind, below, settled_before, rows)
-            .await?;
-        metrics::counter!("bankapi_event_marks_extended_total").increment(1);
-        let next = store.nearest_mark(customer, kind, range.start).await?;
-        if next.is_some_and(|mark| close_enough(mark.rank, range.start)) {
-            return Ok(next);
-        }
-        if next == below {
-            // No mark added: the events there are not settled yet.
-            return Ok(None);
-        }
-        below = next;
-    }
-}
-
-/// Rows one statement of a marking walk covers at most: a multiple of the stride, so
-/// each step adds marks; a few milliseconds of the SQLite writer.
-const WALK_STEP: u64 = 64 * MARK_STRIDE;
-
-/// The lock that one process's walks of a list take. Lists share locks by hash: a
-/// collision only makes two walks wait for each other. Process-wide because the marks
-/// are: every reader of the store shares them.
-fn marking(customer: &CustomerNumber, kind: Option<EventKind>) -> &'static tokio::sync::Mutex<()> {
-    const STRIPES: usize = 64;
-    static LOCKS: OnceLock<Vec<tokio::sync::Mutex<()>>> = OnceLock::new();
-    let locks = LOCKS.get_or_init(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
-    &locks[stripe_of(&(customer, kind), STRIPES)]
-}
-
 /// The events of `ids`, in that order. An id with no event (none is ever deleted) is
 /// left out.
 async fn events_in_order(
@@ -388,29 +334,7 @@ async fn events_in_order(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-/// The oldest event of each customer among `events`: an import drops every mark of that
-/// customer from there on, since each of them may now count one event too few.
-pub(crate) fn earliest_per_customer(events: &[EventRecord]) -> BTreeMap<CustomerNumber, EventKey> {
-    let mut earliest = BTreeMap::new();
-    for event in events {
-        let key = EventKey {
-            created_at: event.created_at,
-            id: event.id,
-        };
-        earliest
-            .entry(event.customer_number.clone())
-            .and_modify(|old: &mut EventKey| *old = key.min(*old))
-            .or_insert(key);
-    }
-    earliest
-}
-
 /// The stored form of a count or offset (SQL integers are signed).
 pub(crate) fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The `event_kind` a mark is stored under: marks of all kinds under the empty kind.
-pub(crate) fn mark_kind(kind: Option<EventKind>) -> &'static str {
-    kind.map_or("", EventKind::as_str)
 }
