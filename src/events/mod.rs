@@ -2,6 +2,7 @@
 //! to a customer.
 
 mod append;
+mod append_input;
 mod classifications;
 mod deliveries;
 mod get;
