@@ -12,6 +12,7 @@ pub mod rendered;
 mod schema;
 mod stream;
 mod typed;
+mod webhook_views;
 mod webhooks;
 
 use utoipa::OpenApi;
