@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::list::{ListOrdersQuery, Listing, OrderSortQuery};
+use super::listing::{ListOrdersQuery, Listing, OrderSortQuery};
 use super::lookup::Lookup;
 use crate::auth::{Principal, Scope};
 use crate::domain::account::ArrangementKind;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access::may_see_order;
 use super::any_view::AnyOrderView;
 use super::cancel::decided;
-use super::list::{ListParams, Listing, OrderSortQuery, parse_status};
+use super::listing::{ListParams, Listing, OrderSortQuery, parse_status};
 use super::lookup::Lookup;
 use super::requests::CustomerRequest;
 use super::schema::{self, OrderPath};

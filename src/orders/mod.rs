@@ -23,6 +23,7 @@ mod decide;
 pub mod get;
 mod input;
 mod list;
+mod listing;
 mod lookup;
 mod mandate_input;
 mod mandates;

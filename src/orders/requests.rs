@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::LINK_ROOT;
-use super::list::{ListOrdersQuery, Listing, OrderSortQuery};
+use super::listing::{ListOrdersQuery, Listing, OrderSortQuery};
 use super::schema;
 use crate::auth::{Principal, Scope};
 use crate::domain::order::{Order, OrderKind, OrderStatus};

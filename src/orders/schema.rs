@@ -143,7 +143,7 @@ schema_type!(
 );
 schema_type!(
     /// What an order list may be sorted by.
-    SortBy => one_of(super::list::SORTS.map(super::list::sort_literal))
+    SortBy => one_of(super::listing::SORTS.map(super::listing::sort_literal))
 );
 schema_type!(
     /// The direction of a sorted list.
