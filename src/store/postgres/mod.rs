@@ -10,6 +10,7 @@ mod order_rows;
 mod order_tx;
 mod orders;
 mod own_connection;
+mod reference_data;
 mod standing;
 mod webhook_rows;
 mod webhooks;

@@ -12,19 +12,19 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
-use super::order_inserts::{insert_cards, insert_orders};
+use super::order_inserts::insert_orders;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
     head_of_arrangement, order_columns, walk_due_index,
 };
 use super::order_tx::PgOrderTx;
+use super::reference_data::import_reference_data;
 use crate::domain::CustomerNumber;
 use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::{Order, OrderNumber};
 use crate::domain::standing_order::StandingOrder;
-use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, Gather, OrderFilter, OrderStore, OrderTx, QueueGauges,
     WorkSignal, customer, direction, readable,
@@ -368,42 +368,7 @@ impl OrderStore for PgStore {
         cards: &[Card],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for customer in customers {
-            sqlx::query(
-                "INSERT INTO customers (customer_number, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(customer.number.as_str())
-            .bind(&customer.name)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for account in accounts {
-            let a = AccountColumns::of(account);
-            sqlx::query(
-                "INSERT INTO arrangements
-                     (arrangement_number, kind, owner_customer_number, product_code, product_name,
-                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit,
-                      interest_rate_bp, interest_from)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
-            )
-            .bind(a.arrangement_number)
-            .bind(a.kind)
-            .bind(a.owner_customer_number)
-            .bind(a.product_code)
-            .bind(a.product_name)
-            .bind(a.currency_code)
-            .bind(a.balance_minor)
-            .bind(a.status)
-            .bind(a.linked_arrangement_number)
-            .bind(a.allows_cards)
-            // The column is an INTEGER; a limit beyond it is no limit in practice.
-            .bind(i32::try_from(a.card_limit).unwrap_or(i32::MAX))
-            .bind(a.interest_rate_bp.and_then(|r| i32::try_from(r).ok()))
-            .bind(a.interest_from)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_cards(&mut tx, cards, true).await?;
+        import_reference_data(&mut tx, customers, accounts, cards).await?;
         tx.commit().await?;
         Ok(())
     }

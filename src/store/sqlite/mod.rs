@@ -9,6 +9,7 @@ mod feed;
 mod order_rows;
 mod order_tx;
 mod orders;
+mod reference_data;
 mod standing;
 mod webhook_rows;
 mod webhooks;

@@ -10,16 +10,16 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::SqliteStore;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
-    head_of_arrangement, insert_card, order_columns,
+    head_of_arrangement, order_columns,
 };
 use super::order_tx::SqliteOrderTx;
+use super::reference_data::import_reference_data;
 use crate::domain::CustomerNumber;
 use crate::domain::account::{Account, Mandate};
 use crate::domain::card::{Arrangement, Card, Customer};
 use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
-use crate::store::accounts::AccountColumns;
 use crate::store::orders::{
     CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, WorkSignal,
     customer, direction, readable,
@@ -368,41 +368,7 @@ impl OrderStore for SqliteStore {
         cards: &[Card],
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        for customer in customers {
-            sqlx::query("INSERT OR IGNORE INTO customers (customer_number, name) VALUES (?, ?)")
-                .bind(customer.number.as_str())
-                .bind(&customer.name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for account in accounts {
-            let a = AccountColumns::of(account);
-            sqlx::query(
-                "INSERT OR IGNORE INTO arrangements
-                     (arrangement_number, kind, owner_customer_number, product_code, product_name,
-                      currency_code, balance_minor, status, linked_arrangement_number, allows_cards, card_limit,
-                      interest_rate_bp, interest_from)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(a.arrangement_number)
-            .bind(a.kind)
-            .bind(a.owner_customer_number)
-            .bind(a.product_code)
-            .bind(a.product_name)
-            .bind(a.currency_code)
-            .bind(a.balance_minor)
-            .bind(a.status)
-            .bind(a.linked_arrangement_number)
-            .bind(a.allows_cards)
-            .bind(a.card_limit)
-            .bind(a.interest_rate_bp)
-            .bind(a.interest_from)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for card in cards {
-            insert_card(&mut tx, card, true).await?;
-        }
+        import_reference_data(&mut tx, customers, accounts, cards).await?;
         tx.commit().await?;
         Ok(())
     }
