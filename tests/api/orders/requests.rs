@@ -1,4 +1,6 @@
-//! What is asked of an order request and of its caller: field validation, whose cards and orders a customer reaches, scopes, retries with a key, lists, classifications and deadlines.
+//! What is asked of an order request and of its caller: field validation, whose cards and
+//! orders a customer reaches, scopes, retries with a key, lists, classifications and
+//! deadlines.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! What the test system of record does with each request: the faults it plays, the effects it applies once per key, the polls it answers.
+//! What the test system of record does with each request: the faults it plays, the effects
+//! it applies once per key, the polls it answers.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! The test system of record's own tests: if these fail, the adapter tests that use it prove nothing.
+//! The test system of record's own tests: if these fail, the adapter tests that use it
+//! prove nothing.
 
 use super::*;
 
