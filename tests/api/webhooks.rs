@@ -11,6 +11,8 @@ use tokio::io::AsyncBufReadExt;
 
 use crate::helpers::{Options, TestApp, note, problem};
 
+mod subscriptions;
+
 const CUSTOMER: &str = "1400269";
 const OTHER: &str = "1400270";
 
@@ -355,73 +357,4 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_redelivery_repeats_the_id
         )
         .await;
     assert_eq!(missing.status(), 404);
-}
-
-#[tokio::test]
-async fn subscriptions_refuse_private_targets_bad_input_and_customers() {
-    let app = TestApp::spawn_demo().await;
-    let staff = app.staff_token();
-    let path = "/customer-event/webhook-subscriptions";
-    for (body, tag, literal) in [
-        (
-            json!({"url": "http://127.0.0.1:9/hook"}),
-            "url",
-            "not-on-list",
-        ),
-        (json!({"url": "http://[::1]/hook"}), "url", "not-on-list"),
-        (json!({"url": "http://10.0.0.8/hook"}), "url", "not-on-list"),
-        (
-            json!({"url": "ftp://example.com/hook"}),
-            "url",
-            "invalid-format",
-        ),
-        (json!({"url": "not a url"}), "url", "invalid-format"),
-        (json!({"description": "no url"}), "url", "required"),
-        (
-            json!({"url": "https://93.184.215.14/h", "event-kinds": ["Gossip"]}),
-            "event-kinds",
-            "unknown-enum",
-        ),
-        (
-            json!({"url": "https://93.184.215.14/h", "customer-number": "lower"}),
-            "customer-number",
-            "invalid-format",
-        ),
-    ] {
-        let response = app.post_json(path, &staff, &body).await;
-        let answer = problem(response, 400).await;
-        assert_eq!(answer["errors"][0]["tag"], tag, "{body}: {answer}");
-        assert_eq!(answer["errors"][0]["error"], literal, "{body}: {answer}");
-    }
-    let listed = app.get_ok(path, &staff).await;
-    assert_eq!(listed["total-count"], 0, "a refusal changes nothing");
-
-    let customer = app
-        .post_json(
-            path,
-            &app.customer_token(CUSTOMER),
-            &json!({"url": "https://93.184.215.14/h"}),
-        )
-        .await;
-    assert_eq!(customer.status(), 403);
-    let created = app
-        .post_json(path, &staff, &json!({"url": "https://93.184.215.14/h"}))
-        .await;
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.expect("json");
-    let id = created["subscription-id"].as_i64().expect("id");
-    assert_eq!(app.get(&format!("{path}/abc"), &staff).await.status(), 400);
-    assert_eq!(
-        app.get(&format!("{path}/999999"), &staff).await.status(),
-        404
-    );
-    let deleted = app
-        .client
-        .delete(app.url(&format!("{path}/{id}")))
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status(), 204);
-    assert_eq!(app.get(&format!("{path}/{id}"), &staff).await.status(), 404);
 }
