@@ -26,6 +26,8 @@ use tokio::task::AbortHandle;
 mod ledger;
 mod self_tests;
 
+use ledger::Tracking;
+
 /// A running fake system of record. Clones share one server and one state, so a test can
 /// hand a clone to the app under test and still inspect what it received.
 #[derive(Clone)]
@@ -292,56 +294,6 @@ fn target_of(body: &Value) -> Option<String> {
         .iter()
         .find_map(|field| body.get(field).and_then(Value::as_str))
         .map(str::to_owned)
-}
-
-/// Counts a request as in flight for its card while it is processed, even when the client
-/// hangs up and the handler is dropped mid-sleep; releases the key it claimed.
-struct Tracking {
-    state: Shared,
-    target: Option<String>,
-    key: Option<String>,
-    request: u64,
-}
-
-impl Tracking {
-    fn begin(
-        shared: &Shared,
-        state: &mut Ledger,
-        target: Option<String>,
-        key: Option<&str>,
-    ) -> Self {
-        state.issued_requests += 1;
-        if let Some(target) = &target {
-            let count = state.in_flight.entry(target.clone()).or_default();
-            *count += 1;
-            state.max_in_flight = state.max_in_flight.max(*count);
-        }
-        Self {
-            state: shared.clone(),
-            target,
-            key: key.map(str::to_owned),
-            request: state.issued_requests,
-        }
-    }
-}
-
-impl Drop for Tracking {
-    fn drop(&mut self) {
-        let mut state = lock(&self.state);
-        if let Some(target) = &self.target
-            && let Some(count) = state.in_flight.get_mut(target)
-        {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                state.in_flight.remove(target);
-            }
-        }
-        if let Some(record) = self.key.as_ref().and_then(|key| state.keys.get_mut(key))
-            && record.claimed_by == Some(self.request)
-        {
-            record.claimed_by = None;
-        }
-    }
 }
 
 async fn post_operation(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {

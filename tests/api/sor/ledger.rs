@@ -1,5 +1,6 @@
 //! What the test system of record does with each request: the faults it plays, the effects
-//! it applies once per key, the polls it answers.
+//! it applies once per key, the polls it answers, and the count of calls in flight per card
+//! ([`Tracking`]).
 
 use super::*;
 
@@ -202,5 +203,55 @@ impl Ledger {
         let (key, body) = (operation.key.clone(), operation.body.clone());
         self.complete(&key, &body, Some(reference.to_owned()))
             .response()
+    }
+}
+
+/// Counts a request as in flight for its card while it is processed, even when the client
+/// hangs up and the handler is dropped mid-sleep; releases the key it claimed.
+pub(super) struct Tracking {
+    state: Shared,
+    target: Option<String>,
+    key: Option<String>,
+    pub(super) request: u64,
+}
+
+impl Tracking {
+    pub(super) fn begin(
+        shared: &Shared,
+        state: &mut Ledger,
+        target: Option<String>,
+        key: Option<&str>,
+    ) -> Self {
+        state.issued_requests += 1;
+        if let Some(target) = &target {
+            let count = state.in_flight.entry(target.clone()).or_default();
+            *count += 1;
+            state.max_in_flight = state.max_in_flight.max(*count);
+        }
+        Self {
+            state: shared.clone(),
+            target,
+            key: key.map(str::to_owned),
+            request: state.issued_requests,
+        }
+    }
+}
+
+impl Drop for Tracking {
+    fn drop(&mut self) {
+        let mut state = lock(&self.state);
+        if let Some(target) = &self.target
+            && let Some(count) = state.in_flight.get_mut(target)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                state.in_flight.remove(target);
+            }
+        }
+        if let Some(record) = self.key.as_ref().and_then(|key| state.keys.get_mut(key))
+            && record.claimed_by == Some(self.request)
+        {
+            record.claimed_by = None;
+        }
     }
 }
