@@ -78,9 +78,9 @@ async fn admin(server: &str, sql: &str) -> anyhow::Result<()> {
 /// accounts and standing orders long before the first order or payment falls due:
 /// without them, the freshly seeded tables were read with sequential scans (PostgreSQL
 /// took 2 to 3.6 ms per engine pass to find 30 cards of 20,000) and the bench measured a
-/// database no bank runs. The orders are left
-/// as they come, the way a backlog arrives between two of autovacuum's looks. Both seeds
-/// end with it (this module's and the standing orders').
+/// database no bank runs. The orders are left as they come, the way a backlog arrives
+/// between two of autovacuum's looks. Both seeds end with it (this module's and the
+/// standing orders').
 pub(crate) async fn analyze(url: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     if url.starts_with("postgres") {

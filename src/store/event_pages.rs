@@ -3,10 +3,11 @@
 //!
 //! - Near either end of the list (and with a date range, or a cursor) a page is one
 //!   statement: ids by offset or keyset, with the count beside them.
-//! - A deep page-number page is found from a *mark* ([`marks`]): every
+//! - A deep page-number page is found from a *mark* (`event_pages/marks.rs`): every
 //!   [`MARK_STRIDE`](crate::domain::page::MARK_STRIDE)th event of a customer's list (of
-//!   all kinds, and of each kind) is stored with its rank counted from the oldest. Such ranks do not move when new events arrive, so a mark stays true; a
-//!   page then skips fewer than a stride of rows from the mark below it, however deep.
+//!   all kinds, and of each kind) is stored with its rank counted from the oldest. Such
+//!   ranks do not move when new events arrive, so a mark stays true; a page then skips
+//!   fewer than a stride of rows from the mark below it, however deep.
 //!   Marks are added when a deep page first needs them, only over events older than a
 //!   settling time (events are registered at the server's clock, so no new event can land
 //!   before a settled one), and an import of older events drops the marks it shifted.

@@ -9,7 +9,8 @@ use crate::domain::card::{Card, Customer};
 use crate::store::StoreError;
 use crate::store::accounts::AccountColumns;
 
-/// Inserts what is not there yet of `customers`, `accounts` and `cards` on `conn` (the caller's transaction).
+/// Inserts what is not there yet of `customers`, `accounts` and `cards` on `conn`, the
+/// caller's transaction.
 pub(super) async fn import_reference_data(
     conn: &mut SqliteConnection,
     customers: &[Customer],
