@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Options, TestApp, first_error, newest_communication, problem};
 
+mod announcements;
 mod requests;
 
 async fn order(app: &TestApp, resource: &str, token: &str, body: Value) -> String {

@@ -6,13 +6,23 @@
 //! orders of it for the same card, say) is written again order by order, so each gets
 //! its own answer.
 //!
+//! Other processes' engines are told of new orders (on PostgreSQL a `NOTIFY`, which wakes
+//! every listening connection and its process) at most once per [`ANNOUNCE_EVERY`]: the
+//! first group after a quiet moment carries the announcement in its own statement, the
+//! groups after it within the window are announced together once it has passed. This
+//! process's engine is told of every group at once, in memory. Under load a group
+//! commits every few milliseconds, and announcing each woke every listener as often, for
+//! engines that were busy anyway (bench, PostgreSQL e2e: acceptance 34.5 / 34.6 / 35.2 %
+//! of the event POST without the per-group announcement, 34.2 / 31.7 / 31.9 % with it,
+//! interleaved pairs).
+//!
 //! Orders sent with an `Idempotency-Key` take the single path ([`OrderStore`]'s
 //! `create_order`), which records the key in the order's own transaction: their retries
 //! are rare, and a key repeated inside a group would otherwise need the care the event
 //! group commit takes.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,6 +32,10 @@ use crate::store::{IdempotencyKey, Recorded, StoreError};
 
 /// Most orders written in one transaction.
 const MAX_GROUP: usize = 256;
+/// Longest an accepted order waits before other processes' engines are told of it: they
+/// share the work a moment later at worst, and this process's engine, told at once,
+/// has started on it meanwhile.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(10);
 
 type Reply = oneshot::Sender<Result<Recorded<OrderNumber>, StoreError>>;
 
@@ -63,8 +77,23 @@ impl Acceptor {
 
 async fn run(store: Arc<dyn OrderStore>, mut receiver: mpsc::Receiver<(Order, Reply)>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while receiver.recv_many(&mut group, MAX_GROUP).await > 0 {
+    let mut announcements = Announcements::default();
+    loop {
+        let received = match announcements.owed_at() {
+            None => receiver.recv_many(&mut group, MAX_GROUP).await,
+            Some(at) => tokio::select! {
+                received = receiver.recv_many(&mut group, MAX_GROUP) => received,
+                () = tokio::time::sleep_until(at.into()) => {
+                    announce(store.as_ref(), &mut announcements).await;
+                    continue;
+                }
+            },
+        };
+        if received == 0 {
+            break;
+        }
         let started = Instant::now();
+        let announced = announcements.with_group(started);
         // The group grows until the store can write it: what arrived while the writer was
         // busy joins it, where it used to wait for the next group.
         let mut gather = || {
@@ -79,13 +108,72 @@ async fn run(store: Arc<dyn OrderStore>, mut receiver: mpsc::Receiver<(Order, Re
                 .map(|(order, _)| OrderColumns::encode(order))
                 .collect::<Result<Vec<_>, _>>()
         };
-        let written = store.insert_orders_gathered(&mut gather).await;
+        let written = store.insert_orders_gathered(&mut gather, announced).await;
+        if !announced && written.is_ok() {
+            announcements.owe();
+        }
         let group = std::mem::take(&mut group);
         metrics::histogram!("bankapi_order_accept_batch_size").record(group.len() as f64);
         answer(store.as_ref(), group, written).await;
         metrics::histogram!("bankapi_order_accept_batch_seconds")
             .record(started.elapsed().as_secs_f64());
     }
+    if announcements.owed_at().is_some() {
+        announce(store.as_ref(), &mut announcements).await;
+    }
+}
+
+/// When the acceptor tells other processes of new orders (see the module's docs).
+#[derive(Debug, Default)]
+struct Announcements {
+    /// The last announcement.
+    last: Option<Instant>,
+    /// Orders were committed since `last` without one.
+    owed: bool,
+}
+
+impl Announcements {
+    /// Whether the group written at `now` carries the announcement itself: the first
+    /// after [`ANNOUNCE_EVERY`] without one does.
+    fn with_group(&mut self, now: Instant) -> bool {
+        let due = self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= ANNOUNCE_EVERY);
+        if due {
+            self.last = Some(now);
+            self.owed = false;
+        }
+        due
+    }
+
+    /// A group was committed without the announcement.
+    fn owe(&mut self) {
+        self.owed = true;
+    }
+
+    /// When the announcement owed for such groups goes out, if one is owed.
+    fn owed_at(&self) -> Option<Instant> {
+        match (self.owed, self.last) {
+            (true, Some(last)) => Some(last + ANNOUNCE_EVERY),
+            (true, None) => Some(Instant::now()),
+            (false, _) => None,
+        }
+    }
+
+    /// The owed announcement went out at `now` (or was given up).
+    fn announced(&mut self, now: Instant) {
+        self.last = Some(now);
+        self.owed = false;
+    }
+}
+
+/// Sends the announcement owed. A failure is only logged: the other engines look at the
+/// queue every second anyway, and this process's engine already has the orders.
+async fn announce(store: &dyn OrderStore, announcements: &mut Announcements) {
+    if let Err(error) = store.announce_work().await {
+        tracing::warn!(%error, "could not tell other processes of new orders; they find them at their next look");
+    }
+    announcements.announced(Instant::now());
 }
 
 /// Answers every order of a group with what became of it.
@@ -128,5 +216,52 @@ async fn answer(
     }
     for (order, reply) in group {
         let _ = reply.send(store.create_order(&order, None).await);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_group_after_a_quiet_moment_announces_itself() {
+        let mut a = Announcements::default();
+        let start = Instant::now();
+        assert!(a.with_group(start));
+        assert_eq!(a.owed_at(), None);
+        assert!(a.with_group(start + ANNOUNCE_EVERY));
+        assert!(a.with_group(start + ANNOUNCE_EVERY * 3));
+        assert_eq!(a.owed_at(), None);
+    }
+
+    #[test]
+    fn groups_within_the_window_are_announced_once_it_has_passed() {
+        let mut a = Announcements::default();
+        let start = Instant::now();
+        assert!(a.with_group(start));
+        let soon = start + ANNOUNCE_EVERY / 4;
+        assert!(!a.with_group(soon));
+        a.owe();
+        assert!(!a.with_group(start + ANNOUNCE_EVERY / 2));
+        a.owe();
+        assert_eq!(a.owed_at(), Some(start + ANNOUNCE_EVERY));
+        a.announced(start + ANNOUNCE_EVERY);
+        assert_eq!(a.owed_at(), None);
+        // The next window starts at that announcement.
+        assert!(!a.with_group(start + ANNOUNCE_EVERY * 3 / 2));
+        assert!(a.with_group(start + ANNOUNCE_EVERY * 2));
+    }
+
+    #[test]
+    fn a_group_that_announces_itself_settles_what_was_owed() {
+        let mut a = Announcements::default();
+        let start = Instant::now();
+        assert!(a.with_group(start));
+        assert!(!a.with_group(start + ANNOUNCE_EVERY / 2));
+        a.owe();
+        // The owed announcement was late (the acceptor was writing): the next group,
+        // past the window, carries it.
+        assert!(a.with_group(start + ANNOUNCE_EVERY * 2));
+        assert_eq!(a.owed_at(), None);
     }
 }

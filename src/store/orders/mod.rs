@@ -181,18 +181,33 @@ pub trait OrderStore: Send + Sync {
 
     /// Opens a write transaction.
     async fn begin(&self) -> Result<Box<dyn OrderTx>, StoreError>;
-    /// Inserts the orders `gather` hands over and commits them at once, telling the
-    /// engines of every process: a whole group of acceptances. `gather` is called only
-    /// once the backend can write (on SQLite, once the single writer is free of the
-    /// engine's pass), so that the orders that arrived while it waited join this group
-    /// instead of queueing behind it. A backend that can do it in one statement should.
-    async fn insert_orders_gathered(&self, gather: Gather<'_>) -> Result<Vec<i64>, StoreError> {
+    /// Inserts the orders `gather` hands over and commits them at once, with `announce`
+    /// telling the engines of every process: a whole group of acceptances. `gather` is
+    /// called only once the backend can write (on SQLite, once the single writer is free
+    /// of the engine's pass), so that the orders that arrived while it waited join this
+    /// group instead of queueing behind it. A backend that can do it in one statement
+    /// should.
+    async fn insert_orders_gathered(
+        &self,
+        gather: Gather<'_>,
+        announce: bool,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.begin().await?;
         let orders = gather()?;
         let numbers = tx.insert_orders(&orders).await?;
-        tx.announce_work().await?;
+        if announce {
+            tx.announce_work().await?;
+        }
         tx.commit().await?;
         Ok(numbers)
+    }
+    /// Tells the engines of every process, on its own, that work was added: the
+    /// acceptor's announcement of groups it wrote without one
+    /// ([`Acceptor`]'s throttle).
+    async fn announce_work(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.announce_work().await?;
+        tx.commit().await
     }
     /// Claims up to `limit` orders due at `now` (in order of when they fell due) with a
     /// lease until `lease_until`, in one statement committed at once: held orders, orders

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgStore;
+use super::listener::WORK_CHANNEL;
 use super::order_inserts::insert_orders;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
@@ -220,11 +221,23 @@ impl OrderStore for PgStore {
         Ok(Box::new(PgOrderTx::new(self.pool.begin().await?)))
     }
 
-    async fn insert_orders_gathered(&self, gather: Gather<'_>) -> Result<Vec<i64>, StoreError> {
+    async fn insert_orders_gathered(
+        &self,
+        gather: Gather<'_>,
+        announce: bool,
+    ) -> Result<Vec<i64>, StoreError> {
         // One statement outside a transaction: the insert and the NOTIFY commit together
         // in one round trip, where BEGIN, INSERT, NOTIFY and COMMIT took four.
         let mut conn = self.pool.acquire().await?;
-        insert_orders(&mut conn, &gather()?, true).await
+        insert_orders(&mut conn, &gather()?, announce).await
+    }
+
+    async fn announce_work(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(WORK_CHANNEL)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     #[tracing::instrument(skip_all)]

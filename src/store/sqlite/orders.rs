@@ -243,6 +243,11 @@ impl OrderStore for SqliteStore {
         )))
     }
 
+    async fn announce_work(&self) -> Result<(), StoreError> {
+        // One process per file: `work_added`, after every commit, has told its engine.
+        Ok(())
+    }
+
     #[tracing::instrument(skip_all)]
     async fn claim_due(
         &self,
