@@ -92,6 +92,11 @@ async fn run(store: Arc<dyn OrderStore>, mut receiver: mpsc::Receiver<(Order, Re
         if received == 0 {
             break;
         }
+        // Requests already under way on this runtime (parsed, their subject read) join
+        // the group before it is formed: one round of the scheduler, no timer. On
+        // PostgreSQL, e2e bench, 8 interleaved pairs: acceptance 38.6 % of the event
+        // POST on average against 37.7 % without (6 pairs of 8 better).
+        tokio::task::yield_now().await;
         let started = Instant::now();
         let announced = announcements.with_group(started);
         // The group grows until the store can write it: what arrived while the writer was
