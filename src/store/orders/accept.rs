@@ -11,10 +11,11 @@
 //! first group after a quiet moment carries the announcement in its own statement, the
 //! groups after it within the window are announced together once it has passed. This
 //! process's engine is told of every group at once, in memory. Under load a group
-//! commits every few milliseconds, and announcing each woke every listener as often, for
-//! engines that were busy anyway (bench, PostgreSQL e2e: acceptance 34.5 / 34.6 / 35.2 %
-//! of the event POST without the per-group announcement, 34.2 / 31.7 / 31.9 % with it,
-//! interleaved pairs).
+//! commits every few milliseconds, and announcing each woke every listening process as
+//! often (each a backend signalled and a connection read), for engines that were busy
+//! anyway; the cost grows with the number of processes. In the single-process e2e bench
+//! on PostgreSQL the gain is small: acceptance 36.1 % of the event POST against 35.3 %,
+//! averages of 5 interleaved pairs, within the machine's noise.
 //!
 //! Orders sent with an `Idempotency-Key` take the single path ([`OrderStore`]'s
 //! `create_order`), which records the key in the order's own transaction: their retries
