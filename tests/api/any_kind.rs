@@ -203,3 +203,54 @@ async fn an_order_is_read_canceled_and_confirmed_by_its_number_alone() {
         .await;
     problem(cancel_other, 404).await;
 }
+
+/// A customer's list holds the orders they own and the orders on cards they hold on
+/// someone else's account, and only those: the holder of an additional card sees the
+/// issuance, as its owner does, and whoever is neither does not.
+#[tokio::test]
+async fn a_customers_list_holds_the_orders_they_own_or_hold() {
+    let app = TestApp::spawn_demo().await;
+    let issuance = place(
+        &app,
+        &app.staff_token(),
+        "additional-card-issuances",
+        json!({"authorized-customer-number": "1400054", "arrangement-number": "0064200001930"}),
+    )
+    .await;
+    let own = place(
+        &app,
+        &app.customer_token("1400054"),
+        "card-blockades",
+        json!({"card-id": "C0000000301", "blockade-reason": "temporary-blockage"}),
+    )
+    .await;
+    let listed = |customer: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .get_ok(
+                    "/customer-order/me/orders?sort-order=asc",
+                    &app.customer_token(customer),
+                )
+                .await;
+            numbers(&page)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("1400054").await, [issuance.clone(), own.clone()]);
+    assert_eq!(listed("BRVU00002").await, [issuance.clone()]);
+    let others = listed("1400269").await;
+    assert!(
+        !others.contains(&issuance) && !others.contains(&own),
+        "{others:?}"
+    );
+    let staff = app
+        .get_ok(
+            "/customer-order/orders?customer-number=1400054",
+            &app.staff_token(),
+        )
+        .await;
+    assert_eq!(staff["total-count"], 2, "{staff}");
+}

@@ -46,12 +46,14 @@ fn push_order_filters(query: &mut QueryBuilder<Sqlite>, filter: &OrderFilter) {
         list.push_unseparated(")");
     }
     if let Some(customer) = &filter.customer {
+        // The same rows as `owner = c OR holder = c`, in the terms of the holder index,
+        // which keeps only the orders held by someone else (migration 0016).
         query
             .push(" AND (owner_customer_number = ")
             .push_bind(customer.as_str().to_owned())
-            .push(" OR holder_customer_number = ")
+            .push(" OR (holder_customer_number = ")
             .push_bind(customer.as_str().to_owned())
-            .push(")");
+            .push(" AND holder_customer_number <> owner_customer_number))");
     }
     if !filter.statuses.is_empty() {
         query.push(" AND status IN (");
