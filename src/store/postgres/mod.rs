@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: a server database that several `bankapi` processes can share.
 
+mod acceptance;
 mod accounts;
 mod append;
 mod audit;
@@ -46,6 +47,8 @@ pub struct PgStore {
     _listener: listener::WorkListener,
     /// Customers' write generations, read once for all the requests waiting together.
     generations: ReadBarrier,
+    /// The order acceptance's subject reads and inserts, over connections of their own.
+    acceptance: acceptance::AcceptanceConnections,
 }
 
 #[derive(sqlx::FromRow)]
@@ -108,6 +111,7 @@ impl PgStore {
         let work = crate::store::orders::WorkSignal::default();
         let listener = listener::WorkListener::start(url, work.wake()).await;
         let appends = GroupCommit::start_on_own_thread(PgAppender::new(options.clone()))?;
+        let acceptance = acceptance::AcceptanceConnections::new(&options);
         let reader = Arc::new(event_pages::GenerationReader::new(options));
         let generations = ReadBarrier::new(Arc::new(move |customers: Vec<CustomerNumber>| {
             let reader = reader.clone();
@@ -119,6 +123,7 @@ impl PgStore {
             work,
             _listener: listener,
             generations,
+            acceptance,
         })
     }
 
