@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
 
 use super::append::insert_events;
 use super::claim_key;
@@ -21,6 +21,53 @@ use crate::store::{IdempotencyKey, NewEvent, StoreError, to_micros};
 
 /// Rows per multi-row statement: at most 12 values a row, far below SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 1_000;
+/// Orders per insert statement: 20 values a row.
+pub(super) const ORDERS_PER_STATEMENT: usize = ROWS_PER_STATEMENT / 2;
+
+/// Inserts orders, [`ORDERS_PER_STATEMENT`] to a statement, and returns their numbers in
+/// the order of `orders`. Atomic by itself only when they fit in one statement; the
+/// caller's transaction makes more atomic.
+pub(super) async fn insert_order_rows(
+    connection: &mut SqliteConnection,
+    orders: &[OrderColumns],
+) -> Result<Vec<i64>, StoreError> {
+    let mut numbers: HashMap<String, i64> = HashMap::with_capacity(orders.len());
+    for chunk in orders.chunks(ORDERS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
+                 holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
+                 current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason) ",
+        );
+        query.push_values(chunk, |mut row, c| {
+            row.push_bind(c.kind.clone())
+                .push_bind(c.serial_key.clone())
+                .push_bind(c.duplicate_key.clone())
+                .push_bind(c.card_id.clone())
+                .push_bind(c.arrangement_number.clone())
+                .push_bind(c.owner_customer_number.clone())
+                .push_bind(c.holder_customer_number.clone())
+                .push_bind(c.request_json.clone())
+                .push_bind(c.description.clone())
+                .push_bind(c.status.clone())
+                .push_bind(to_micros(c.status_date))
+                .push_bind(to_micros(c.creation_date))
+                .push_bind(to_micros(c.deadline))
+                .push_bind(c.current_step)
+                .push_bind(c.phase.clone())
+                .push_bind(c.next_run_at.map(to_micros))
+                .push_bind(c.steps_json.clone())
+                .push_bind(c.rejection_reason.clone())
+                .push_bind(c.result_card_id.clone())
+                .push_bind(c.hold_reason.clone());
+        });
+        // RETURNING names no order; the duplicate key (unique among active orders,
+        // which new ones are) tells which number is whose.
+        query.push(" RETURNING order_id, duplicate_key");
+        let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(&mut *connection).await?;
+        numbers.extend(rows.into_iter().map(|(id, key)| (key, id)));
+    }
+    numbered(orders, &numbers)
+}
 
 /// A transaction on the writer; rolled back when dropped uncommitted.
 pub(super) struct SqliteOrderTx {
@@ -46,42 +93,7 @@ impl SqliteOrderTx {
 #[async_trait]
 impl OrderTx for SqliteOrderTx {
     async fn insert_orders(&mut self, orders: &[OrderColumns]) -> Result<Vec<i64>, StoreError> {
-        let mut numbers: HashMap<String, i64> = HashMap::with_capacity(orders.len());
-        for chunk in orders.chunks(ROWS_PER_STATEMENT / 2) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO orders (kind, serial_key, duplicate_key, card_id, arrangement_number, owner_customer_number,
-                     holder_customer_number, request_json, description, status, status_date, creation_date, deadline,
-                     current_step, phase, next_run_at, steps_json, rejection_reason, result_card_id, hold_reason) ",
-            );
-            query.push_values(chunk, |mut row, c| {
-                row.push_bind(c.kind.clone())
-                    .push_bind(c.serial_key.clone())
-                    .push_bind(c.duplicate_key.clone())
-                    .push_bind(c.card_id.clone())
-                    .push_bind(c.arrangement_number.clone())
-                    .push_bind(c.owner_customer_number.clone())
-                    .push_bind(c.holder_customer_number.clone())
-                    .push_bind(c.request_json.clone())
-                    .push_bind(c.description.clone())
-                    .push_bind(c.status.clone())
-                    .push_bind(to_micros(c.status_date))
-                    .push_bind(to_micros(c.creation_date))
-                    .push_bind(to_micros(c.deadline))
-                    .push_bind(c.current_step)
-                    .push_bind(c.phase.clone())
-                    .push_bind(c.next_run_at.map(to_micros))
-                    .push_bind(c.steps_json.clone())
-                    .push_bind(c.rejection_reason.clone())
-                    .push_bind(c.result_card_id.clone())
-                    .push_bind(c.hold_reason.clone());
-            });
-            // RETURNING names no order; the duplicate key (unique among active orders,
-            // which new ones are) tells which number is whose.
-            query.push(" RETURNING order_id, duplicate_key");
-            let rows: Vec<(i64, String)> = query.build_query_as().fetch_all(&mut *self.tx).await?;
-            numbers.extend(rows.into_iter().map(|(id, key)| (key, id)));
-        }
-        numbered(orders, &numbers)
+        insert_order_rows(&mut self.tx, orders).await
     }
 
     async fn claim_key(

@@ -5,14 +5,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Connection, QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::order_rows::{
     ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
     head_of_arrangement, order_columns,
 };
-use super::order_tx::SqliteOrderTx;
+use super::order_tx::{ORDERS_PER_STATEMENT, SqliteOrderTx, insert_order_rows};
 use super::reference_data::import_reference_data;
 use crate::domain::CustomerNumber;
 use crate::domain::account::{Account, Mandate};
@@ -21,8 +21,8 @@ use crate::domain::identifier::{ArrangementNumber, CardId};
 use crate::domain::order::OrderNumber;
 use crate::domain::standing_order::StandingOrder;
 use crate::store::orders::{
-    CardFilter, CardSubject, Claimed, OrderFilter, OrderStore, OrderTx, QueueGauges, WorkSignal,
-    customer, direction, readable,
+    CardFilter, CardSubject, Claimed, Gather, OrderFilter, OrderStore, OrderTx, QueueGauges,
+    WorkSignal, customer, direction, readable,
 };
 use crate::store::{IdempotencyKey, Recorded, StoreError, from_micros, to_micros};
 
@@ -243,6 +243,26 @@ impl OrderStore for SqliteStore {
             self.writer.begin().await?,
             self.generations.clone(),
         )))
+    }
+
+    async fn insert_orders_gathered(
+        &self,
+        gather: Gather<'_>,
+        _announce: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        // One process per file: `work_added`, after the commit, tells its engine.
+        let mut connection = self.writer.acquire().await?;
+        let orders = gather()?;
+        if orders.len() <= ORDERS_PER_STATEMENT {
+            // One statement in its own implicit transaction: one round trip to the
+            // writer's thread, where BEGIN, INSERT and COMMIT took three, each of them
+            // holding the single writer that the engine and the event POSTs wait for.
+            return insert_order_rows(&mut connection, &orders).await;
+        }
+        let mut tx = connection.begin().await?;
+        let numbers = insert_order_rows(&mut tx, &orders).await?;
+        tx.commit().await?;
+        Ok(numbers)
     }
 
     async fn announce_work(&self) -> Result<(), StoreError> {
