@@ -11,6 +11,7 @@ mod order_tx;
 mod orders;
 mod reference_data;
 mod standing;
+mod subjects;
 mod webhook_rows;
 mod webhooks;
 
@@ -44,6 +45,8 @@ pub struct SqliteStore {
     appends: GroupCommit,
     /// Bumped after every commit that adds events: this process is the only writer.
     pub(super) generations: std::sync::Arc<WriteGenerations>,
+    /// The order acceptance's subject reads, over a read connection of their own.
+    subject_reads: subjects::SubjectReads,
     /// Held open for the store's lifetime: the exclusive lock that keeps a second server
     /// off the same database file.
     _lock: Option<std::fs::File>,
@@ -120,8 +123,9 @@ impl SqliteStore {
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
             .test_before_acquire(false)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
+        let subject_reads = subjects::SubjectReads::new(options.read_only(true));
         let generations = std::sync::Arc::new(WriteGenerations::default());
         let appends = GroupCommit::start_on_own_thread(SqliteAppender {
             writer: writer.clone(),
@@ -133,6 +137,7 @@ impl SqliteStore {
             writer,
             reader,
             work: crate::store::orders::WorkSignal::default(),
+            subject_reads,
             _lock: lock,
             _checkpointer: checkpointer,
         })

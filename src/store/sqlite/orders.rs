@@ -9,7 +9,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 
 use super::SqliteStore;
 use super::order_rows::{
-    ArrangementRow, CardRow, ClaimRow, OrderRow, SubjectRow, card_columns, claimable, claimed,
+    ArrangementRow, CardRow, ClaimRow, OrderRow, card_columns, claimable, claimed,
     head_of_arrangement, order_columns,
 };
 use super::order_tx::{ORDERS_PER_STATEMENT, SqliteOrderTx, insert_order_rows};
@@ -134,28 +134,7 @@ impl OrderStore for SqliteStore {
     }
 
     async fn card_subjects(&self, card_ids: &[CardId]) -> Result<Vec<CardSubject>, StoreError> {
-        if card_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT c.card_id, c.serial_number, c.masked_number, c.arrangement_number, c.holder_customer_number,
-                    c.owner_customer_number, c.product_code, c.status, c.blockade_reason, c.expiry_date,
-                    c.replaces, c.replaced_by, c.status_date,
-                    a.owner_customer_number AS arrangement_owner, a.product_code AS arrangement_product,
-                    (a.status = 'active') AS arrangement_active, a.allows_cards AS arrangement_allows_cards,
-                    a.card_limit AS arrangement_card_limit
-             FROM cards c LEFT JOIN arrangements a ON a.arrangement_number = c.arrangement_number
-             WHERE c.arrangement_number IN (SELECT arrangement_number FROM cards WHERE card_id",
-        );
-        let ids: Vec<String> = card_ids.iter().map(|id| id.as_str().to_owned()).collect();
-        push_in(&mut query, &ids);
-        query.push(") ORDER BY c.card_id");
-        let rows: Vec<SubjectRow> = query.build_query_as().fetch_all(&self.reader).await?;
-        let rows = rows
-            .into_iter()
-            .map(SubjectRow::into_parts)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CardSubject::from_rows(card_ids, rows))
+        self.subject_reads.read(card_ids).await
     }
 
     async fn list_cards(&self, filter: &CardFilter) -> Result<(Vec<Card>, u64), StoreError> {
