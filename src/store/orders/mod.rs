@@ -185,30 +185,17 @@ pub trait OrderStore: Send + Sync {
     /// telling the engines of every process: a whole group of acceptances. `gather` is
     /// called only once the backend can write (on SQLite, once the single writer is free
     /// of the engine's pass), so that the orders that arrived while it waited join this
-    /// group instead of queueing behind it. A backend that can do it in one statement
-    /// should.
+    /// group instead of queueing behind it. Both backends write an acceptor's group in one
+    /// statement, outside an explicit transaction.
     async fn insert_orders_gathered(
         &self,
         gather: Gather<'_>,
         announce: bool,
-    ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.begin().await?;
-        let orders = gather()?;
-        let numbers = tx.insert_orders(&orders).await?;
-        if announce {
-            tx.announce_work().await?;
-        }
-        tx.commit().await?;
-        Ok(numbers)
-    }
+    ) -> Result<Vec<i64>, StoreError>;
     /// Tells the engines of every process, on its own, that work was added: the
     /// acceptor's announcement of groups it wrote without one
     /// ([`Acceptor`]'s throttle).
-    async fn announce_work(&self) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        tx.announce_work().await?;
-        tx.commit().await
-    }
+    async fn announce_work(&self) -> Result<(), StoreError>;
     /// Claims up to `limit` orders due at `now` (in order of when they fell due) with a
     /// lease until `lease_until`, in one statement committed at once: held orders, orders
     /// another lease still holds, and actions that are not their arrangement's turn are
