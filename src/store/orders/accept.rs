@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{OrderColumns, OrderStore};
+use super::{OrderColumns, OrderStore, take_queued};
 use crate::domain::order::{Order, OrderNumber};
 use crate::store::{IdempotencyKey, Recorded, StoreError};
 
@@ -103,12 +103,7 @@ async fn run(store: Arc<dyn OrderStore>, mut receiver: mpsc::Receiver<(Order, Re
         // The group grows until the store can write it: what arrived while the writer was
         // busy joins it, where it used to wait for the next group.
         let mut gather = || {
-            while group.len() < MAX_GROUP {
-                match receiver.try_recv() {
-                    Ok(order) => group.push(order),
-                    Err(_) => break,
-                }
-            }
+            take_queued(&mut receiver, &mut group, MAX_GROUP);
             group
                 .iter()
                 .map(|(order, _)| OrderColumns::encode(order))

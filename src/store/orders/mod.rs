@@ -142,6 +142,18 @@ pub(crate) fn numbered(
         .collect()
 }
 
+/// Moves what is already queued on `receiver` into `group`, up to `max` in all: a group
+/// formed now takes everything that has arrived, without waiting for more. The
+/// acceptance's writer and its subject reader form their groups this way.
+fn take_queued<T>(receiver: &mut tokio::sync::mpsc::Receiver<T>, group: &mut Vec<T>, max: usize) {
+    while group.len() < max {
+        match receiver.try_recv() {
+            Ok(item) => group.push(item),
+            Err(_) => break,
+        }
+    }
+}
+
 /// What an acceptance group hands its store once the store can write: the group's rows,
 /// taken at that moment (see [`OrderStore::insert_orders_gathered`]).
 pub type Gather<'a> = &'a mut (dyn FnMut() -> Result<Vec<OrderColumns>, StoreError> + Send);
